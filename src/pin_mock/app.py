@@ -1,0 +1,86 @@
+"""The app factory: the spec, the middleware, the lifespan and the error handlers.
+
+How a request flows (outer to inner)::
+
+    ServerError -> RequestId -> RateLimit -> Exception(handlers: error_handlers)
+      -> SwaggerUI -> Routing -> Security(auth.token_info) -> RequestValidation
+      (validation.VALIDATOR_MAP) -> ResponseValidation (tests) -> handler
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import yaml
+from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
+from connexion.options import SwaggerUIOptions
+
+from pin_mock.error_handlers import register_error_handlers
+from pin_mock.errors import ConfigError
+from pin_mock.ratelimit import RateLimitMiddleware
+from pin_mock.request_id import RequestIdMiddleware
+from pin_mock.routing import OperationIdResolver
+from pin_mock.services import Services, build_services
+from pin_mock.settings import Settings
+from pin_mock.validation import VALIDATOR_MAP
+
+logger = logging.getLogger("pin_mock")
+
+
+def load_spec(settings: Settings) -> dict[str, Any]:
+    """Read the spec once; a broken file stops start-up with its path in the message."""
+    try:
+        spec = yaml.safe_load(settings.spec.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read the OpenAPI spec {settings.spec}: {exc}") from exc
+    if not isinstance(spec, dict) or not str(spec.get("openapi", "")).startswith("3.0"):
+        raise ConfigError(f"{settings.spec}: pin-mock serves OpenAPI 3.0.x documents only")
+    return spec
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> AsyncApp:
+    """Build the sandbox ASGI app for ``settings`` (or the defaults)."""
+    settings = settings or Settings()
+    services = services or build_services(settings)
+    spec = load_spec(settings)
+
+    app = AsyncApp(
+        "pin_mock",
+        lifespan=_lifespan(services),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
+    )
+    # Outside the exception layer, so they also see the error handlers' answers.
+    app.add_middleware(
+        RateLimitMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        limiter=services.limiter,
+        tokens=services.tokens,
+    )
+    app.add_middleware(RequestIdMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_api(
+        spec,
+        resolver=OperationIdResolver(),
+        strict_validation=True,
+        validator_map=VALIDATOR_MAP,
+    )
+    register_error_handlers(app)
+    return app
+
+
+def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncContextManager]:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any]]:
+        for worker in services.workers:
+            await worker.start()
+        try:
+            yield {"services": services}
+        finally:
+            # Stop in reverse order; workers flush or log what they could not finish.
+            for worker in reversed(services.workers):
+                await worker.aclose()
+
+    return lifespan

@@ -1,0 +1,132 @@
+"""Map every error family Connexion and Starlette raise onto PIN's envelope.
+
+Connexion raises three unrelated families (its ``ProblemException``s,
+Starlette ``HTTPException``s and anything else); a handler for one does not
+catch the others, so all three are registered here, with ours, in one place.
+On ``/oauth/token`` errors take the RFC 6749 shape instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from connexion import AsyncApp
+from connexion.exceptions import (
+    ExtraParameterProblem,
+    OAuthProblem,
+    OAuthScopeProblem,
+    ProblemException,
+)
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from pin_mock import errors
+
+logger = logging.getLogger("pin_mock.errors")
+
+TOKEN_PATH = "/oauth/token"
+
+
+def register_error_handlers(app: AsyncApp) -> None:
+    """Install the handlers for every family, most specific first."""
+    app.add_error_handler(errors.ApiError, _api_error)
+    app.add_error_handler(errors.OAuthError, _oauth_error)
+    app.add_error_handler(ProblemException, _problem)
+    app.add_error_handler(HTTPException, _http_exception)
+    app.add_error_handler(Exception, _unhandled)
+
+
+def _response(status: int, headers: dict[str, str], body: bytes) -> ConnexionResponse:
+    return ConnexionResponse(
+        status_code=status,
+        mimetype="application/json",
+        content_type="application/json",
+        body=body,
+        headers={k: v for k, v in headers.items() if k.lower() != "content-type"},
+    )
+
+
+def _render(request: ConnexionRequest, error: errors.ApiError) -> ConnexionResponse:
+    if request.url.path == TOKEN_PATH:
+        return _response(*_as_oauth(error).render())
+    return _response(*error.render())
+
+
+def _as_oauth(error: errors.ApiError) -> errors.OAuthError:
+    """The token endpoint's view of a generic error (RFC 6749 section 5.2)."""
+    if error.status >= 500:
+        return errors.OAuthError("server_error", error.message, status=500)
+    if error.status == 415:
+        return errors.OAuthError("invalid_request", error.message, status=415)
+    return errors.OAuthError("invalid_request", error.message, status=400)
+
+
+async def _api_error(request: ConnexionRequest, exc: errors.ApiError) -> ConnexionResponse:
+    return _render(request, exc)
+
+
+async def _oauth_error(request: ConnexionRequest, exc: errors.OAuthError) -> ConnexionResponse:
+    return _response(*exc.render())
+
+
+async def _problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+    if exc.status >= 500:
+        # e.g. a response that does not conform to the spec (validate_responses)
+        logger.error("%s %s: %s %s", request.method, request.url.path, exc.title, exc.detail)
+    return _render(request, from_problem(exc))
+
+
+async def _http_exception(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+    return _render(request, from_http_exception(request, exc))
+
+
+async def _unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    # Log the traceback for the operator; the client gets no internals.
+    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _render(request, errors.InternalError("An internal error occurred."))
+
+
+def from_problem(exc: ProblemException) -> errors.ApiError:
+    """Translate a Connexion problem (validation, security, media type) to our tree."""
+    detail = str(exc.detail or exc.title or "")
+    if isinstance(exc, ExtraParameterProblem):
+        names = sorted(exc.extra_params)
+        return errors.InvalidParameter(
+            names[0], None, f"Unknown {exc.param_type} parameter(s): {', '.join(names)}."
+        )
+    if isinstance(exc, OAuthProblem):
+        if "No authorization token" in detail:
+            return errors.Unauthorized("An access token is required.", error=None)
+        return errors.Unauthorized("The access token is missing, malformed or expired.")
+    if exc.status == 415:
+        return errors.UnsupportedMediaType(
+            "Unsupported media type: send the body as application/json.",
+            {"detail": detail} if detail else None,
+        )
+    if exc.status == 404:
+        return errors.NotFound(detail or "Not found.")
+    if exc.status and 400 <= exc.status < 500:
+        return errors.InvalidRequest(detail or "Invalid request.")
+    return errors.InternalError("An internal error occurred.")
+
+
+def from_http_exception(request: ConnexionRequest, exc: HTTPException) -> errors.ApiError:
+    """Translate Starlette's routing and scope errors to our tree."""
+    if isinstance(exc, OAuthScopeProblem):
+        return errors.Forbidden(sorted(exc.required_scopes or []))
+    if exc.status_code == 404:
+        return errors.NotFound(
+            f"No route for {request.url.path}.", {"path": request.url.path}
+        )
+    if exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow", "")
+        return errors.MethodNotAllowed(
+            f"Method {request.method} is not allowed on {request.url.path}.",
+            {"method": request.method, "allowed": [m.strip() for m in allow.split(",") if m]},
+            headers={"Allow": allow} if allow else None,
+        )
+    if exc.status_code == 403:
+        return errors.Forbidden([])
+    if 400 <= exc.status_code < 500:
+        return errors.InvalidRequest(str(exc.detail))
+    return errors.InternalError("An internal error occurred.")

@@ -1,0 +1,46 @@
+"""What every handler needs: the caller, the services, paging and created answers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from connexion import request
+from connexion.context import context
+
+from pin_mock.services import Services
+
+
+def services() -> Services:
+    """The sandbox services of the running app."""
+    return request.state.services
+
+
+def client_id() -> str:
+    """The authenticated client (the token's ``sub``)."""
+    return context["user"]
+
+
+def paged(items: list[Any], *, page: int, limit: int, total: int) -> dict[str, Any]:
+    """The list envelope ``{data, pagination}``."""
+    return {"data": items, "pagination": {"page": page, "limit": limit, "total": total}}
+
+
+def page_of(items: list[Any], *, page: int, limit: int) -> dict[str, Any]:
+    """Slice a full list into one page envelope."""
+    offset = (page - 1) * limit
+    return {
+        "data": items[offset : offset + limit],
+        "pagination": {"page": page, "limit": limit, "total": len(items)},
+    }
+
+
+def created(body: dict[str, Any], location: str, status: int = 201) -> tuple[Any, int, dict]:
+    """A created (or accepted) resource with its ``Location``."""
+    return body, status, {"Location": location}
+
+
+def now_iso() -> str:
+    """The current time as the API writes it: ``2024-01-01T00:00:00Z``."""
+    moment = datetime.fromtimestamp(services().clock(), UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
