@@ -61,6 +61,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         tokens=services.tokens,
     )
     app.add_middleware(RequestIdMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(
+        ServicesMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services
+    )
     app.add_api(
         spec,
         resolver=OperationIdResolver(),
@@ -68,7 +71,28 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         validator_map=VALIDATOR_MAP,
     )
     register_error_handlers(app)
+    # Connexion builds its stack on the first request; build it now so a broken
+    # spec or a missing handler stops start-up instead of answering 500 later.
+    middleware = app.middleware
+    middleware.app, middleware.middleware_stack = middleware._build_middleware_stack()
     return app
+
+
+class ServicesMiddleware:
+    """Expose the services as ``request.state.services`` on every request.
+
+    Done per request rather than through lifespan state, so the app also works
+    under servers and test transports that run no lifespan.
+    """
+
+    def __init__(self, app: Any, *, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})["services"] = self.services
+        await self.app(scope, receive, send)
 
 
 def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncContextManager]:
@@ -77,7 +101,7 @@ def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncCon
         for worker in services.workers:
             await worker.start()
         try:
-            yield {"services": services}
+            yield {}
         finally:
             # Stop in reverse order; workers flush or log what they could not finish.
             for worker in reversed(services.workers):

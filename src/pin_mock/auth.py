@@ -63,7 +63,9 @@ class ClientRegistry:
             except (KeyError, TypeError) as exc:
                 raise ConfigError(f"{path}: client #{i + 1} lacks {exc}") from exc
             if client.tier not in known_tiers:
-                raise ConfigError(f"{path}: client {client.client_id} has unknown tier {client.tier}")
+                raise ConfigError(
+                    f"{path}: client {client.client_id} has unknown tier {client.tier}"
+                )
             clients.append(client)
         if not clients:
             raise ConfigError(f"{path}: no clients defined")
@@ -86,9 +88,7 @@ class ClientRegistry:
 class TokenService:
     """Issues and verifies access tokens."""
 
-    def __init__(
-        self, *, ttl: int, issuer: str, key: str | None = None, clock=time.time
-    ) -> None:
+    def __init__(self, *, ttl: int, issuer: str, key: str | None = None, clock=time.time) -> None:
         self.ttl = ttl
         self.issuer = issuer
         self._key = key or secrets.token_urlsafe(32)
@@ -111,7 +111,12 @@ class TokenService:
             "jti": uuid.uuid4().hex,
         }
         token = jwt.encode(claims, self._key, algorithm="HS256", headers={"typ": "at+jwt"})
-        return {"access_token": token, "token_type": "Bearer", "expires_in": self.ttl, "scope": scope}
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.ttl,
+            "scope": scope,
+        }
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or ``Unauthorized`` naming what is wrong."""
@@ -134,7 +139,9 @@ class TokenService:
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("The access token has expired.") from exc
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized("The access token is malformed or its signature is invalid.") from exc
+            raise Unauthorized(
+                "The access token is malformed or its signature is invalid."
+            ) from exc
         # jwt checks exp against the real clock; honour an injected clock too.
         if claims["exp"] <= self._clock():
             raise Unauthorized("The access token has expired.")
@@ -158,7 +165,9 @@ def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
     asked = frozenset(scope.split())
     extra = asked - client.scopes
     if extra:
-        raise OAuthError("invalid_scope", f"Scope not allowed for this client: {' '.join(sorted(extra))}")
+        raise OAuthError(
+            "invalid_scope", f"Scope not allowed for this client: {' '.join(sorted(extra))}"
+        )
     return asked
 
 

@@ -9,6 +9,7 @@ On ``/oauth/token`` errors take the RFC 6749 shape instead.
 from __future__ import annotations
 
 import logging
+import re
 
 from connexion import AsyncApp
 from connexion.exceptions import (
@@ -90,9 +91,11 @@ def from_problem(exc: ProblemException) -> errors.ApiError:
     """Translate a Connexion problem (validation, security, media type) to our tree."""
     detail = str(exc.detail or exc.title or "")
     if isinstance(exc, ExtraParameterProblem):
-        names = sorted(exc.extra_params)
+        # Connexion keeps the names only in the text: "Extra formData parameter(s) a, b not in spec"
+        found = re.search(r"parameter\(s\) (.+) not in spec", detail)
+        names = found.group(1) if found else "?"
         return errors.InvalidParameter(
-            names[0], None, f"Unknown {exc.param_type} parameter(s): {', '.join(names)}."
+            names.split(",")[0].strip(), None, f"Unknown field(s): {names}."
         )
     if isinstance(exc, OAuthProblem):
         if "No authorization token" in detail:
@@ -115,9 +118,7 @@ def from_http_exception(request: ConnexionRequest, exc: HTTPException) -> errors
     if isinstance(exc, OAuthScopeProblem):
         return errors.Forbidden(sorted(exc.required_scopes or []))
     if exc.status_code == 404:
-        return errors.NotFound(
-            f"No route for {request.url.path}.", {"path": request.url.path}
-        )
+        return errors.NotFound(f"No route for {request.url.path}.", {"path": request.url.path})
     if exc.status_code == 405:
         allow = (exc.headers or {}).get("Allow", "")
         return errors.MethodNotAllowed(

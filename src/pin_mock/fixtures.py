@@ -22,8 +22,13 @@ from pin_mock.errors import ConfigError
 ANCHOR = date(2024, 12, 31)
 BODY_SITES = ["lower_back", "neck", "knee", "head", "shoulder", "hip", "widespread"]
 SITE_FOR_CODE = {
-    "M54.50": "lower_back", "M54.59": "lower_back", "M54.16": "lower_back", "M54.2": "neck",
-    "M17.11": "knee", "G43.909": "head", "M79.7": "widespread",
+    "M54.50": "lower_back",
+    "M54.59": "lower_back",
+    "M54.16": "lower_back",
+    "M54.2": "neck",
+    "M17.11": "knee",
+    "G43.909": "head",
+    "M79.7": "widespread",
 }
 
 
@@ -130,34 +135,50 @@ def _history(rng: random.Random, codes: CodeTables, pid: str) -> list[dict[str, 
         nonlocal seq
         seq += 1
         stamp = _ts(when)
-        entries.append({
-            "id": f"cd_{pid.removeprefix('patient_')}_{seq}",
-            "patient_id": pid,
-            "data_type": data_type,
-            "recorded_at": stamp,
-            "value": value,
-            "created_at": stamp,
-        })
+        entries.append(
+            {
+                "id": f"cd_{pid.removeprefix('patient_')}_{seq}",
+                "patient_id": pid,
+                "data_type": data_type,
+                "recorded_at": stamp,
+                "value": value,
+                "created_at": stamp,
+            }
+        )
 
     start = ANCHOR - timedelta(days=rng.randint(120, 360))
     weights = [d["weight"] for d in codes.diagnoses]
     chosen = {d["code"]: d for d in rng.choices(codes.diagnoses, weights=weights, k=2)}
     onset = datetime.combine(start, time(9), UTC)
     for diagnosis in chosen.values():
-        add("diagnoses", onset, {
-            "icd10_code": diagnosis["code"], "display": diagnosis["display"], "status": "active",
-        })
+        add(
+            "diagnoses",
+            onset,
+            {
+                "icd10_code": diagnosis["code"],
+                "display": diagnosis["display"],
+                "status": "active",
+            },
+        )
     for diagnosis in chosen.values():
         options = [m for m in codes.medications if diagnosis["code"] in m["treats"]]
         if options:
             med = rng.choice(options)
             med_start = onset + timedelta(days=rng.randint(0, 14))
-            add("medications", med_start, {
-                "name": med["name"], "rxnorm_code": med["rxcui"], "dose": med["dose"],
-                "frequency": med["frequency"], "route": med["route"],
-                "start_date": med_start.date().isoformat(), "end_date": None,
-                "reason_code": diagnosis["code"],
-            })
+            add(
+                "medications",
+                med_start,
+                {
+                    "name": med["name"],
+                    "rxnorm_code": med["rxcui"],
+                    "dose": med["dose"],
+                    "frequency": med["frequency"],
+                    "route": med["route"],
+                    "start_date": med_start.date().isoformat(),
+                    "end_date": None,
+                    "reason_code": diagnosis["code"],
+                },
+            )
     site = SITE_FOR_CODE.get(next(iter(chosen)), rng.choice(BODY_SITES))
     baseline = rng.randint(5, 9)
     # Some patients improve markedly, some a little, some get worse.
@@ -166,30 +187,57 @@ def _history(rng: random.Random, codes: CodeTables, pid: str) -> list[dict[str, 
     month = 0
     while visit.date() <= ANCHOR:
         score = round(baseline + slope * month + rng.uniform(-1, 1))
-        add("pain_scores", visit + timedelta(hours=1), {
-            "score": max(0, min(10, score)), "scale": "NRS", "location": site,
-        })
+        add(
+            "pain_scores",
+            visit + timedelta(hours=1),
+            {
+                "score": max(0, min(10, score)),
+                "scale": "NRS",
+                "location": site,
+            },
+        )
         vital = rng.choice(codes.vitals)
         value = round(rng.uniform(vital["low"], vital["high"]), vital["decimals"])
-        add("vitals", visit + timedelta(hours=1, minutes=5), {
-            "loinc_code": vital["loinc"], "name": vital["name"], "value": value,
-            "unit": vital["unit"],
-        })
+        add(
+            "vitals",
+            visit + timedelta(hours=1, minutes=5),
+            {
+                "loinc_code": vital["loinc"],
+                "name": vital["name"],
+                "value": value,
+                "unit": vital["unit"],
+            },
+        )
         month += 1
         visit += timedelta(days=rng.randint(25, 35))
     if rng.random() < 0.5:
         lab = rng.choice(codes.labs)
         value = round(rng.uniform(lab["low"], lab["high"]), lab["decimals"])
         flag = "high" if value > lab["ref_high"] else "low" if value < lab["ref_low"] else "normal"
-        add("lab_results", onset + timedelta(days=3), {
-            "loinc_code": lab["loinc"], "name": lab["name"], "value": value, "unit": lab["unit"],
-            "reference_low": lab["ref_low"], "reference_high": lab["ref_high"], "flag": flag,
-        })
+        add(
+            "lab_results",
+            onset + timedelta(days=3),
+            {
+                "loinc_code": lab["loinc"],
+                "name": lab["name"],
+                "value": value,
+                "unit": lab["unit"],
+                "reference_low": lab["ref_low"],
+                "reference_high": lab["ref_high"],
+                "flag": flag,
+            },
+        )
     if rng.random() < 0.3:
         proc = rng.choice(codes.procedures)
-        add("procedures", onset + timedelta(days=rng.randint(20, 60)), {
-            "code": proc["code"], "code_system": proc["code_system"], "name": proc["name"],
-            "body_site": proc["body_site"],
-        })
+        add(
+            "procedures",
+            onset + timedelta(days=rng.randint(20, 60)),
+            {
+                "code": proc["code"],
+                "code_system": proc["code_system"],
+                "name": proc["name"],
+                "body_site": proc["body_site"],
+            },
+        )
     entries.sort(key=lambda e: (e["recorded_at"], e["id"]))
     return entries

@@ -97,8 +97,9 @@ class Store:
                 page = page + created[start : start + limit - len(page)]
             return page, total
         term = search.lower()
-        matches = [p for p, key in zip(self.seed.patients, self._search_keys, strict=True)
-                   if term in key]
+        matches = [
+            p for p, key in zip(self.seed.patients, self._search_keys, strict=True) if term in key
+        ]
         matches += [p for p in created if term in f"{p['id']} {p['name']}".lower()]
         return matches[offset : offset + limit], len(matches)
 

@@ -72,7 +72,9 @@ class PinParameterValidator(ParameterValidator):
             return
         if schema.get("format") == "date":
             raise InvalidParameter(name, value, DATE_MESSAGE)
-        raise InvalidParameter(name, value, f"Invalid value for parameter '{name}': {error.message}.")
+        raise InvalidParameter(
+            name, value, f"Invalid value for parameter '{name}': {error.message}."
+        )
 
 
 class PinJSONBodyValidator(JSONRequestBodyValidator):
@@ -132,8 +134,9 @@ def body_error(error: ValidationError) -> InvalidParameter:
         extra = sorted(k for k in error.instance if k not in allowed)
         path.append(extra[0] if extra else "?")
         name = ".".join(path)
-        return InvalidParameter(name, error.instance.get(extra[0]) if extra else None,
-                                f"Unknown field '{name}'.")
+        return InvalidParameter(
+            name, error.instance.get(extra[0]) if extra else None, f"Unknown field '{name}'."
+        )
     name = ".".join(path) or "body"
     if isinstance(value, dict | list):
         value = None
@@ -186,4 +189,3 @@ VALIDATOR_MAP = {
         }
     ),
 }
-

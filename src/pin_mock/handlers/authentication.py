@@ -26,7 +26,10 @@ async def issue_token(body: dict[str, Any] | None = None) -> tuple[dict[str, Any
     client = services().clients.authenticate(client_id, client_secret)
     if client is None:
         raise OAuthError(
-            "invalid_client", "Client authentication failed.", status=401, basic_challenge=used_basic
+            "invalid_client",
+            "Client authentication failed.",
+            status=401,
+            basic_challenge=used_basic,
         )
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "grant_type must be client_credentials.")

@@ -18,9 +18,7 @@ async def list_clinical_data(
 ) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}/clinical-data"""
     if start_date and end_date and start_date > end_date:
-        raise InvalidParameter(
-            "start_date", start_date, "start_date must not be after end_date."
-        )
+        raise InvalidParameter("start_date", start_date, "start_date must not be after end_date.")
     entries = services().store.entries(client_id(), patient_id)
     selected = [
         e
@@ -56,10 +54,16 @@ async def add_clinical_data(patient_id: str, body: dict[str, Any]) -> tuple[Any,
     }
     svc.store.add_entry(client_id(), entry)
     location = f"/v1/patients/{patient_id}/clinical-data/{entry['id']}"
-    svc.emit(client_id(), "clinical_data.updated", {
-        "patient_id": patient_id, "entry_id": entry["id"], "data_type": entry["data_type"],
-        "links": {"self": location},
-    })
+    svc.emit(
+        client_id(),
+        "clinical_data.updated",
+        {
+            "patient_id": patient_id,
+            "entry_id": entry["id"],
+            "data_type": entry["data_type"],
+            "links": {"self": location},
+        },
+    )
     return created(entry, location)
 
 

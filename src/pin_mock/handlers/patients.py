@@ -21,12 +21,15 @@ def medical_history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if entry["data_type"] != "diagnoses":
             continue
         value = entry["value"]
-        item = history.setdefault(value["icd10_code"], {
-            "code": value["icd10_code"],
-            "system": "ICD-10-CM",
-            "display": value["display"],
-            "onset_date": entry["recorded_at"][:10],
-        })
+        item = history.setdefault(
+            value["icd10_code"],
+            {
+                "code": value["icd10_code"],
+                "system": "ICD-10-CM",
+                "display": value["display"],
+                "onset_date": entry["recorded_at"][:10],
+            },
+        )
         item["status"] = value.get("status", "active")
     return list(history.values())
 
@@ -72,5 +75,7 @@ async def create_patient(body: dict[str, Any]) -> tuple[Any, int, dict]:
     }
     svc.store.add_patient(client_id(), patient)
     location = f"/v1/patients/{patient['id']}"
-    svc.emit(client_id(), "patient.created", {"patient_id": patient["id"], "links": {"self": location}})
+    svc.emit(
+        client_id(), "patient.created", {"patient_id": patient["id"], "links": {"self": location}}
+    )
     return created(detail(patient, []), location)

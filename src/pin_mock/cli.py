@@ -1,0 +1,77 @@
+"""The ``pin-mock`` command: ``serve`` the sandbox, run the ``contract`` kit."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pin_mock.errors import ConfigError
+from pin_mock.settings import Settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pin-mock")
+def main() -> None:
+    """pin-mock: a local sandbox and contract-testing kit for the PIN API."""
+
+
+@main.command()
+@click.option("--host", help="Interface to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8080).")
+@click.option("--seed", type=int, help="Seed of the synthetic data (default 42).")
+@click.option("--patients", type=int, help="Number of seeded patients (default 150).")
+@click.option(
+    "--clients",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Sandbox clients YAML (default fixtures/clients.yaml).",
+)
+@click.option("--token-ttl", type=int, help="Access-token lifetime in seconds (default 3600).")
+@click.option(
+    "--rate-limit-window",
+    type=int,
+    help="Rate-limit window in seconds (default 3600: the tiers are per hour).",
+)
+@click.option("--report-delay", type=float, help="Seconds a report takes (default 2).")
+@click.option("--workers", type=int, help="Worker processes (only 1 is supported).")
+@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(**options: object) -> None:
+    """Start the sandbox (PIN_MOCK_* environment variables also apply)."""
+    import uvicorn
+
+    from pin_mock.app import create_app
+
+    try:
+        settings = Settings.from_env(**options)
+        app = create_app(settings)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    base = f"http://{settings.host}:{settings.port}"
+    click.echo(f"pin-mock sandbox on {base}  (seed {settings.seed}, {settings.patients} patients)")
+    click.echo(f"  docs:  {base}/docs    spec: {base}/openapi.yaml")
+    click.echo("  clients (secret = <client_id>-secret):")
+    for client in _clients_summary(settings):
+        click.echo(f"    {client}")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+def _clients_summary(settings: Settings) -> list[str]:
+    from pin_mock.auth import ClientRegistry
+
+    registry = ClientRegistry.from_file(settings.clients_file, settings.tier_limits)
+    return [f"{c.client_id:<22} {c.tier:<13} {c.description}" for c in registry]
+
+
+def _add_contract_command() -> None:
+    try:
+        from pin_mock.contract.command import contract
+    except ImportError:  # the kit is optional at import time; serve must still work
+        return
+    main.add_command(contract)
+
+
+_add_contract_command()
+
+if __name__ == "__main__":
+    sys.exit(main())
