@@ -21,6 +21,7 @@ from connexion.options import SwaggerUIOptions
 
 from pin_mock.error_handlers import register_error_handlers
 from pin_mock.errors import ConfigError
+from pin_mock.jsonify import OrjsonJsonifier
 from pin_mock.ratelimit import RateLimitMiddleware
 from pin_mock.request_id import RequestIdMiddleware
 from pin_mock.routing import OperationIdResolver
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         "pin_mock",
         lifespan=_lifespan(services),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
+        jsonifier=OrjsonJsonifier(),
     )
     # Outside the exception layer, so they also see the error handlers' answers.
     app.add_middleware(
