@@ -2,9 +2,9 @@
 
 How a request flows (outer to inner)::
 
-    ServerError -> RequestId -> RateLimit -> Exception(handlers: error_handlers)
-      -> SwaggerUI -> Routing -> Security(auth.token_info) -> RequestValidation
-      (validation.VALIDATOR_MAP) -> ResponseValidation (tests) -> handler
+    ServerError -> Services -> RequestId -> RateLimit -> Exception (error_handlers)
+      -> SwaggerUI -> Routing (404, 405) -> Operation (pipeline: auth, validation,
+      handler call, serialisation)
 """
 
 from __future__ import annotations
@@ -16,18 +16,19 @@ from typing import Any
 
 import yaml
 from connexion import AsyncApp
+from connexion.json_schema import resolve_refs
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
 from pin_mock.error_handlers import register_error_handlers
 from pin_mock.errors import ConfigError
 from pin_mock.jsonify import OrjsonJsonifier
+from pin_mock.pipeline import OperationMiddleware, compile_operations
 from pin_mock.ratelimit import RateLimitMiddleware
 from pin_mock.request_id import RequestIdMiddleware
 from pin_mock.routing import OperationIdResolver
 from pin_mock.services import Services, build_services
 from pin_mock.settings import Settings
-from pin_mock.validation import VALIDATOR_MAP
 
 logger = logging.getLogger("pin_mock")
 
@@ -66,12 +67,15 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.add_middleware(
         ServicesMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services
     )
-    app.add_api(
-        spec,
-        resolver=OperationIdResolver(),
-        strict_validation=True,
-        validator_map=VALIDATOR_MAP,
+    resolver = OperationIdResolver()
+    # Right after routing: compiled auth, validation and handler calls (see pipeline.py).
+    app.add_middleware(
+        OperationMiddleware,
+        position=MiddlewarePosition.BEFORE_SECURITY,
+        operations=compile_operations(resolve_refs(spec), resolver),
+        tokens=services.tokens,
     )
+    app.add_api(spec, resolver=resolver, strict_validation=True)
     register_error_handlers(app)
     # Connexion builds its stack on the first request; build it now so a broken
     # spec or a missing handler stops start-up instead of answering 500 later.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -15,6 +16,9 @@ class RequestIdMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # A random per-process prefix and a counter: unique, and far cheaper than uuid4.
+        self._prefix = f"req_{os.urandom(6).hex()}"
+        self._counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -25,7 +29,9 @@ class RequestIdMiddleware:
             if name == b"x-request-id" and _SANE.match(value):
                 request_id = value
                 break
-        header = (b"x-request-id", request_id or f"req_{uuid.uuid4().hex}".encode())
+        if request_id is None:
+            request_id = f"{self._prefix}{next(self._counter):08x}".encode()
+        header = (b"x-request-id", request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

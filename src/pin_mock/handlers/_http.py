@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connexion import request
-from connexion.context import context
+from connexion.context import _scope, context
 
 from pin_mock.services import Services
 
 
 def services() -> Services:
     """The sandbox services of the running app."""
-    return request.state.services
+    # Straight from the ASGI scope: cheaper than building a request object.
+    return _scope.get()["state"]["services"]
 
 
 def client_id() -> str:
