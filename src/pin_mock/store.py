@@ -14,6 +14,7 @@ from typing import Any
 
 from pin_mock.errors import NotFound
 from pin_mock.fixtures import SeedData
+from pin_mock.search_index import TrigramIndex
 
 
 @dataclass
@@ -52,8 +53,8 @@ class Store:
         self.ids = ids
         self._tenants: dict[str, Tenant] = {}
         self._base_patients = {p["id"]: p for p in seed.patients}
-        # Lower-cased "id name" per base patient, built once for search.
-        self._search_keys = [f"{p['id']} {p['name']}".lower() for p in seed.patients]
+        # Lower-cased "id name" per base patient, indexed once for search.
+        self._search = TrigramIndex([f"{p['id']} {p['name']}".lower() for p in seed.patients])
 
     # -- tenants ---------------------------------------------------------------
 
@@ -97,9 +98,7 @@ class Store:
                 page = page + created[start : start + limit - len(page)]
             return page, total
         term = search.lower()
-        matches = [
-            p for p, key in zip(self.seed.patients, self._search_keys, strict=True) if term in key
-        ]
+        matches = [self.seed.patients[row] for row in self._search.find(term)]
         matches += [p for p in created if term in f"{p['id']} {p['name']}".lower()]
         return matches[offset : offset + limit], len(matches)
 
