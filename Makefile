@@ -31,7 +31,9 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix src tests
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	npm install --silent --prefix bench
+	$(BIN)/python bench/run.py $(ARGS)
 
 contract-long: $(STAMP)
 	$(BIN)/python -m pytest -m slow tests/contract -o addopts="" $(PYTEST_ARGS)
