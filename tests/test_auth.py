@@ -8,7 +8,7 @@ import time
 import jwt
 import pytest
 
-from conftest import Sandbox
+from harness import Sandbox
 
 FORM = {
     "grant_type": "client_credentials",

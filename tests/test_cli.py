@@ -23,3 +23,9 @@ def test_serve_reports_bad_environment_value() -> None:
     result = CliRunner().invoke(main, ["serve"], env={"PIN_MOCK_PORT": "eighty"})
     assert result.exit_code == 2
     assert "PIN_MOCK_PORT" in result.output
+
+
+def test_serve_passes_webhook_flags_to_the_settings() -> None:
+    result = CliRunner().invoke(main, ["serve", "--webhook-retry-factor", "-1"])
+    assert result.exit_code == 2
+    assert "retry delays and their factor cannot be negative" in result.output

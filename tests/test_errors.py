@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Sandbox
+from harness import Sandbox
 
 
 def error_of(response) -> dict:
@@ -62,11 +62,29 @@ def test_unknown_patient_is_404_naming_the_id(sandbox: Sandbox) -> None:
     assert error["details"] == {"parameter": "patient_id", "value": "patient_999999"}
 
 
-def test_wrong_method_is_405_with_allow(sandbox: Sandbox) -> None:
-    response = sandbox.request("PUT", "/v1/patients", check=False, json={"a": 1})
+@pytest.mark.parametrize(
+    ("method", "path", "documented"),
+    [
+        ("PUT", "/v1/patients", {"HEAD", "GET", "POST"}),
+        ("OPTIONS", "/v1/webhooks/wh_1", {"HEAD", "GET", "DELETE"}),
+        ("PATCH", "/v1/reports/rpt_1/download", {"HEAD", "GET"}),
+    ],
+)
+def test_wrong_method_is_405_with_every_documented_method_in_allow(
+    sandbox: Sandbox, method: str, path: str, documented: set[str]
+) -> None:
+    response = sandbox.request(method, path, check=False, json={"a": 1})
     assert response.status_code == 405
     assert error_of(response)["code"] == "METHOD_NOT_ALLOWED"
-    assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"} - {"POST"}
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == documented
+    assert set(error_of(response)["details"]["allowed"]) == documented
+
+
+def test_wrong_method_on_token_endpoint_is_405_in_rfc6749_shape(sandbox: Sandbox) -> None:
+    response = sandbox.http.request("TRACE", "/oauth/token")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"] == "invalid_request"
 
 
 def test_unsupported_media_type_is_415(sandbox: Sandbox) -> None:
@@ -136,3 +154,10 @@ def test_every_response_has_a_request_id_and_echoes_a_sane_one(sandbox: Sandbox)
     assert echoed.headers["x-request-id"] == "trace-42"
     odd = sandbox.get("/v1/patients", headers={"X-Request-Id": "bad id with spaces"})
     assert odd.headers["x-request-id"] != "bad id with spaces"
+
+
+def test_out_of_range_integer_beyond_64_bits_is_400_echoing_it(sandbox: Sandbox) -> None:
+    huge = "-1736222201393810505728"  # found by the contract kit: once a 500
+    response = sandbox.request("GET", f"/v1/patients?page={huge}", check=False)
+    assert response.status_code == 400
+    assert error_of(response)["details"] == {"parameter": "page", "value": int(huge)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Sandbox
+from harness import Sandbox
 
 JANE = {
     "name": "Jane Smith",
@@ -93,3 +93,12 @@ def test_same_seed_gives_identical_responses(sandbox_factory) -> None:
         assert one.get(url).content == two.get(url).content
     other = sandbox_factory(seed=8)
     assert other.get("/v1/patients?limit=100").content != one.get("/v1/patients?limit=100").content
+
+
+def test_impossible_date_of_birth_is_400_naming_the_field(sandbox: Sandbox) -> None:
+    response = sandbox.post("/v1/patients", json={"name": "Ann Lee", "date_of_birth": "1985-02-30"})
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "INVALID_PARAMETER"
+    assert "date_of_birth" in error["message"]
+    assert sandbox.get("/v1/patients?search=Ann%20Lee").json()["pagination"]["total"] == 0

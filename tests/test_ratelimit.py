@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from conftest import Sandbox
+from harness import Sandbox
 from pin_mock import Settings, create_app
 
 

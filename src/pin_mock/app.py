@@ -20,13 +20,14 @@ from connexion.json_schema import resolve_refs
 from connexion.middleware import MiddlewarePosition
 from connexion.options import SwaggerUIOptions
 
+from pin_mock import sandbox_admin
 from pin_mock.error_handlers import register_error_handlers
 from pin_mock.errors import ConfigError
 from pin_mock.jsonify import OrjsonJsonifier
 from pin_mock.pipeline import OperationMiddleware, compile_operations
 from pin_mock.ratelimit import RateLimitMiddleware
 from pin_mock.request_id import RequestIdMiddleware
-from pin_mock.routing import OperationIdResolver
+from pin_mock.routing import AllowedMethods, OperationIdResolver
 from pin_mock.services import Services, build_services
 from pin_mock.settings import Settings
 
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         tokens=services.tokens,
     )
     app.add_api(spec, resolver=resolver, strict_validation=True)
-    register_error_handlers(app)
+    register_error_handlers(app, AllowedMethods(spec))
+    sandbox_admin.install(app, services)  # mock-only: /_sandbox/reset, Prefer scenarios
     # Connexion builds its stack on the first request; build it now so a broken
     # spec or a missing handler stops start-up instead of answering 500 later.
     middleware = app.middleware

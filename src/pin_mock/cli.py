@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from pin_mock.contract.command import contract  # cheap: click only
 from pin_mock.errors import ConfigError
 from pin_mock.settings import Settings
 
@@ -34,6 +35,19 @@ def main() -> None:
     help="Rate-limit window in seconds (default 3600: the tiers are per hour).",
 )
 @click.option("--report-delay", type=float, help="Seconds a report takes (default 2).")
+@click.option(
+    "--webhook-timeout", type=float, help="Seconds to wait for a webhook receiver (default 10)."
+)
+@click.option(
+    "--webhook-retry-factor",
+    type=float,
+    help="Scale the retry schedule 0s,5s,5m,30m,2h (0.01 makes it seconds; default 1).",
+)
+@click.option(
+    "--webhook-allow-private-targets/--webhook-block-private-targets",
+    default=None,
+    help="Deliver to loopback and private addresses (default: allowed, it is a sandbox).",
+)
 @click.option("--workers", type=int, help="Worker processes (only 1 is supported).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(**options: object) -> None:
@@ -63,15 +77,7 @@ def _clients_summary(settings: Settings) -> list[str]:
     return [f"{c.client_id:<22} {c.tier:<13} {c.description}" for c in registry]
 
 
-def _add_contract_command() -> None:
-    try:
-        from pin_mock.contract.command import contract
-    except ImportError:  # the kit is optional at import time; serve must still work
-        return
-    main.add_command(contract)
-
-
-_add_contract_command()
+main.add_command(contract)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 
 from connexion import AsyncApp
 from connexion.exceptions import (
@@ -28,12 +29,19 @@ logger = logging.getLogger("pin_mock.errors")
 TOKEN_PATH = "/oauth/token"
 
 
-def register_error_handlers(app: AsyncApp) -> None:
-    """Install the handlers for every family, most specific first."""
+def register_error_handlers(app: AsyncApp, allowed: Callable[[str], list[str]]) -> None:
+    """Install the handlers for every family, most specific first.
+
+    ``allowed`` gives the documented methods of a path, for 405's ``Allow``.
+    """
+
+    async def http_exception(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        return _render(request, from_http_exception(request, exc, allowed))
+
     app.add_error_handler(errors.ApiError, _api_error)
     app.add_error_handler(errors.OAuthError, _oauth_error)
     app.add_error_handler(ProblemException, _problem)
-    app.add_error_handler(HTTPException, _http_exception)
+    app.add_error_handler(HTTPException, http_exception)
     app.add_error_handler(Exception, _unhandled)
 
 
@@ -57,8 +65,10 @@ def _as_oauth(error: errors.ApiError) -> errors.OAuthError:
     """The token endpoint's view of a generic error (RFC 6749 section 5.2)."""
     if error.status >= 500:
         return errors.OAuthError("server_error", error.message, status=500)
-    if error.status == 415:
-        return errors.OAuthError("invalid_request", error.message, status=415)
+    if error.status in (405, 415):
+        oauth = errors.OAuthError("invalid_request", error.message, status=error.status)
+        oauth.headers.update({k: v for k, v in error.headers.items() if k == "Allow"})
+        return oauth
     return errors.OAuthError("invalid_request", error.message, status=400)
 
 
@@ -75,10 +85,6 @@ async def _problem(request: ConnexionRequest, exc: ProblemException) -> Connexio
         # e.g. a response that does not conform to the spec (validate_responses)
         logger.error("%s %s: %s %s", request.method, request.url.path, exc.title, exc.detail)
     return _render(request, from_problem(exc))
-
-
-async def _http_exception(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
-    return _render(request, from_http_exception(request, exc))
 
 
 async def _unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
@@ -113,18 +119,24 @@ def from_problem(exc: ProblemException) -> errors.ApiError:
     return errors.InternalError("An internal error occurred.")
 
 
-def from_http_exception(request: ConnexionRequest, exc: HTTPException) -> errors.ApiError:
+def from_http_exception(
+    request: ConnexionRequest,
+    exc: HTTPException,
+    allowed: Callable[[str], list[str]] = lambda _path: [],
+) -> errors.ApiError:
     """Translate Starlette's routing and scope errors to our tree."""
     if isinstance(exc, OAuthScopeProblem):
         return errors.Forbidden(sorted(exc.required_scopes or []))
     if exc.status_code == 404:
         return errors.NotFound(f"No route for {request.url.path}.", {"path": request.url.path})
     if exc.status_code == 405:
-        allow = (exc.headers or {}).get("Allow", "")
+        methods = allowed(request.url.path) or [
+            m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()
+        ]
         return errors.MethodNotAllowed(
             f"Method {request.method} is not allowed on {request.url.path}.",
-            {"method": request.method, "allowed": [m.strip() for m in allow.split(",") if m]},
-            headers={"Allow": allow} if allow else None,
+            {"method": request.method, "allowed": methods},
+            headers={"Allow": ", ".join(methods)} if methods else None,
         )
     if exc.status_code == 403:
         return errors.Forbidden([])

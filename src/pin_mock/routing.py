@@ -53,3 +53,31 @@ class OperationIdResolver(Resolver):
             if callable(function):
                 return function
         raise ConfigError(f"no handler for operationId {operation_id!r} (looked for {name}())")
+
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class AllowedMethods:
+    """The methods the spec documents for each path, for 405 answers' ``Allow``.
+
+    Connexion registers one Starlette route per operation, so Starlette's own
+    405 lists only the first route's methods (``GET`` on ``/v1/patients``,
+    never ``POST``); this index answers from the spec instead.
+    """
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self._paths: list[tuple[re.Pattern[str], list[str]]] = []
+        for template, item in spec.get("paths", {}).items():
+            methods = [m.upper() for m in HTTP_METHODS if m in item]
+            if "GET" in methods and "HEAD" not in methods:
+                methods.insert(0, "HEAD")  # Starlette answers HEAD wherever GET is routed
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            self._paths.append((re.compile(f"^{pattern}$"), methods))
+
+    def __call__(self, path: str) -> list[str]:
+        """The methods documented for ``path`` (a concrete URL path); empty if none."""
+        for pattern, methods in self._paths:
+            if pattern.match(path):
+                return methods
+        return []

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
-from pin_mock import fixtures
+from pin_mock import fixtures, reports, webhooks
 from pin_mock.auth import ClientRegistry, TokenService
 from pin_mock.ratelimit import RateLimiter
 from pin_mock.settings import Settings
@@ -29,6 +30,10 @@ class Services:
     # Objects with ``async start()`` and ``async aclose()``, run by the app's lifespan.
     workers: list[Any] = field(default_factory=list)
 
+    def today(self) -> date:
+        """The sandbox clock's date (UTC): ages and "latest" figures are computed on it."""
+        return datetime.fromtimestamp(self.clock(), UTC).date()
+
     def emit(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
         """Announce a domain event (``patient.created`` ...) for ``client_id``."""
         for listener in self.listeners:
@@ -38,7 +43,7 @@ class Services:
 def build_services(settings: Settings, clock: Callable[[], float] = time.time) -> Services:
     """Load fixtures and clients and create the services; fails fast on bad input."""
     seed = fixtures.generate(settings.fixtures, seed=settings.seed, patients=settings.patients)
-    return Services(
+    services = Services(
         settings=settings,
         clients=ClientRegistry.from_file(settings.clients_file, settings.tier_limits),
         tokens=TokenService(
@@ -48,3 +53,7 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
         store=Store(seed, IdFactory(settings.seed)),
         clock=clock,
     )
+    # Background workers; webhooks first, so they stop last and hear reports' last events.
+    webhooks.install(services)
+    reports.install(services)
+    return services

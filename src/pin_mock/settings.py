@@ -42,6 +42,10 @@ class Settings:
     report_delay: float = 2.0
     webhook_timeout: float = 10.0
     webhook_retry_schedule: tuple[float, ...] = (0.0, 5.0, 300.0, 1800.0, 7200.0)
+    # Multiplies every retry delay: 0.001 turns the 2-hour retry into 7.2 seconds.
+    webhook_retry_factor: float = 1.0
+    # A local sandbox must reach receivers on localhost; a hosted one sets this False.
+    webhook_allow_private_targets: bool = True
     max_prefer_delay_ms: int = 10_000
     workers: int = 1
     log_level: str = "info"
@@ -57,6 +61,10 @@ class Settings:
             raise ConfigError("rate_limit_window must be at least 1 second")
         if self.report_delay < 0:
             raise ConfigError("report_delay cannot be negative")
+        if self.webhook_timeout <= 0:
+            raise ConfigError("webhook_timeout must be positive")
+        if self.webhook_retry_factor < 0 or any(d < 0 for d in self.webhook_retry_schedule):
+            raise ConfigError("webhook retry delays and their factor cannot be negative")
         if self.workers != 1:
             # State (tenants, rate-limit counters, tokens' signing key) lives in
             # this process; several workers would each see a different sandbox.

@@ -8,7 +8,7 @@ client's sandbox drops its tenant.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,8 @@ class Tenant:
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     version: int = 0  # bumped on every write, so derived views can be cached
+    # Derived views (analytics) of this tenant: key -> (version computed at, value).
+    derived: dict[Hashable, tuple[int, Any]] = field(default_factory=dict)
 
 
 class IdFactory:
@@ -55,6 +57,8 @@ class Store:
         self._base_patients = {p["id"]: p for p in seed.patients}
         # Lower-cased "id name" per base patient, indexed once for search.
         self._search = TrigramIndex([f"{p['id']} {p['name']}".lower() for p in seed.patients])
+        # Derived views of the seeded data (read-only, so valid for ever), oldest first.
+        self._derived: dict[Hashable, Any] = {}
 
     # -- tenants ---------------------------------------------------------------
 
@@ -143,3 +147,28 @@ class Store:
             if entry["id"] == entry_id:
                 return entry
         raise NotFound.resource("Clinical data entry", "entry_id", entry_id)
+
+    # -- derived views ---------------------------------------------------------
+
+    DERIVED_MAX = 256
+
+    def cached(self, client_id: str | None, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, memoised per key: for the seeded data (``client_id`` None)
+        for good, for a client until its next write (or reset). Treat it as read-only.
+        """
+        if client_id is None:
+            if key in self._derived:
+                return self._derived[key]
+            value = self._derived[key] = compute()
+            if len(self._derived) > self.DERIVED_MAX:
+                del self._derived[next(iter(self._derived))]
+            return value
+        tenant = self.tenant(client_id)
+        hit = tenant.derived.get(key)
+        if hit is not None and hit[0] == tenant.version:
+            return hit[1]
+        value = compute()
+        tenant.derived[key] = (tenant.version, value)
+        if len(tenant.derived) > self.DERIVED_MAX:
+            del tenant.derived[next(iter(tenant.derived))]
+        return value

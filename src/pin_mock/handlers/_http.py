@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from connexion.context import _scope, context
 
+from pin_mock import timestamps
 from pin_mock.services import Services
 
 
@@ -42,5 +42,4 @@ def created(body: dict[str, Any], location: str, status: int = 201) -> tuple[Any
 
 def now_iso() -> str:
     """The current time as the API writes it: ``2024-01-01T00:00:00Z``."""
-    moment = datetime.fromtimestamp(services().clock(), UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timestamps.iso(services().clock())

@@ -1,11 +1,21 @@
-"""A patient's clinical data: filtered, paged list; one entry; add an entry."""
+"""A patient's clinical data: filtered, paged list; one entry; add an entry.
+
+The spec validates the query (dates, the ``data_type`` enum) and the body (the
+entry's ``value`` against its ``data_type``) before these run.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from pin_mock import timestamps
+from pin_mock.analytics import check_date_range
 from pin_mock.errors import InvalidParameter
 from pin_mock.handlers._http import client_id, created, now_iso, page_of, services
+
+#: Defaults the spec declares for a value's optional fields, stored explicitly.
+VALUE_DEFAULTS = {"pain_scores": {"scale": "NRS"}, "diagnoses": {"status": "active"}}
 
 
 async def list_clinical_data(
@@ -16,9 +26,8 @@ async def list_clinical_data(
     page: int = 1,
     limit: int = 50,
 ) -> dict[str, Any]:
-    """GET /v1/patients/{patient_id}/clinical-data"""
-    if start_date and end_date and start_date > end_date:
-        raise InvalidParameter("start_date", start_date, "start_date must not be after end_date.")
+    """GET /v1/patients/{patient_id}/clinical-data: oldest first, dates inclusive."""
+    check_date_range(start_date, end_date)
     entries = services().store.entries(client_id(), patient_id)
     selected = [
         e
@@ -39,17 +48,15 @@ async def add_clinical_data(patient_id: str, body: dict[str, Any]) -> tuple[Any,
     """POST /v1/patients/{patient_id}/clinical-data"""
     svc = services()
     stamp = now_iso()
-    value = dict(body["value"])
-    if body["data_type"] == "pain_scores":
-        value.setdefault("scale", "NRS")
-    if body["data_type"] == "diagnoses":
-        value.setdefault("status", "active")
+    data_type = body["data_type"]
+    if data_type == "medications":
+        _check_dates(body["value"])
     entry = {
         "id": svc.store.ids.new("cd"),
         "patient_id": patient_id,
-        "data_type": body["data_type"],
-        "recorded_at": _normalise(body.get("recorded_at")) or stamp,
-        "value": value,
+        "data_type": data_type,
+        "recorded_at": _recorded_at(body.get("recorded_at")) or stamp,
+        "value": {**VALUE_DEFAULTS.get(data_type, {}), **body["value"]},
         "created_at": stamp,
     }
     svc.store.add_entry(client_id(), entry)
@@ -60,20 +67,36 @@ async def add_clinical_data(patient_id: str, body: dict[str, Any]) -> tuple[Any,
         {
             "patient_id": patient_id,
             "entry_id": entry["id"],
-            "data_type": entry["data_type"],
+            "data_type": data_type,
             "links": {"self": location},
         },
     )
     return created(entry, location)
 
 
-def _normalise(stamp: str | None) -> str | None:
-    """Store times as UTC ``...Z`` so string order is time order."""
+def _check_dates(value: dict[str, Any]) -> None:
+    """Calendar dates (the spec checks the format only) and a span that does not run backwards."""
+    for name in ("start_date", "end_date"):
+        raw = value.get(name)
+        if raw is not None:
+            try:
+                date.fromisoformat(raw)
+            except ValueError as exc:
+                raise InvalidParameter(
+                    f"value.{name}", raw, f"Invalid date format for 'value.{name}'. Use YYYY-MM-DD."
+                ) from exc
+    start, end = value.get("start_date"), value.get("end_date")
+    if start and end and end < start:
+        raise InvalidParameter(
+            "value.end_date", end, f"value.end_date must not be before value.start_date ({start})."
+        )
+
+
+def _recorded_at(stamp: str | None) -> str | None:
+    """Store times as UTC ``...Z`` (whole seconds), so string order is time order."""
     if not stamp:
         return None
-    from datetime import UTC, datetime
-
-    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return timestamps.normalise(stamp)
+    except ValueError as exc:
+        raise InvalidParameter("recorded_at", stamp, f"recorded_at {exc}.") from exc
