@@ -36,7 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py $(ARGS)
 
 contract-long: $(STAMP)
-	$(BIN)/python -m pytest -m slow tests/contract -o addopts="" $(PYTEST_ARGS)
+	PIN_MOCK_LONG=1 $(BIN)/python -m pytest -m slow tests/contract -o addopts="" -s $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -1,0 +1,303 @@
+"""One contract run: check the options, reach the target, probe it, run Schemathesis, judge.
+
+Exit codes: 0 when everything holds, 1 when any check or probe fails (or the
+run was mostly answered 429), 2 for a usage problem or an unreachable target,
+always with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from pin_mock.contract.auth import Credentials, TokenError, TokenSource
+from pin_mock.contract.findings import Finding, dedupe
+from pin_mock.contract.probes import ProbeContext, ProbeResult, all_probes, run_probes
+from pin_mock.contract.progress import Progress
+from pin_mock.contract.schemathesis_run import ST_PHASES, EventParser, StRunOutcome, StRunSettings
+from pin_mock.contract.schemathesis_run import run as run_schemathesis
+from pin_mock.contract.spec import (
+    Operation,
+    SpecError,
+    bundled_spec_path,
+    load_spec,
+    operations,
+    token_url,
+)
+from pin_mock.contract.target import Pacer, Target
+
+PHASES = (*ST_PHASES, "probes")
+#: Without credentials the kit uses the sandbox's enterprise client (100,000 requests/hour).
+SANDBOX_CLIENT = ("sandbox-enterprise", "sandbox-enterprise-secret")
+#: A run whose answers are more than this share of 429s proves nothing: it fails.
+MAX_429_SHARE = 0.5
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([smh]))?\s*$")
+
+
+class UsageProblem(Exception):
+    """The run cannot start: bad options, unreadable spec, unreachable target (exit 2)."""
+
+
+@dataclass
+class ContractOptions:
+    """The options of ``pin-mock contract`` (see ``command.py`` for their help)."""
+
+    base_url: str
+    client_id: str | None = None
+    client_secret: str | None = None
+    spec: Path | None = None
+    max_examples: int = 10
+    seed: int | None = None
+    phases: tuple[str, ...] = PHASES
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    rate_limit: str | None = None
+    report_dir: Path | None = None
+    workers: int = 1
+    request_timeout: float = 10.0
+
+
+@dataclass
+class ContractResult:
+    """The verdict of a run."""
+
+    exit_code: int
+    reason: str
+    findings: list[Finding] = field(default_factory=list)
+    probes: list[ProbeResult] = field(default_factory=list)
+    schemathesis: StRunOutcome | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    token_url: str = ""
+    client_id: str = ""
+    base_url: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0
+
+
+def parse_rate(value: str) -> tuple[float, str]:
+    """``10/s``, ``600/m``, ``5`` -> (requests per second, Schemathesis's ``N/unit``)."""
+    match = _RATE.match(value or "")
+    if not match or float(match.group(1)) <= 0:
+        raise UsageProblem(
+            f"--rate-limit must look like 10/s, 600/m or 5 (per second), got {value!r}"
+        )
+    amount, unit = float(match.group(1)), match.group(2) or "s"
+    per_second = amount / {"s": 1, "m": 60, "h": 3600}[unit]
+    return per_second, f"{max(1, round(amount))}/{unit}"
+
+
+def choose_pace(
+    remaining: int | None, seconds_to_reset: float | None, estimate: int
+) -> float | None:
+    """Requests per second that stay within the client's budget; ``None`` when no pacing is needed."""
+    if remaining is None or seconds_to_reset is None or estimate <= remaining:
+        return None
+    return max(remaining, 1) / max(seconds_to_reset, 1.0)
+
+
+def select_operations(
+    ops: list[Operation], include: tuple[str, ...], exclude: tuple[str, ...]
+) -> list[Operation]:
+    """The operations an ``--include``/``--exclude`` (operationId or ``METHOD /path``) selects."""
+
+    def matches(op: Operation, value: str) -> bool:
+        value = value.strip()
+        return (
+            value == op.operation_id
+            or value.upper().split(" ", 1)[0] == op.method.upper()
+            and value.split(" ", 1)[-1].strip() == op.path
+        )
+
+    for value in (*include, *exclude):
+        if not any(matches(op, value) for op in ops):
+            raise UsageProblem(
+                f"no operation of the spec matches {value!r} (use an operationId or 'GET /v1/patients')"
+            )
+    chosen = [op for op in ops if not include or any(matches(op, v) for v in include)]
+    return [op for op in chosen if not any(matches(op, v) for v in exclude)]
+
+
+def validate(options: ContractOptions) -> None:
+    """Raise ``UsageProblem`` for options that cannot make a run."""
+    parts = urlsplit(options.base_url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageProblem(
+            f"--base-url must be an http(s) URL like http://127.0.0.1:8080, got {options.base_url!r}"
+        )
+    unknown = [p for p in options.phases if p not in PHASES]
+    if unknown or not options.phases:
+        raise UsageProblem(
+            f"--phases takes a comma-separated list of {', '.join(PHASES)}; got {','.join(options.phases)!r}"
+        )
+    if options.max_examples < 1:
+        raise UsageProblem("--max-examples must be at least 1")
+    if not 1 <= options.workers <= 64:
+        raise UsageProblem("--workers must be between 1 and 64")
+    if bool(options.client_id) != bool(options.client_secret):
+        raise UsageProblem(
+            "give both --client-id and --client-secret (or PIN_CLIENT_ID and PIN_CLIENT_SECRET)"
+        )
+    if options.rate_limit:
+        parse_rate(options.rate_limit)
+
+
+def run_contract(options: ContractOptions, progress: Progress | None = None) -> ContractResult:
+    """Run the whole kit against ``options.base_url``; never raises for a usage problem."""
+    progress = progress or Progress()
+    started = time.monotonic()
+    try:
+        result = _run(options, progress)
+    except (UsageProblem, SpecError) as exc:
+        result = ContractResult(2, str(exc), base_url=options.base_url)
+    finally:
+        progress.close()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _run(options: ContractOptions, progress: Progress) -> ContractResult:
+    validate(options)
+    spec_path = options.spec or bundled_spec_path()
+    spec = load_spec(spec_path)
+    selected = select_operations(operations(spec), options.include, options.exclude)
+    if not selected:
+        raise UsageProblem("--include/--exclude leave no operation to test")
+    base_url = options.base_url.rstrip("/")
+    client_id, client_secret = options.client_id, options.client_secret
+    notes = []
+    if not client_id:
+        client_id, client_secret = SANDBOX_CLIENT
+        notes.append(f"no credentials given: using the sandbox client {client_id}")
+    creds = Credentials.for_target(base_url, token_url(spec), client_id, client_secret or "")
+    tokens = TokenSource(creds, timeout=options.request_timeout)
+    result = ContractResult(
+        0, "", notes=notes, token_url=creds.token_url, client_id=client_id, base_url=base_url
+    )
+    _reach(base_url, options.request_timeout)
+    try:
+        tokens.token()
+    except TokenError as exc:
+        if exc.usage:
+            raise UsageProblem(str(exc)) from None
+        result.findings.append(
+            Finding(
+                "POST " + urlsplit(creds.token_url).path,
+                "pin_token_issue",
+                str(exc),
+                source="probe",
+            )
+        )
+        return _finish(result, options, spec_path)
+    for note in notes:  # after the target answered: a usage error stays one line
+        progress.note(note)
+
+    st_phases = tuple(p for p in options.phases if p in ST_PHASES)
+    pace, st_rate = _pace(options, base_url, tokens, selected, st_phases, result, progress)
+    if "probes" in options.phases:
+        target = Target(base_url, tokens, pacer=Pacer(pace), timeout=options.request_timeout)
+        try:
+            ctx = ProbeContext(target, selected, client_id, client_secret)
+            result.probes = run_probes(
+                ctx,
+                all_probes(selected),
+                lambda r: progress.probe(r.name, len(r.findings), r.skipped),
+            )
+        finally:
+            target.close()
+    if st_phases:
+        result.schemathesis = _schemathesis(
+            options, spec_path, base_url, st_phases, st_rate, client_id, client_secret, progress
+        )
+    return _finish(result, options, spec_path)
+
+
+def _reach(base_url: str, timeout: float) -> None:
+    try:
+        httpx.get(base_url + "/", timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise UsageProblem(f"cannot reach {base_url}: {exc.__class__.__name__}: {exc}") from None
+
+
+def _pace(
+    options: ContractOptions, base_url: str, tokens: TokenSource, selected: list[Operation],
+    st_phases: tuple[str, ...], result: ContractResult, progress: Progress,
+) -> tuple[float | None, str | None]:  # fmt: skip
+    """The run's pace: ``--rate-limit`` if given, else what the client's remaining budget allows."""
+    if options.rate_limit:
+        return parse_rate(options.rate_limit)
+    listing = next(
+        (
+            op
+            for op in selected
+            if op.method == "get" and "{" not in op.path and op.requires("oauth2")
+        ),
+        None,
+    )
+    if listing is None:
+        return None, None
+    try:
+        answer = httpx.get(
+            base_url + listing.path,
+            headers={"Authorization": f"Bearer {tokens.token()}"},
+            timeout=options.request_timeout,
+        )
+        remaining = int(answer.headers["x-ratelimit-remaining"])
+        reset_in = int(answer.headers["x-ratelimit-reset"]) - time.time()
+    except (httpx.HTTPError, KeyError, ValueError):
+        return None, None  # no usable headers: the checks will say so
+    estimate = len(selected) * options.max_examples * max(1, len(st_phases)) * 3 + 150
+    if remaining == 0:
+        raise UsageProblem(
+            f"client {result.client_id} has no requests left until its window resets in {reset_in:.0f} s"
+        )
+    pace = choose_pace(remaining, reset_in, estimate)
+    if pace is None:
+        return None, None
+    note = f"about {estimate} requests needed, {remaining} left for {reset_in:.0f} s: pacing at {pace:.2f} requests/s"
+    result.notes.append(note)
+    progress.note(note)
+    per_minute = max(1, int(pace * 60))
+    return pace, f"{per_minute}/m"
+
+
+def _schemathesis(
+    options: ContractOptions, spec_path: Path, base_url: str, phases: tuple[str, ...], rate: str | None,
+    client_id: str, client_secret: str | None, progress: Progress,
+) -> StRunOutcome:  # fmt: skip
+    report_dir = options.report_dir or Path(tempfile.mkdtemp(prefix="pin-contract-"))
+    settings = StRunSettings(
+        spec=spec_path, base_url=base_url, report_dir=report_dir, max_examples=options.max_examples,
+        seed=options.seed, phases=phases, workers=options.workers, include=options.include,
+        exclude=options.exclude, rate_limit=rate, request_timeout=options.request_timeout,
+        env={"PIN_CLIENT_ID": client_id, "PIN_CLIENT_SECRET": client_secret or ""},
+    )  # fmt: skip
+    try:
+        return run_schemathesis(settings, EventParser(progress.event))
+    finally:
+        if options.report_dir is None:
+            shutil.rmtree(report_dir, ignore_errors=True)
+
+
+def _finish(result: ContractResult, options: ContractOptions, spec_path: Path) -> ContractResult:
+    """Collect the findings, write the reports, decide the exit code and its reason."""
+    from pin_mock.contract.summary import verdict, write_reports
+
+    for probe in result.probes:
+        result.findings.extend(probe.findings)
+    if result.schemathesis is not None:
+        result.findings.extend(result.schemathesis.findings)
+    result.findings = dedupe(result.findings)
+    result.exit_code, result.reason = verdict(result, MAX_429_SHARE)
+    if options.report_dir is not None:
+        write_reports(result, options.report_dir)
+    return result

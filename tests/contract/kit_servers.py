@@ -1,0 +1,47 @@
+"""Real servers on loopback for the kit's end-to-end tests: the sandbox, and proxies.
+
+The kit talks HTTP to its target (and runs ``st run`` in a subprocess), so its
+end-to-end tests need a real server: uvicorn in a thread, on a free port.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import uvicorn
+
+#: Test sandboxes allow far more than a real tier: many kit runs share one client and address.
+TEST_TIER_LIMITS = {"standard": 1_000_000, "professional": 1_000_000, "enterprise": 1_000_000}
+
+
+@contextmanager
+def serve(app: Any, *, lifespan: str = "on") -> Iterator[str]:
+    """Serve an ASGI app on a free loopback port; yields its base URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan=lifespan)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="kit-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def sandbox_app(**overrides: Any) -> Any:
+    """The real pin-mock sandbox (the tests may import the server; the kit may not)."""
+    from pin_mock.app import create_app
+    from pin_mock.settings import Settings
+
+    settings = Settings(**{"report_delay": 0.0, "tier_limits": TEST_TIER_LIMITS, **overrides})
+    return create_app(settings)

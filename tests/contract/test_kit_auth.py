@@ -1,0 +1,124 @@
+"""The token source: fetched from /oauth/token, cached, refreshed before expiry, thread-safe."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+
+import httpx
+import pytest
+
+from pin_mock.contract.auth import Credentials, TokenError, TokenSource
+from pin_mock.contract.probe_auth import damaged, forged_token
+
+CREDS = Credentials("http://pin.test/oauth/token", "client", "secret")
+
+
+class FakeTokenEndpoint:
+    """A token endpoint that counts calls and issues numbered tokens."""
+
+    def __init__(self, expires_in=3600, status=200, body=None, delay=0.0):
+        self.calls = 0
+        self.forms = []
+        self.expires_in, self.status, self.body, self.delay = expires_in, status, body, delay
+
+    def post(self, url, data):
+        self.calls += 1
+        self.forms.append(data)
+        time.sleep(self.delay)
+        body = self.body if self.body is not None else {
+            "access_token": f"token-{self.calls}", "token_type": "Bearer", "expires_in": self.expires_in, "scope": "a"
+        }  # fmt: skip
+        return httpx.Response(self.status, json=body, request=httpx.Request("POST", url))
+
+
+def test_credentials_resolve_a_relative_token_url_against_the_base_url():
+    assert (
+        Credentials.for_target("http://h:1/pin/", "/oauth/token", "a", "b").token_url
+        == "http://h:1/pin/oauth/token"
+    )
+    assert (
+        Credentials.for_target("http://h:1", "https://idp/token", "a", "b").token_url
+        == "https://idp/token"
+    )
+
+
+def test_token_is_fetched_once_with_client_credentials_and_cached():
+    endpoint = FakeTokenEndpoint()
+    source = TokenSource(CREDS, post=endpoint.post)
+    assert source.token() == source.token() == "token-1"
+    assert endpoint.calls == 1
+    assert endpoint.forms[0] == {
+        "grant_type": "client_credentials",
+        "client_id": "client",
+        "client_secret": "secret",
+    }
+
+
+def test_token_is_refreshed_before_expires_in_runs_out():
+    now = [0.0]
+    endpoint = FakeTokenEndpoint(expires_in=100)
+    source = TokenSource(CREDS, post=endpoint.post, clock=lambda: now[0])
+    assert source.token() == "token-1"
+    now[0] = 80.0  # 20 s left of 100: still more than the 10 s headroom
+    assert source.token() == "token-1"
+    now[0] = 91.0  # inside the headroom: refresh before the target would answer 401
+    assert source.token() == "token-2"
+
+
+def test_concurrent_workers_share_one_fetch():
+    endpoint = FakeTokenEndpoint(delay=0.05)
+    source = TokenSource(CREDS, post=endpoint.post)
+    tokens = []
+    threads = [threading.Thread(target=lambda: tokens.append(source.token())) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert endpoint.calls == 1 and set(tokens) == {"token-1"}
+
+
+def test_refused_credentials_are_a_usage_problem():
+    endpoint = FakeTokenEndpoint(status=401, body={"error": "invalid_client"})
+    with pytest.raises(TokenError, match="refused client 'client'") as info:
+        TokenSource(CREDS, post=endpoint.post).token()
+    assert info.value.usage
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (500, {"error": "server_error"}, "answered 500"),
+        (200, {"token_type": "Bearer"}, "without an access_token"),
+        (200, {"access_token": "t", "expires_in": "soon"}, "bad expires_in"),
+    ],
+)
+def test_a_broken_token_endpoint_is_a_contract_failure(status, body, expected):
+    with pytest.raises(TokenError, match=expected) as info:
+        TokenSource(CREDS, post=FakeTokenEndpoint(status=status, body=body).post).token()
+    assert not info.value.usage
+
+
+def test_an_unreachable_token_endpoint_is_a_usage_problem():
+    def refuse(url, data):
+        raise httpx.ConnectError("connection refused")
+
+    with pytest.raises(TokenError, match="cannot reach") as info:
+        TokenSource(CREDS, post=refuse).token()
+    assert info.value.usage
+
+
+def test_forged_token_is_an_unsigned_jwt_claiming_every_scope():
+    header, claims, signature = forged_token("client").split(".")
+    decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # noqa: E731
+    assert decode(header)["alg"] == "none" and signature == ""
+    assert decode(claims)["sub"] == "client" and "patients:write" in decode(claims)["scope"]
+
+
+def test_damaged_token_differs_only_in_its_signature():
+    token = "aaa.bbb.cccccccc"
+    broken = damaged(token)
+    assert broken != token and broken.startswith("aaa.bbb.") and len(broken) == len(token)
+    assert damaged("opaque-token") != "opaque-token"

@@ -1,0 +1,60 @@
+"""The kit has teeth: it fails every deliberately broken implementation, for the right reason.
+
+Each mutant is a proxy in front of the real sandbox that breaks one thing. The
+quick suite runs the kit focused on what each mutant breaks; the long suite
+(``PIN_MOCK_LONG=1``, ``make contract-long``) runs the kit's full default run
+against every mutant and reports the kill rate.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kit_helpers import long_runs_enabled
+from kit_mutants import MUTANTS, Mutant, Proxy
+from kit_servers import serve
+from pin_mock.contract.summary import render
+
+
+def killed_for_the_right_reason(mutant: Mutant, result) -> bool:
+    if "rate-limited run" in mutant.kills:
+        return result.exit_code == 1 and "429" in result.reason
+    found = {f.check for f in result.findings}
+    return result.exit_code == 1 and bool(found & mutant.kills)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_kit_fails_a_broken_implementation(mutant, sandbox_url, run_kit):
+    with serve(Proxy(sandbox_url, mutant)) as url:
+        result = run_kit(url, **mutant.focus)
+    assert killed_for_the_right_reason(mutant, result), (
+        f"mutant {mutant.name} ({mutant.breaks}) survived or died of the wrong cause; "
+        f"wanted one of {sorted(mutant.kills)}\n{render(result)}"
+    )
+
+
+def test_there_are_at_least_ten_mutants_each_breaking_one_thing():
+    assert len(MUTANTS) >= 10
+    assert len({m.name for m in MUTANTS}) == len(MUTANTS)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not long_runs_enabled(), reason="long run: set PIN_MOCK_LONG=1 (make contract-long)"
+)
+def test_full_runs_kill_every_mutant(sandbox_url, run_kit, capsys):
+    """The default run, unfocused, against every mutant: the kill rate reported in the README."""
+    survivors = []
+    for mutant in MUTANTS:
+        with serve(Proxy(sandbox_url, mutant)) as url:
+            result = run_kit(url, max_examples=10)
+        if result.exit_code != 1:
+            survivors.append(f"{mutant.name}: exit {result.exit_code} ({result.reason})")
+        with capsys.disabled():
+            print(
+                f"\n{mutant.name:<26} exit {result.exit_code}  {result.seconds:5.1f} s  {result.reason[:90]}"
+            )
+    killed = len(MUTANTS) - len(survivors)
+    with capsys.disabled():
+        print(f"\nkill rate: {killed}/{len(MUTANTS)}")
+    assert not survivors, "\n".join(survivors)
