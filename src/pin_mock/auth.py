@@ -19,7 +19,7 @@ from typing import Any
 import jwt
 import yaml
 
-from pin_mock.errors import ConfigError, OAuthError, Unauthorized
+from pin_mock.errors import ConfigError, Forbidden, OAuthError, Unauthorized
 
 AUDIENCE = "pin-api"
 _CACHE_MAX = 10_000
@@ -169,6 +169,28 @@ def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
             "invalid_scope", f"Scope not allowed for this client: {' '.join(sorted(extra))}"
         )
     return asked
+
+
+def authorize(
+    tokens: TokenService, authorization: str, scopes: list[str] | None
+) -> dict[str, Any]:
+    """The claims of a request's ``Authorization`` header that grants ``scopes``.
+
+    ``scopes`` of ``None`` means the operation is public (``{}`` is returned).
+    Raises ``Unauthorized`` (no, malformed or bad token) or ``Forbidden``.
+    """
+    if scopes is None:
+        return {}
+    kind, _, token = authorization.partition(" ")
+    if kind.lower() != "bearer":
+        raise Unauthorized("An access token is required.", error=None)
+    token = token.strip()
+    if not token:
+        raise Unauthorized("The access token is missing, malformed or expired.")
+    claims = tokens.verify(token)
+    if not set(scopes) <= set(claims.get("scope", "").split()):
+        raise Forbidden(scopes)
+    return claims
 
 
 def token_info(token: str, request: Any) -> dict[str, Any]:

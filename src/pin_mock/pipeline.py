@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pin_mock import errors
-from pin_mock.auth import TokenService
+from pin_mock.auth import TokenService, authorize
 from pin_mock.routing import OperationIdResolver
 from pin_mock.validation import (
     check_parameter,
@@ -149,7 +149,7 @@ class OperationMiddleware:
             await self.app(scope, receive, send)
             return
         headers = _headers(scope)
-        claims = self._authenticate(operation, headers)
+        claims = authorize(self.tokens, headers.get("authorization", ""), operation.scopes)
         kwargs = self._parameters(operation, scope)
         if operation.body_types:
             kwargs["body"] = await self._body(operation, headers, receive)
@@ -163,21 +163,6 @@ class OperationMiddleware:
         if inspect.isawaitable(result):
             result = await result
         await _respond(result, operation, scope, receive, send)
-
-    def _authenticate(self, operation: Operation, headers: dict[str, str]) -> dict[str, Any]:
-        if operation.scopes is None:
-            return {}
-        kind, _, token = headers.get("authorization", "").partition(" ")
-        if kind.lower() != "bearer":
-            raise errors.Unauthorized("An access token is required.", error=None)
-        token = token.strip()
-        if not token:
-            raise errors.Unauthorized("The access token is missing, malformed or expired.")
-        claims = self.tokens.verify(token)
-        granted = set(claims.get("scope", "").split())
-        if not set(operation.scopes) <= granted:
-            raise errors.Forbidden(operation.scopes)
-        return claims
 
     @staticmethod
     def _parameters(operation: Operation, scope: Scope) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from connexion.json_schema import resolve_refs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pin_mock import errors
-from pin_mock.auth import TokenService
+from pin_mock.auth import TokenService, authorize
 
 ROUTING = "connexion_routing"
 JSON = "application/json"
@@ -249,7 +249,8 @@ class ScenarioMiddleware:
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        self._authenticate(operation, headers.get("authorization", ""))
+        # The operation layer's checks, so a forced answer still needs a token and scope.
+        authorize(self.tokens, headers.get("authorization", ""), operation.scopes)
         scenario = parse_prefer(prefer or [], self.max_delay_ms)
         if scenario is None:
             await self.app(scope, receive, send)
@@ -271,20 +272,6 @@ class ScenarioMiddleware:
             return
         response, body = operation.choose(scenario)
         await _serve(response, body, scope["path"], applied, send)
-
-    def _authenticate(self, operation: OperationScenarios, authorization: str) -> None:
-        """The operation layer's checks (pipeline.OperationMiddleware), in the same order."""
-        if operation.scopes is None:
-            return
-        kind, _, token = authorization.partition(" ")
-        if kind.lower() != "bearer":
-            raise errors.Unauthorized("An access token is required.", error=None)
-        token = token.strip()
-        if not token:
-            raise errors.Unauthorized("The access token is missing, malformed or expired.")
-        claims = self.tokens.verify(token)
-        if not set(operation.scopes) <= set(claims.get("scope", "").split()):
-            raise errors.Forbidden(operation.scopes)
 
 
 async def _serve(response: Documented, body: Any, path: str, applied: bytes, send: Send) -> None:
