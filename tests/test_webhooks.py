@@ -7,10 +7,15 @@ import base64
 import hashlib
 import hmac
 import http.server
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -471,3 +476,37 @@ def test_hosted_mode_pins_deliveries_to_the_checked_address(sandbox_factory) -> 
     for url in ("http://localhost:9/hook", "http://[fd00::1]/", "http://0.0.0.0/"):
         with pytest.raises(TargetRefused, match="private or local"):
             asyncio.run(target(url))
+
+
+def listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_the_readme_receiver_verifies_a_real_delivery(sandbox: Sandbox, tmp_path) -> None:
+    """docs/receiver.py, as the README runs it, accepts the sandbox's signed delivery."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    created = sandbox.post(
+        "/v1/webhooks",
+        json={"url": f"http://127.0.0.1:{port}/hook", "events": ["patient.created"]},
+    ).json()
+    script = Path(__file__).parents[1] / "docs" / "receiver.py"
+    log = (tmp_path / "receiver.out").open("w+")
+    receiver = subprocess.Popen(
+        [sys.executable, str(script), str(port)],
+        env={**os.environ, "WEBHOOK_SECRET": created["secret"]},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: listening(port))
+        patient_id = create_patient(sandbox)
+        attempt = settled_log(sandbox, created["id"], 1)[-1]
+        assert attempt["status_code"] == 204, attempt  # 400 would mean a bad signature
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=5)
+    log.seek(0)
+    assert f"patient.created {{'patient_id': '{patient_id}'" in log.read()

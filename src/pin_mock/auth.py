@@ -171,9 +171,7 @@ def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
     return asked
 
 
-def authorize(
-    tokens: TokenService, authorization: str, scopes: list[str] | None
-) -> dict[str, Any]:
+def authorize(tokens: TokenService, authorization: str, scopes: list[str] | None) -> dict[str, Any]:
     """The claims of a request's ``Authorization`` header that grants ``scopes``.
 
     ``scopes`` of ``None`` means the operation is public (``{}`` is returned).
