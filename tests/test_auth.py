@@ -85,6 +85,15 @@ def test_token_errors_follow_rfc6749(
     assert response.json()["error_description"]
 
 
+@pytest.mark.parametrize("client_id", ["\u008c\u00c6\x00\u00e6", "sandbox-standard"])
+def test_non_ascii_credentials_are_invalid_client_not_500(sandbox: Sandbox, client_id: str) -> None:
+    # found by the contract kit: the constant-time compare refused non-ASCII str
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": "\u00f9q9"}
+    response = sandbox.http.post("/oauth/token", data=form)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
 def test_invalid_client_over_basic_is_401_with_basic_challenge(sandbox: Sandbox) -> None:
     response = sandbox.http.post(
         "/oauth/token",

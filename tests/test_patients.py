@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness import Sandbox
 
 JANE = {
@@ -44,6 +46,13 @@ def test_defaults_are_page_1_limit_50(sandbox: Sandbox) -> None:
 def test_page_past_the_end_is_empty_with_total(sandbox: Sandbox) -> None:
     body = sandbox.get("/v1/patients?page=99&limit=10").json()
     assert body == {"data": [], "pagination": {"page": 99, "limit": 10, "total": 150}}
+
+
+@pytest.mark.parametrize("url", ["/v1/patients", "/v1/reports", "/v1/webhooks"])
+def test_a_page_beyond_64_bits_is_an_empty_page_echoing_it(sandbox: Sandbox, url: str) -> None:
+    page = 1199796626097453406640668672  # found by the contract kit: once a 500
+    body = sandbox.get(f"{url}?page={page}&limit=5").json()
+    assert body["data"] == [] and body["pagination"]["page"] == page
 
 
 def test_search_matches_name_or_id_case_insensitively(sandbox: Sandbox) -> None:

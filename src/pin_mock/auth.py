@@ -78,7 +78,8 @@ class ClientRegistry:
         """The client if the secret matches (constant-time compare), else None."""
         client = self._clients.get(client_id)
         if client is None:
-            secrets.compare_digest(client_secret, "x" * len(client_secret))
+            # same work as a wrong secret, so timing does not reveal which ids exist
+            secrets.compare_digest(client_secret.encode(), b"x" * len(client_secret.encode()))
             return None
         if not secrets.compare_digest(client.client_secret.encode(), client_secret.encode()):
             return None

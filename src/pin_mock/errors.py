@@ -22,11 +22,12 @@ bodies (``{"error", "error_description"}``) because OAuth libraries parse that.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
+
+from pin_mock.jsonify import encode
 
 ENVELOPE_MEDIA_TYPE = "application/json"
 
@@ -67,12 +68,8 @@ class ApiError(PinMockError):
     def render(self) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and encoded body of this error."""
         headers = {"content-type": ENVELOPE_MEDIA_TYPE, **self.headers}
-        try:
-            body = orjson.dumps(self.body())
-        except TypeError:
-            # details echo the client's input, which may hold integers beyond 64 bits
-            body = json.dumps(self.body(), separators=(",", ":"), default=str).encode()
-        return self.status, headers, body
+        # details echo the client's input, which may hold integers beyond 64 bits
+        return self.status, headers, encode(self.body())
 
 
 class InvalidParameter(ApiError):

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-import orjson
 from connexion import NoContent
 from connexion.context import _context, _receive, _scope
 from connexion.json_schema import Draft4RequestValidator
@@ -28,6 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pin_mock import errors
 from pin_mock.auth import TokenService, authorize
+from pin_mock.jsonify import encode
 from pin_mock.routing import OperationIdResolver
 from pin_mock.validation import (
     check_parameter,
@@ -258,7 +258,7 @@ async def _respond(
         if not any(k.lower() == "content-type" for k in headers):
             headers["content-type"] = operation.produces
     else:
-        body = orjson.dumps(result)
+        body = encode(result)
         if not any(k.lower() == "content-type" for k in headers):
             headers["content-type"] = JSON
     await Response(body, status_code=status, headers=headers)(scope, receive, send)
