@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from connexion.json_schema import Draft4ResponseValidator, resolve_refs
-from jsonschema import Draft4Validator
+from jsonschema import FormatChecker
 
 from pin_mock.app import load_spec
 from pin_mock.settings import Settings
@@ -69,8 +69,14 @@ def assert_conforms(response: httpx.Response) -> None:
     assert media_type in content, f"{where}: content-type {media_type!r} not in {sorted(content)}"
     schema = content[media_type].get("schema")
     if media_type == "application/json" and schema:
-        validator = Draft4ResponseValidator(schema, format_checker=Draft4Validator.FORMAT_CHECKER)
-        errors = sorted(validator.iter_errors(response.json()), key=lambda e: list(e.path))
-        assert not errors, f"{where}: body breaks the schema at {list(errors[0].path)}: " + (
-            errors[0].message
-        )
+        problem = schema_problem(schema, response.json())
+        assert problem is None, f"{where}: body {problem}"
+
+
+def schema_problem(schema: dict[str, Any], value: Any) -> str | None:
+    """Why ``value`` breaks a response ``schema`` (OpenAPI 3.0 rules, formats checked), or None."""
+    validator = Draft4ResponseValidator(schema, format_checker=FormatChecker())
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))
+    if not errors:
+        return None
+    return f"breaks the schema at {list(errors[0].path)}: {errors[0].message}"

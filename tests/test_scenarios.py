@@ -216,3 +216,12 @@ def test_parse_prefer_follows_rfc_7240_syntax() -> None:
     assert parse_prefer(["respond-async, wait=10"], 100) is None
     scenario = parse_prefer(["Code=404 ; foo=bar", 'example="not found", delay=5'], 100)
     assert (scenario.code, scenario.example, scenario.delay_ms) == (404, "not found", 5)
+
+
+@pytest.mark.parametrize("name", ["pending", "completed", "failed"])
+def test_report_states_can_be_forced_from_pin_yaml_examples(sandbox: Sandbox, name: str) -> None:
+    # Any id: a forced answer reads no store (the harness checks it against the spec).
+    response = sandbox.get("/v1/reports/rpt_000000000000", headers={"Prefer": f"example={name}"})
+    assert response.status_code == 200
+    assert response.json()["status"] == name
+    assert response.headers["preference-applied"] == f"example={name}"

@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 from pin_mock.resources import spec_path
-from spec_conformance import spec
+from spec_conformance import schema_problem, spec
 
 # The issue's table: method, path, scope (None: public).
 SURFACE = [
@@ -119,3 +119,30 @@ def test_webhook_events_are_documented_as_callbacks() -> None:
         (operation,) = (path["post"] for path in callback.values())
         names = {p["name"] for p in operation["parameters"]}
         assert names == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+
+
+def _documented_examples() -> list[tuple[str, dict, object]]:
+    """Every response example of the spec: (where, schema, value)."""
+    found = []
+    for path, item in spec()["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation.get("responses", {}).items():
+                for media_type, content in (response.get("content") or {}).items():
+                    where = f"{method.upper()} {path} {status} {media_type}"
+                    if "example" in content:
+                        found.append((where, content["schema"], content["example"]))
+                    for name, example in (content.get("examples") or {}).items():
+                        found.append(
+                            (f"{where} example {name}", content["schema"], example["value"])
+                        )
+    return found
+
+
+@pytest.mark.parametrize(
+    ("where", "schema", "value"),
+    _documented_examples(),
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_every_response_example_matches_its_schema(where: str, schema: dict, value: object) -> None:
+    # Prefer: code=/example= serves these verbatim, so they must be valid answers.
+    assert schema_problem(schema, value) is None, where
