@@ -47,7 +47,7 @@ def test_full_runs_kill_every_mutant(sandbox_url, run_kit, capsys):
     survivors = []
     for mutant in MUTANTS:
         with serve(Proxy(sandbox_url, mutant)) as url:
-            result = run_kit(url, max_examples=10)
+            result = run_kit(url, max_examples=5)
         if result.exit_code != 1:
             survivors.append(f"{mutant.name}: exit {result.exit_code} ({result.reason})")
         with capsys.disabled():

@@ -118,7 +118,12 @@ def test_verdict_fails_a_run_dominated_by_429():
     result = ContractResult(
         0, "", schemathesis=outcome(warnings={"rate_limited": ["GET /v1/patients"]})
     )
-    assert verdict(result, 0.5)[0] == 1
+    code, reason = verdict(result, 0.5)
+    assert code == 1
+    assert (
+        reason.startswith("1 operations were answered mostly with 429")
+        and "GET /v1/patients" in reason
+    )
 
 
 def test_verdict_reports_a_schemathesis_that_could_not_run_as_usage():

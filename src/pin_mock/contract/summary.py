@@ -27,10 +27,18 @@ def verdict(result: ContractResult, max_429_share: float) -> tuple[int, str]:
         return 2, f"Schemathesis could not run: {st.fatal}"
     if st is not None:
         total, limited = st.responses, st.statuses.get(429, 0)
-        if total and limited / total > max_429_share or st.warnings.get("rate_limited"):
+        advice = "lower --rate-limit or use a client with a higher tier"
+        if total and limited / total > max_429_share:
             return 1, (
                 f"the run was dominated by 429 Too Many Requests ({limited} of {total} answers): "
-                "nothing was really tested; lower --rate-limit or use a client with a higher tier"
+                f"nothing was really tested; {advice}"
+            )
+        starved = st.warnings.get("rate_limited")
+        if starved:
+            return 1, (
+                f"{len(starved)} operations were answered mostly with 429 Too Many Requests "
+                f"({', '.join(starved[:3])}{', ...' if len(starved) > 3 else ''}): they were not "
+                f"really tested; {advice}"
             )
     if result.findings:
         operations = {f.operation for f in result.findings}
