@@ -25,7 +25,7 @@ from standardwebhooks import Webhook, WebhookVerificationError
 
 from harness import Sandbox
 from pin_mock.reports import FAILING_PATIENT_ID
-from pin_mock.webhooks import TargetRefused, WebhookDispatcher, dispatcher_of
+from pin_mock.webhooks import MAX_IN_FLIGHT, TargetRefused, WebhookDispatcher, dispatcher_of
 from spec_conformance import spec
 
 ALL_EVENTS = ["patient.created", "clinical_data.updated", "report.completed", "report.failed"]
@@ -55,6 +55,7 @@ class Receiver:
         self.received: list[Received] = []
         self.plans: dict[str, list[int]] = {}
         self.pause = 0.0
+        self.in_flight = self.most_in_flight = 0
         self.arrived = threading.Condition()
         receiver = self
 
@@ -71,7 +72,11 @@ class Receiver:
                     receiver.arrived.notify_all()
                     plan = receiver.plans.get(self.path, [200])
                     status = plan.pop(0) if len(plan) > 1 else plan[0]
+                    receiver.in_flight += 1
+                    receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
                 time.sleep(receiver.pause)
+                with receiver.arrived:
+                    receiver.in_flight -= 1
                 self.send_response(status)
                 if status in (301, 302):
                     self.send_header("Location", "/redirected")
@@ -510,3 +515,16 @@ def test_the_readme_receiver_verifies_a_real_delivery(sandbox: Sandbox, tmp_path
         receiver.wait(timeout=5)
     log.seek(0)
     assert f"patient.created {{'patient_id': '{patient_id}'" in log.read()
+
+
+def test_a_burst_of_deliveries_is_bounded_in_flight_and_all_arrive(
+    sandbox: Sandbox, receiver: Receiver
+) -> None:
+    hooks = MAX_IN_FLIGHT + 8
+    for _ in range(hooks):
+        sandbox.post("/v1/webhooks", json={"url": receiver.url(), "events": ["patient.created"]})
+    receiver.pause = 0.05
+    create_patient(sandbox)
+    assert len(receiver.wait_for(hooks)) == hooks
+    drain(sandbox)
+    assert 1 < receiver.most_in_flight <= MAX_IN_FLIGHT

@@ -60,6 +60,10 @@ MAX_LOG = 1_000
 MAX_RETRY_AFTER = 3_600.0
 
 
+#: Delivery attempts on the wire at once (each waits at most ``webhook_timeout``).
+MAX_IN_FLIGHT = 32
+
+
 def new_secret() -> str:
     """A signing secret: ``whsec_`` + base64 of 24 random bytes."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
@@ -161,6 +165,9 @@ class WebhookDispatcher:
         self.settings = services.settings
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Bound the attempts in flight: a burst of events to many slow or dead
+        # receivers must queue here, not starve the event loop that serves the API.
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._stopping = asyncio.Event()
         self._closed = False
 
@@ -248,10 +255,11 @@ class WebhookDispatcher:
             for attempt in range(1, attempts + 1):
                 if not self._subscribed(message):
                     return  # the webhook was removed: no further deliveries
-                started = self.services.clock()
-                clock = time.perf_counter()
-                outcome = await self._attempt(message)
-                duration_ms = round((time.perf_counter() - clock) * 1000, 1)
+                async with self._in_flight:
+                    started = self.services.clock()
+                    clock = time.perf_counter()
+                    outcome = await self._attempt(message)
+                    duration_ms = round((time.perf_counter() - clock) * 1000, 1)
                 if outcome.succeeded:
                     self._log(message, attempt, "succeeded", outcome, duration_ms, started)
                     return

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 
 #: Test sandboxes allow far more than a real tier: many kit runs share one client and address.
@@ -45,3 +46,19 @@ def sandbox_app(**overrides: Any) -> Any:
 
     settings = Settings(**{"report_delay": 0.0, "tier_limits": TEST_TIER_LIMITS, **overrides})
     return create_app(settings)
+
+
+def reset_sandbox(base_url: str, client_id: str = "sandbox-enterprise") -> None:
+    """Put the client's sandbox back to the seeded state (``POST /_sandbox/reset``).
+
+    Runs share one sandbox; without a reset, webhooks a fuzzed run registered
+    would receive every later run's events.
+    """
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": client_id,
+        "client_secret": f"{client_id}-secret",
+    }
+    token = httpx.post(f"{base_url}/oauth/token", data=form).json()["access_token"]
+    answer = httpx.post(f"{base_url}/_sandbox/reset", headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()

@@ -12,7 +12,7 @@ import pytest
 
 from kit_helpers import long_runs_enabled
 from kit_mutants import MUTANTS, Mutant, Proxy
-from kit_servers import serve
+from kit_servers import reset_sandbox, serve
 from pin_mock.contract.summary import render
 
 
@@ -25,6 +25,7 @@ def killed_for_the_right_reason(mutant: Mutant, result) -> bool:
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_kit_fails_a_broken_implementation(mutant, sandbox_url, run_kit):
+    reset_sandbox(sandbox_url)
     with serve(Proxy(sandbox_url, mutant)) as url:
         result = run_kit(url, **mutant.focus)
     assert killed_for_the_right_reason(mutant, result), (
@@ -46,6 +47,7 @@ def test_full_runs_kill_every_mutant(sandbox_url, run_kit, capsys):
     """The default run, unfocused, against every mutant: the kill rate reported in the README."""
     survivors = []
     for mutant in MUTANTS:
+        reset_sandbox(sandbox_url)
         with serve(Proxy(sandbox_url, mutant)) as url:
             result = run_kit(url, max_examples=5)
         if result.exit_code != 1:
