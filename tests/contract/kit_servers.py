@@ -22,7 +22,11 @@ TEST_TIER_LIMITS = {"standard": 1_000_000, "professional": 1_000_000, "enterpris
 @contextmanager
 def serve(app: Any, *, lifespan: str = "on") -> Iterator[str]:
     """Serve an ASGI app on a free loopback port; yields its base URL."""
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", lifespan=lifespan)
+    # loop="asyncio": a uvloop loop still running in a thread when the interpreter
+    # exits can crash it (exit 139); the join below makes sure the loop has ended.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, log_level="error", lifespan=lifespan, loop="asyncio"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="kit-test-server", daemon=True)
     thread.start()
@@ -36,7 +40,9 @@ def serve(app: Any, *, lifespan: str = "on") -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=60)
+        if thread.is_alive():
+            raise RuntimeError("the test server did not stop within 60 s")
 
 
 def sandbox_app(**overrides: Any) -> Any:
@@ -44,7 +50,15 @@ def sandbox_app(**overrides: Any) -> Any:
     from pin_mock.app import create_app
     from pin_mock.settings import Settings
 
-    settings = Settings(**{"report_delay": 0.0, "tier_limits": TEST_TIER_LIMITS, **overrides})
+    # Fuzzed runs register webhooks to unreachable hosts: short timeouts keep shutdown quick.
+    settings = Settings(
+        **{
+            "report_delay": 0.0,
+            "tier_limits": TEST_TIER_LIMITS,
+            "webhook_timeout": 2.0,
+            **overrides,
+        }
+    )
     return create_app(settings)
 
 
