@@ -124,14 +124,12 @@ class _OutcomeSums:
                 self.evaluated += sign
                 if 100 * (first - last) >= THRESHOLD_PERCENT * first:
                     self.improved += sign
-        active = set()
-        for med in facts.medications:
-            if (hi is None or med.start <= hi) and (lo is None or med.end is None or med.end >= lo):
-                key = _medication_key(med)
-                self.names.setdefault(key, (med.name, med.rxnorm_code))
-                active.add(key)
-        for key in active:
-            self.medications[key] += sign
+        active = [
+            med
+            for med in facts.medications
+            if (hi is None or med.start <= hi) and (lo is None or med.end is None or med.end >= lo)
+        ]
+        _count_medications(active, self.medications, self.names, sign)
 
     def copy(self) -> _OutcomeSums:
         return _OutcomeSums(
@@ -269,13 +267,7 @@ class _PopulationSums:
             self.latest += sign * last
             if last >= SEVERE_PAIN:
                 self.severe += sign
-        keys = set()
-        for med in facts.medications:
-            key = _medication_key(med)
-            self.names.setdefault(key, (med.name, med.rxnorm_code))
-            keys.add(key)
-        for key in keys:
-            self.medications[key] += sign
+        _count_medications(facts.medications, self.medications, self.names, sign)
 
     def copy(self) -> _PopulationSums:
         return _PopulationSums(
@@ -414,6 +406,22 @@ def warm(store: Store, today: date | None = None) -> None:
 
 def _medication_key(med: MedicationSpan) -> str:
     return med.rxnorm_code or f"name:{med.name.strip().lower()}"
+
+
+def _count_medications(
+    meds: Iterable[MedicationSpan],
+    counts: Counter[str],
+    names: dict[str, tuple[str, str | None]],
+    sign: int,
+) -> None:
+    """Count one patient once per distinct medication in ``meds`` (``sign`` -1 removes)."""
+    keys = set()
+    for med in meds:
+        key = _medication_key(med)
+        names.setdefault(key, (med.name, med.rxnorm_code))
+        keys.add(key)
+    for key in keys:
+        counts[key] += sign
 
 
 def _medication_counts(

@@ -122,7 +122,7 @@ def from_problem(exc: ProblemException) -> errors.ApiError:
 def from_http_exception(
     request: ConnexionRequest,
     exc: HTTPException,
-    allowed: Callable[[str], list[str]] = lambda _path: [],
+    allowed: Callable[[str], list[str]],
 ) -> errors.ApiError:
     """Translate Starlette's routing and scope errors to our tree."""
     if isinstance(exc, OAuthScopeProblem):

@@ -20,6 +20,12 @@ def iso(seconds: float) -> str:
     return format_utc(datetime.fromtimestamp(seconds, UTC))
 
 
+def iso_millis(seconds: float) -> str:
+    """Like ``iso`` with milliseconds (``...00.123Z``): webhook retries can be sub-second."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
 def normalise(stamp: str) -> str:
     """An RFC 3339 date-time (already validated) in the API's format.
 

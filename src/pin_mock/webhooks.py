@@ -46,6 +46,7 @@ import orjson
 from standardwebhooks import Webhook
 
 from pin_mock.errors import InvalidParameter
+from pin_mock.timestamps import iso_millis as iso
 
 if TYPE_CHECKING:  # services imports this module to install it
     from pin_mock.services import Services
@@ -67,11 +68,6 @@ MAX_IN_FLIGHT = 32
 def new_secret() -> str:
     """A signing secret: ``whsec_`` + base64 of 24 random bytes."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
-
-
-def iso(moment: float) -> str:
-    """UTC with milliseconds: ``2024-01-01T00:00:00.123Z`` (retries can be sub-second)."""
-    return datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 # -- target URLs ---------------------------------------------------------------
