@@ -35,12 +35,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure(size: int, seed: int) -> dict[str, float]:
-    from pin_mock import analytics, fixtures
-    from pin_mock.app import create_app
-    from pin_mock.resources import fixtures_dir
-    from pin_mock.services import build_services
-    from pin_mock.settings import Settings
-    from pin_mock.store import IdFactory, Store
+    from pin_mock._bundled import fixtures_dir
+    from pin_mock.server import analytics
+    from pin_mock.server import seed_data as fixtures
+    from pin_mock.server.app import create_app
+    from pin_mock.server.services import build_services
+    from pin_mock.server.settings import Settings
+    from pin_mock.server.store import IdFactory, Store
 
     out: dict[str, float] = {"patients": size}
     started = time.perf_counter()

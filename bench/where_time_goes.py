@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from pin_mock import Settings, create_app
+from pin_mock.server import Settings, create_app
 
 CLIENT = {
     "grant_type": "client_credentials",

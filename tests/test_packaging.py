@@ -36,9 +36,9 @@ def test_wheel_contains_spec_and_fixtures(wheel: Path) -> None:
 def test_unpacked_wheel_serves_its_own_spec_outside_the_repo(wheel: Path, tmp_path: Path) -> None:
     zipfile.ZipFile(wheel).extractall(tmp_path / "site")
     script = (
-        "from pin_mock.resources import spec_path, fixtures_dir\n"
+        "from pin_mock._bundled import spec_path, fixtures_dir\n"
         "from starlette.testclient import TestClient\n"
-        "from pin_mock import create_app\n"
+        "from pin_mock.server import create_app\n"
         "print(spec_path()); print(fixtures_dir())\n"
         "with TestClient(create_app()) as c:\n"
         "    assert c.get('/openapi.json').json()['info']['title'].startswith('PIN')\n"

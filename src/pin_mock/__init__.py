@@ -1,16 +1,13 @@
-"""pin-mock: a local sandbox and contract-testing kit for the PIN Clinical Intelligence API."""
+"""pin-mock: a local sandbox and contract-testing kit for the PIN Clinical Intelligence API.
 
-import warnings
+Two halves that share only ``pin_mock._bundled`` (where the bundled spec is):
 
-# Connexion imports Starlette's test client at import time, which warns about
-# httpx on every start of the server; the warning is about Connexion's
-# internals, not anything a user of pin-mock can act on.
-warnings.filterwarnings(
-    "ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated"
-)
+- ``pin_mock.server``: the sandbox (``create_app``, ``Settings``); needs the
+  ``server`` extra.
+- ``pin_mock.contract``: the contract-testing kit; imports nothing from the server.
 
-from pin_mock.app import create_app  # noqa: E402
-from pin_mock.settings import Settings  # noqa: E402
+This module holds the version and nothing else, so importing the kit never
+loads the server.
+"""
 
-__all__ = ["Settings", "create_app"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"

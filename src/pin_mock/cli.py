@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from pin_mock.contract.command import contract  # cheap: click only
-from pin_mock.errors import ConfigError
-from pin_mock.settings import Settings
+from pin_mock.server.errors import ConfigError
+from pin_mock.server.settings import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -54,7 +54,7 @@ def serve(**options: object) -> None:
     """Start the sandbox (PIN_MOCK_* environment variables also apply)."""
     import uvicorn
 
-    from pin_mock.app import create_app
+    from pin_mock.server.app import create_app
 
     try:
         settings = Settings.from_env(**options)
@@ -71,7 +71,7 @@ def serve(**options: object) -> None:
 
 
 def _clients_summary(settings: Settings) -> list[str]:
-    from pin_mock.auth import ClientRegistry
+    from pin_mock.server.auth import ClientRegistry
 
     registry = ClientRegistry.from_file(settings.clients_file, settings.tier_limits)
     return [f"{c.client_id:<22} {c.tier:<13} {c.description}" for c in registry]

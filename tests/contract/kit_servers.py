@@ -47,8 +47,8 @@ def serve(app: Any, *, lifespan: str = "on") -> Iterator[str]:
 
 def sandbox_app(**overrides: Any) -> Any:
     """The real pin-mock sandbox (the tests may import the server; the kit may not)."""
-    from pin_mock.app import create_app
-    from pin_mock.settings import Settings
+    from pin_mock.server.app import create_app
+    from pin_mock.server.settings import Settings
 
     # Fuzzed runs register webhooks to unreachable hosts: short timeouts keep shutdown quick.
     settings = Settings(

@@ -1,0 +1,162 @@
+"""The error tree, and the one place errors become PIN's envelope.
+
+::
+
+    PinMockError                  anything pin-mock raises on purpose
+    ├── ConfigError               bad settings, spec or fixtures: stops start-up
+    └── ApiError                  an API answer: {"error": {"code", "message", "details"}}
+        ├── InvalidParameter      400 INVALID_PARAMETER (names the parameter)
+        ├── InvalidRequest        400 INVALID_REQUEST (malformed body)
+        ├── Unauthorized          401 UNAUTHORIZED (+ WWW-Authenticate)
+        ├── Forbidden             403 FORBIDDEN (+ details.required_scope)
+        ├── NotFound              404 NOT_FOUND
+        ├── MethodNotAllowed      405 METHOD_NOT_ALLOWED (+ Allow)
+        ├── Conflict              409 CONFLICT / REPORT_NOT_READY
+        ├── UnsupportedMediaType  415 UNSUPPORTED_MEDIA_TYPE
+        ├── RateLimited           429 RATE_LIMIT_EXCEEDED (+ Retry-After)
+        └── InternalError         500 INTERNAL_ERROR
+
+``OAuthError`` is apart: the token endpoint answers RFC 6749 section 5.2
+bodies (``{"error", "error_description"}``) because OAuth libraries parse that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from pin_mock.server.encoding import encode
+
+ENVELOPE_MEDIA_TYPE = "application/json"
+
+
+class PinMockError(Exception):
+    """Base of every exception pin-mock raises on purpose."""
+
+
+class ConfigError(PinMockError):
+    """The sandbox cannot start: bad settings, spec or fixtures."""
+
+
+class ApiError(PinMockError):
+    """An error answer in PIN's envelope."""
+
+    status = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        details: Mapping[str, Any] | None = None,
+        *,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = dict(details or {})
+        if code is not None:
+            self.code = code
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict[str, Any]:
+        """The envelope ``{"error": {"code", "message", "details"}}``."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+    def render(self) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and encoded body of this error."""
+        headers = {"content-type": ENVELOPE_MEDIA_TYPE, **self.headers}
+        # details echo the client's input, which may hold integers beyond 64 bits
+        return self.status, headers, encode(self.body())
+
+
+class InvalidParameter(ApiError):
+    status, code = 400, "INVALID_PARAMETER"
+
+    def __init__(self, parameter: str, value: Any, message: str | None = None) -> None:
+        super().__init__(
+            message or f"Invalid value for parameter '{parameter}'.",
+            {"parameter": parameter, "value": value},
+        )
+
+
+class InvalidRequest(ApiError):
+    status, code = 400, "INVALID_REQUEST"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "UNAUTHORIZED"
+
+    def __init__(self, message: str, *, error: str | None = "invalid_token") -> None:
+        # RFC 6750 section 3: no error code when no credentials were sent at all.
+        challenge = 'Bearer realm="pin"' + (f', error="{error}"' if error else "")
+        super().__init__(message, headers={"WWW-Authenticate": challenge})
+
+
+class Forbidden(ApiError):
+    status, code = 403, "FORBIDDEN"
+
+    def __init__(self, required_scopes: list[str]) -> None:
+        scope = " ".join(required_scopes)
+        if not scope:
+            super().__init__("You do not have permission to do this.")
+            return
+        super().__init__(
+            f"This operation requires the scope {scope}.",
+            {"required_scope": scope},
+            headers={
+                "WWW-Authenticate": f'Bearer realm="pin", error="insufficient_scope", '
+                f'scope="{scope}"'
+            },
+        )
+
+
+class NotFound(ApiError):
+    status, code = 404, "NOT_FOUND"
+
+    @classmethod
+    def resource(cls, kind: str, parameter: str, value: str) -> NotFound:
+        """A missing resource named by its path parameter."""
+        return cls(f"{kind} {value} not found.", {"parameter": parameter, "value": value})
+
+
+class MethodNotAllowed(ApiError):
+    status, code = 405, "METHOD_NOT_ALLOWED"
+
+
+class Conflict(ApiError):
+    status, code = 409, "CONFLICT"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimited(ApiError):
+    status, code = 429, "RATE_LIMIT_EXCEEDED"
+
+
+class InternalError(ApiError):
+    status, code = 500, "INTERNAL_ERROR"
+
+
+class OAuthError(PinMockError):
+    """An RFC 6749 section 5.2 token-endpoint error."""
+
+    def __init__(
+        self, error: str, description: str, *, status: int = 400, basic_challenge: bool = False
+    ) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+        if basic_challenge:
+            self.headers["WWW-Authenticate"] = 'Basic realm="pin"'
+
+    def render(self) -> tuple[int, dict[str, str], bytes]:
+        """Status, headers and encoded RFC 6749 body."""
+        body = {"error": self.error, "error_description": self.description}
+        return self.status, {"content-type": "application/json", **self.headers}, orjson.dumps(body)

@@ -1,0 +1,61 @@
+"""POST /oauth/token: the client-credentials grant (RFC 6749 sections 2.3.1, 4.4, 5)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import unquote_plus
+
+from connexion import request
+
+from pin_mock.server.auth import requested_scopes
+from pin_mock.server.errors import OAuthError
+from pin_mock.server.handlers._http import services
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+async def issue_token(body: dict[str, Any] | None = None) -> tuple[dict[str, Any], int, dict]:
+    """Authenticate the client and issue a bearer token."""
+    form = body or {}
+    client_id, client_secret, used_basic = _credentials(form, request.headers.get("authorization"))
+    grant_type = form.get("grant_type")
+    if not grant_type:
+        raise OAuthError("invalid_request", "grant_type is required.")
+    client = services().clients.authenticate(client_id, client_secret)
+    if client is None:
+        raise OAuthError(
+            "invalid_client",
+            "Client authentication failed.",
+            status=401,
+            basic_challenge=used_basic,
+        )
+    if grant_type != "client_credentials":
+        raise OAuthError("unsupported_grant_type", "grant_type must be client_credentials.")
+    scopes = requested_scopes(client, form.get("scope"))
+    return services().tokens.issue(client, scopes), 200, NO_STORE
+
+
+def _credentials(form: dict[str, Any], authorization: str | None) -> tuple[str, str, bool]:
+    """Client id and secret from HTTP Basic or the form body, never both."""
+    in_body = "client_id" in form or "client_secret" in form
+    if authorization and authorization.lower().startswith("basic "):
+        if in_body:
+            raise OAuthError("invalid_request", "Use one client authentication method, not two.")
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError) as exc:
+            raise OAuthError("invalid_request", "Malformed HTTP Basic credentials.") from exc
+        user, sep, password = decoded.partition(":")
+        if not sep:
+            raise OAuthError("invalid_request", "Malformed HTTP Basic credentials.")
+        # RFC 6749 appendix B: both parts are form-urlencoded before base64.
+        return unquote_plus(user), unquote_plus(password), True
+    if not form.get("client_id") or "client_secret" not in form:
+        raise OAuthError(
+            "invalid_client",
+            "Client authentication failed: send client_id and client_secret, or HTTP Basic.",
+            status=401,
+        )
+    return str(form["client_id"]), str(form["client_secret"]), False

@@ -1,0 +1,81 @@
+"""Patients: list (paged, searchable), detail, create."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pin_mock.server.handlers._http import client_id, created, now_iso, paged, services
+
+SUMMARY_FIELDS = ("id", "name", "date_of_birth", "created_at")
+
+
+def summary(patient: dict[str, Any]) -> dict[str, Any]:
+    """The list view of a patient."""
+    return {k: patient[k] for k in SUMMARY_FIELDS}
+
+
+def medical_history(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One item per diagnosis code: first onset, latest status."""
+    history: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        if entry["data_type"] != "diagnoses":
+            continue
+        value = entry["value"]
+        item = history.setdefault(
+            value["icd10_code"],
+            {
+                "code": value["icd10_code"],
+                "system": "ICD-10-CM",
+                "display": value["display"],
+                "onset_date": entry["recorded_at"][:10],
+            },
+        )
+        item["status"] = value.get("status", "active")
+    return list(history.values())
+
+
+def detail(patient: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The detail view: the record plus its medical history."""
+    return {
+        "id": patient["id"],
+        "name": patient["name"],
+        "date_of_birth": patient["date_of_birth"],
+        "gender": patient["gender"],
+        "contact": patient["contact"],
+        "medical_history": medical_history(entries),
+        "created_at": patient["created_at"],
+    }
+
+
+async def list_patients(page: int = 1, limit: int = 50, search: str | None = None) -> dict:
+    """GET /v1/patients"""
+    items, total = services().store.list_patients(
+        client_id(), search=search, offset=(page - 1) * limit, limit=limit
+    )
+    return paged([summary(p) for p in items], page=page, limit=limit, total=total)
+
+
+async def get_patient(patient_id: str) -> dict[str, Any]:
+    """GET /v1/patients/{patient_id}"""
+    store = services().store
+    patient = store.get_patient(client_id(), patient_id)
+    return detail(patient, store.entries(client_id(), patient_id))
+
+
+async def create_patient(body: dict[str, Any]) -> tuple[Any, int, dict]:
+    """POST /v1/patients"""
+    svc = services()
+    patient = {
+        "id": svc.store.ids.new("patient"),
+        "name": body["name"].strip(),
+        "date_of_birth": body["date_of_birth"],
+        "gender": body.get("gender", "unknown"),
+        "contact": body.get("contact", {}),
+        "created_at": now_iso(),
+    }
+    svc.store.add_patient(client_id(), patient)
+    location = f"/v1/patients/{patient['id']}"
+    svc.emit(
+        client_id(), "patient.created", {"patient_id": patient["id"], "links": {"self": location}}
+    )
+    return created(detail(patient, []), location)

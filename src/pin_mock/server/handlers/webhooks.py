@@ -1,0 +1,73 @@
+"""Webhooks: register (the secret is shown once), list, get, delete, delivery log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from connexion import NoContent
+
+from pin_mock.server.errors import NotFound
+from pin_mock.server.handlers._http import client_id, created, now_iso, page_of, services
+from pin_mock.server.webhooks import check_url, new_secret
+
+PUBLIC_FIELDS = ("id", "url", "events", "description", "created_at")
+
+
+def public(webhook: dict[str, Any]) -> dict[str, Any]:
+    """A webhook as listed and read: never its secret."""
+    return {k: webhook[k] for k in PUBLIC_FIELDS}
+
+
+def _webhook(webhook_id: str) -> dict[str, Any]:
+    webhook = services().store.tenant(client_id()).webhooks.get(webhook_id)
+    if webhook is None:
+        raise NotFound.resource("Webhook", "webhook_id", webhook_id)
+    return webhook
+
+
+async def list_webhooks(page: int = 1, limit: int = 50) -> dict[str, Any]:
+    """GET /v1/webhooks"""
+    webhooks = services().store.tenant(client_id()).webhooks.values()
+    return page_of([public(w) for w in webhooks], page=page, limit=limit)
+
+
+async def create_webhook(body: dict[str, Any]) -> tuple[Any, int, dict]:
+    """POST /v1/webhooks"""
+    svc = services()
+    url = await check_url(
+        body["url"].strip(), allow_private=svc.settings.webhook_allow_private_targets
+    )
+    webhook = {
+        "id": svc.store.ids.new("wh"),
+        "url": url,
+        "events": list(body["events"]),
+        "description": body.get("description"),
+        "created_at": now_iso(),
+        "secret": new_secret(),
+    }
+    svc.store.tenant(client_id()).webhooks[webhook["id"]] = webhook
+    return created(
+        {**public(webhook), "secret": webhook["secret"]}, f"/v1/webhooks/{webhook['id']}"
+    )
+
+
+async def get_webhook(webhook_id: str) -> dict[str, Any]:
+    """GET /v1/webhooks/{webhook_id}"""
+    return public(_webhook(webhook_id))
+
+
+async def delete_webhook(webhook_id: str) -> tuple[Any, int]:
+    """DELETE /v1/webhooks/{webhook_id}: pending retries to it stop."""
+    _webhook(webhook_id)
+    tenant = services().store.tenant(client_id())
+    del tenant.webhooks[webhook_id]
+    tenant.deliveries.pop(webhook_id, None)
+    return NoContent, 204
+
+
+async def list_deliveries(webhook_id: str, page: int = 1, limit: int = 50) -> dict[str, Any]:
+    """GET /v1/webhooks/{webhook_id}/deliveries: every attempt, oldest first."""
+    _webhook(webhook_id)
+    log = services().store.tenant(client_id()).deliveries.get(webhook_id, [])
+    ordered = sorted(log, key=lambda d: d["attempted_at"])  # stable: ties keep log order
+    return page_of(ordered, page=page, limit=limit)

@@ -1,0 +1,125 @@
+"""Per-client rate limits with PIN's headers, as an ASGI middleware.
+
+Counting is done by the ``limits`` library (a fixed window per client, so
+``X-RateLimit-Reset`` is exact); its in-memory storage is synchronous, so a
+hit is atomic within the event loop and N+k simultaneous requests admit
+exactly N. The middleware sits outside Connexion's exception and security
+layers so that every ``/v1`` response, error answers included, gets the
+headers; it therefore identifies the client from the token itself.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pin_mock.server.auth import TokenService
+from pin_mock.server.errors import RateLimited
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one hit: allowed or not, and the header values."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int
+    retry_after: int
+
+    def headers(self) -> list[tuple[bytes, bytes]]:
+        """The ``X-RateLimit-*`` headers (and ``Retry-After`` when refused)."""
+        out = [
+            (b"x-ratelimit-limit", str(self.limit).encode()),
+            (b"x-ratelimit-remaining", str(self.remaining).encode()),
+            (b"x-ratelimit-reset", str(self.reset).encode()),
+        ]
+        if not self.allowed:
+            out.append((b"retry-after", str(self.retry_after).encode()))
+        return out
+
+
+class RateLimiter:
+    """Fixed-window counters per key, one limit per tier."""
+
+    def __init__(self, tier_limits: Mapping[str, int], window: int, clock=time.time) -> None:
+        self._items = {tier: RateLimitItemPerSecond(n, window) for tier, n in tier_limits.items()}
+        self._storage = MemoryStorage()
+        self._strategy = FixedWindowRateLimiter(self._storage)
+        self._clock = clock
+
+    def hit(self, key: str, tier: str) -> Decision:
+        """Count one request for ``key`` and say whether it may proceed."""
+        item = self._items[tier]
+        allowed = self._strategy.hit(item, key)
+        reset_at, remaining = self._strategy.get_window_stats(item, key)
+        reset = math.ceil(reset_at)
+        retry_after = max(1, math.ceil(reset_at - self._clock()))
+        return Decision(allowed, item.amount, max(0, remaining), reset, retry_after)
+
+    def reset(self) -> None:
+        """Forget every counter (tests, and a restart of the sandbox)."""
+        self._storage.reset()
+
+
+class RateLimitMiddleware:
+    """Counts ``/v1`` requests per client (or per address without a valid token)."""
+
+    def __init__(
+        self, app: ASGIApp, *, limiter: RateLimiter, tokens: TokenService, prefix: str = "/v1/"
+    ) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.tokens = tokens
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        key, tier = self._identify(scope)
+        decision = self.limiter.hit(key, tier)
+        extra = decision.headers()
+        if not decision.allowed:
+            await self._refuse(decision, extra, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _identify(self, scope: Scope) -> tuple[str, str]:
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                kind, _, token = value.decode("latin-1").partition(" ")
+                if kind.lower() == "bearer" and token:
+                    claims = self.tokens.peek(token.strip())
+                    if claims is not None:
+                        return f"client:{claims['sub']}", claims.get("tier", "standard")
+                break
+        client = scope.get("client")
+        return f"addr:{client[0] if client else 'unknown'}", "standard"
+
+    @staticmethod
+    async def _refuse(decision: Decision, extra: list[tuple[bytes, bytes]], send: Send) -> None:
+        # This layer is outside Connexion's error handlers, so it renders its own envelope.
+        error = RateLimited(
+            f"Rate limit of {decision.limit} requests per window exceeded; "
+            f"retry in {decision.retry_after} s.",
+            {"limit": decision.limit, "retry_after": decision.retry_after},
+        )
+        status, headers, body = error.render()
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        raw.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw + extra})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,87 @@
+"""Mock-only sandbox controls, not part of PIN's contract (so not in pin.yaml).
+
+``POST /_sandbox/reset`` restores the caller's sandbox to the seeded state:
+the patients, clinical data, reports, webhooks and delivery logs it created
+are dropped (pending retries and report jobs find nothing left to update).
+It needs a bearer token of the caller, any scope; the rate-limit counters are
+not reset. The answer is 200 with what was removed::
+
+    {"client_id": "sandbox-standard", "reset": true,
+     "removed": {"patients": 1, "clinical_data": 3, "reports": 0, "webhooks": 1}}
+
+``install(app, services)`` wires this route, the ``Prefer`` scenario layer
+(``scenarios.py``) and warms the analytics of the seeded data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from connexion.middleware import MiddlewarePosition
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from pin_mock.server import analytics, errors
+from pin_mock.server import prefer as scenarios
+from pin_mock.server.services import Services
+
+RESET_PATH = "/_sandbox/reset"
+
+
+class SandboxAdminMiddleware:
+    """Serves ``POST /_sandbox/reset``; inside the error handlers, before routing."""
+
+    def __init__(self, app: ASGIApp, *, services: Services) -> None:
+        self.app = app
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].rstrip("/") != RESET_PATH:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] != "POST":
+            raise errors.MethodNotAllowed(
+                f"Method {scope['method']} is not allowed on {RESET_PATH}.",
+                {"method": scope["method"], "allowed": ["POST"]},
+                headers={"Allow": "POST"},
+            )
+        client_id = self._caller(scope)
+        while (await receive()).get("more_body"):
+            pass  # the body, if any, is ignored
+        body = orjson.dumps(reset(self.services, client_id))
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _caller(self, scope: Scope) -> str:
+        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+        kind, _, token = authorization.decode("latin-1").partition(" ")
+        if kind.lower() != "bearer":
+            raise errors.Unauthorized("An access token is required.", error=None)
+        if not token.strip():
+            raise errors.Unauthorized("The access token is missing, malformed or expired.")
+        return self.services.tokens.verify(token.strip())["sub"]
+
+
+def reset(services: Services, client_id: str) -> dict[str, Any]:
+    """Drop ``client_id``'s tenant; say what it held."""
+    tenant = services.store.tenant(client_id)
+    removed = {
+        "patients": len(tenant.patients),
+        "clinical_data": sum(len(entries) for entries in tenant.entries.values()),
+        "reports": len(tenant.reports),
+        "webhooks": len(tenant.webhooks),
+    }
+    services.store.reset(client_id)
+    return {"client_id": client_id, "reset": True, "removed": removed}
+
+
+def install(app: Any, services: Services) -> None:
+    """Wire the mock-only controls; call before the app's middleware stack is built."""
+    # Inside the exception layer (its errors get the envelope), before routing
+    # (the path is not in the spec).
+    app.add_middleware(
+        SandboxAdminMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, services=services
+    )
+    scenarios.install(app, services)
+    analytics.warm(services.store)

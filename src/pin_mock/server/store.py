@@ -1,0 +1,174 @@
+"""Sandbox state: the seeded base data, shared and read-only, plus one tenant per client.
+
+Every client sees the same seeded patients and clinical data, plus what it
+created itself; nothing one client creates is visible to another. Resetting a
+client's sandbox drops its tenant.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pin_mock.server.errors import NotFound
+from pin_mock.server.search_index import TrigramIndex
+from pin_mock.server.seed_data import SeedData
+
+
+@dataclass
+class Tenant:
+    """What one client created, in creation order."""
+
+    patients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    reports: dict[str, Any] = field(default_factory=dict)
+    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    version: int = 0  # bumped on every write, so derived views can be cached
+    # Derived views (analytics) of this tenant: key -> (version computed at, value).
+    derived: dict[Hashable, tuple[int, Any]] = field(default_factory=dict)
+
+
+class IdFactory:
+    """Short, unique, seed-deterministic ids like ``patient_1a2b3c4d5e6f``."""
+
+    def __init__(self, seed: int) -> None:
+        self._random = random.Random(f"ids:{seed}")
+        self._issued: set[str] = set()
+
+    def new(self, prefix: str) -> str:
+        """A fresh id with ``prefix``, never issued before in this process."""
+        while True:
+            candidate = f"{prefix}_{self._random.getrandbits(48):012x}"
+            if candidate not in self._issued:
+                self._issued.add(candidate)
+                return candidate
+
+
+class Store:
+    """Seeded base data plus per-client tenants."""
+
+    def __init__(self, seed: SeedData, ids: IdFactory) -> None:
+        self.seed = seed
+        self.ids = ids
+        self._tenants: dict[str, Tenant] = {}
+        self._base_patients = {p["id"]: p for p in seed.patients}
+        # Lower-cased "id name" per base patient, indexed once for search.
+        self._search = TrigramIndex([f"{p['id']} {p['name']}".lower() for p in seed.patients])
+        # Derived views of the seeded data (read-only, so valid for ever), oldest first.
+        self._derived: dict[Hashable, Any] = {}
+
+    # -- tenants ---------------------------------------------------------------
+
+    def tenant(self, client_id: str) -> Tenant:
+        """The client's tenant, created on first use."""
+        tenant = self._tenants.get(client_id)
+        if tenant is None:
+            tenant = self._tenants[client_id] = Tenant()
+        return tenant
+
+    def tenants(self) -> Iterator[tuple[str, Tenant]]:
+        """Every (client id, tenant) pair."""
+        return iter(list(self._tenants.items()))
+
+    def reset(self, client_id: str) -> None:
+        """Restore the client's sandbox to the seeded state."""
+        self._tenants.pop(client_id, None)
+
+    # -- patients --------------------------------------------------------------
+
+    def patient_count(self, client_id: str) -> int:
+        """Patients the client can see."""
+        return len(self.seed.patients) + len(self.tenant(client_id).patients)
+
+    def iter_patients(self, client_id: str) -> Iterator[dict[str, Any]]:
+        """Every patient the client can see: seeded first, then created."""
+        yield from self.seed.patients
+        yield from self.tenant(client_id).patients.values()
+
+    def list_patients(
+        self, client_id: str, *, search: str | None, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of patients matching ``search``, and the number of matches."""
+        created = list(self.tenant(client_id).patients.values())
+        if not search:
+            base = self.seed.patients
+            total = len(base) + len(created)
+            page = base[offset : offset + limit]
+            if len(page) < limit:
+                start = max(0, offset - len(base))
+                page = page + created[start : start + limit - len(page)]
+            return page, total
+        term = search.lower()
+        matches = [self.seed.patients[row] for row in self._search.find(term)]
+        matches += [p for p in created if term in f"{p['id']} {p['name']}".lower()]
+        return matches[offset : offset + limit], len(matches)
+
+    def get_patient(self, client_id: str, patient_id: str) -> dict[str, Any]:
+        """The patient, or ``NotFound`` (also for another client's patients)."""
+        patient = self._base_patients.get(patient_id) or self.tenant(client_id).patients.get(
+            patient_id
+        )
+        if patient is None:
+            raise NotFound.resource("Patient", "patient_id", patient_id)
+        return patient
+
+    def add_patient(self, client_id: str, patient: dict[str, Any]) -> dict[str, Any]:
+        """Store a new patient (its ``id`` already set)."""
+        tenant = self.tenant(client_id)
+        tenant.patients[patient["id"]] = patient
+        tenant.version += 1
+        return patient
+
+    # -- clinical data ---------------------------------------------------------
+
+    def entries(self, client_id: str, patient_id: str) -> list[dict[str, Any]]:
+        """The patient's entries, oldest first (seeded and created)."""
+        self.get_patient(client_id, patient_id)
+        base = self.seed.entries.get(patient_id, [])
+        created = self.tenant(client_id).entries.get(patient_id)
+        if not created:
+            return base
+        return sorted([*base, *created], key=lambda e: (e["recorded_at"], e["id"]))
+
+    def add_entry(self, client_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+        """Store a new entry for an existing patient."""
+        self.get_patient(client_id, entry["patient_id"])
+        tenant = self.tenant(client_id)
+        tenant.entries.setdefault(entry["patient_id"], []).append(entry)
+        tenant.version += 1
+        return entry
+
+    def get_entry(self, client_id: str, patient_id: str, entry_id: str) -> dict[str, Any]:
+        """One entry of the patient, or ``NotFound``."""
+        for entry in self.entries(client_id, patient_id):
+            if entry["id"] == entry_id:
+                return entry
+        raise NotFound.resource("Clinical data entry", "entry_id", entry_id)
+
+    # -- derived views ---------------------------------------------------------
+
+    DERIVED_MAX = 256
+
+    def cached(self, client_id: str | None, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, memoised per key: for the seeded data (``client_id`` None)
+        for good, for a client until its next write (or reset). Treat it as read-only.
+        """
+        if client_id is None:
+            if key in self._derived:
+                return self._derived[key]
+            value = self._derived[key] = compute()
+            if len(self._derived) > self.DERIVED_MAX:
+                del self._derived[next(iter(self._derived))]
+            return value
+        tenant = self.tenant(client_id)
+        hit = tenant.derived.get(key)
+        if hit is not None and hit[0] == tenant.version:
+            return hit[1]
+        value = compute()
+        tenant.derived[key] = (tenant.version, value)
+        if len(tenant.derived) > self.DERIVED_MAX:
+            del tenant.derived[next(iter(tenant.derived))]
+        return value

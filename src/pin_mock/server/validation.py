@@ -1,0 +1,171 @@
+"""Request validation driven by the spec, with errors that name the input.
+
+Connexion's own validators build a new jsonschema validator (and deep-copy the
+schema) per parameter per request, and report multi-line jsonschema dumps.
+These functions validate against validators compiled once per schema and
+raise ``InvalidParameter`` with ``details.parameter`` and ``details.value``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from connexion.json_schema import Draft4RequestValidator
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
+
+from pin_mock.server.errors import InvalidParameter, InvalidRequest
+
+DATE_MESSAGE = "Invalid date format. Use YYYY-MM-DD."
+# Draft 4 checks no "date"; the full checker does (1985-02-30 is refused).
+_FORMAT_CHECKER = FormatChecker()
+# A memo, not state: schemas come from the spec loaded once and never change.
+_compiled: dict[tuple[int, type], tuple[dict, Draft4Validator]] = {}
+
+
+def compiled(schema: dict, cls: type[Draft4Validator] = Draft4Validator) -> Draft4Validator:
+    """One validator per schema object (and validator class) for the life of the process."""
+    key = (id(schema), cls)
+    hit = _compiled.get(key)
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    validator = cls(schema, format_checker=_FORMAT_CHECKER)
+    _compiled[key] = (schema, validator)
+    return validator
+
+
+def check_parameter(param: dict, value: Any) -> None:
+    """Validate one parameter value against its spec; ``InvalidParameter`` names it."""
+    name = param["name"]
+    if value is None:
+        if param.get("required"):
+            raise InvalidParameter(name, None, f"Missing required parameter '{name}'.")
+        return
+    schema = param.get("schema", param)
+    error = next(iter(compiled(schema).iter_errors(value)), None)
+    if error is None:
+        return
+    if schema.get("format") == "date":
+        raise InvalidParameter(name, value, DATE_MESSAGE)
+    raise InvalidParameter(name, value, f"Invalid value for parameter '{name}': {error.message}.")
+
+
+def parse_json_body(raw: bytes, encoding: str | None = "utf-8") -> Any:
+    """Decode a JSON body; undecodable or malformed bytes are a clean ``InvalidRequest``."""
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode(encoding or "utf-8")
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise InvalidRequest("The request body is not valid UTF-8 text.") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(
+            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}.",
+            {"line": exc.lineno, "column": exc.colno},
+        ) from exc
+
+
+def validate_json_body(schema: dict, body: Any) -> None:
+    """Validate a decoded body; the first error becomes ``InvalidParameter`` naming the field."""
+    if body is None:
+        raise InvalidRequest("A JSON request body is required.")
+    error = next(iter(compiled(schema, Draft4RequestValidator).iter_errors(body)), None)
+    if error is not None:
+        raise body_error(error)
+
+
+def body_error(error: ValidationError) -> InvalidParameter:
+    """Turn a jsonschema error in a body into ``InvalidParameter`` naming the field."""
+    if error.validator == "oneOf" and error.context:
+        return _one_of_error(error)
+    path = [str(p) for p in error.absolute_path]
+    value: Any = error.instance
+    if error.validator == "required":
+        missing = [p for p in error.validator_value if p not in (error.instance or {})]
+        path.append(missing[0] if missing else "?")
+        return InvalidParameter(".".join(path), None, f"Missing required field '{'.'.join(path)}'.")
+    if error.validator == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        path.append(extra[0] if extra else "?")
+        name = ".".join(path)
+        return InvalidParameter(
+            name, error.instance.get(extra[0]) if extra else None, f"Unknown field '{name}'."
+        )
+    name = ".".join(path) or "body"
+    if isinstance(value, dict | list):
+        value = None
+    if error.validator == "format" and error.validator_value == "date":
+        return InvalidParameter(name, value, f"Invalid date format for '{name}'. Use YYYY-MM-DD.")
+    return InvalidParameter(name, value, f"Invalid value for '{name}': {error.message}.")
+
+
+def _one_of_error(error: ValidationError) -> InvalidParameter:
+    """Explain a failed ``oneOf`` by its discriminator (a property fixed by ``enum``)."""
+    variants = error.validator_value
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    discriminator = _discriminator(variants)
+    if discriminator and discriminator in instance:
+        chosen = instance[discriminator]
+        allowed = [v["properties"][discriminator]["enum"][0] for v in variants]
+        if chosen not in allowed:
+            path = [str(p) for p in error.absolute_path] + [discriminator]
+            return InvalidParameter(
+                ".".join(path), chosen, f"'{'.'.join(path)}' must be one of: {', '.join(allowed)}."
+            )
+        index = allowed.index(chosen)
+        own = [e for e in error.context if e.schema_path and e.schema_path[0] == index]
+        if own:
+            return body_error(min(own, key=lambda e: -len(e.absolute_path)))
+    if discriminator and discriminator not in instance:
+        path = [str(p) for p in error.absolute_path] + [discriminator]
+        return InvalidParameter(".".join(path), None, f"Missing required field '{'.'.join(path)}'.")
+    return body_error(min(error.context, key=lambda e: -len(e.absolute_path)))
+
+
+def _discriminator(variants: list[dict]) -> str | None:
+    candidates: set[str] | None = None
+    for variant in variants:
+        fixed = {
+            name
+            for name, prop in variant.get("properties", {}).items()
+            if isinstance(prop.get("enum"), list) and len(prop["enum"]) == 1
+        }
+        candidates = fixed if candidates is None else candidates & fixed
+    return sorted(candidates)[0] if candidates else None
+
+
+def check_date_range(
+    start: str | None, end: str | None, *, prefix: str = "", blame: str = "start_date"
+) -> None:
+    """The one date-range rule: both ends calendar dates, and the range not backwards.
+
+    The spec's ``format: date`` checks the shape; this adds what a schema cannot
+    say. ``prefix`` names where the dates sit (``value.`` in a medication,
+    ``parameters.`` in a report request); ``blame`` is the end named when the
+    range runs backwards.
+    """
+    for name, raw in (("start_date", start), ("end_date", end)):
+        if raw is None:
+            continue
+        try:
+            date.fromisoformat(raw)
+        except (TypeError, ValueError) as exc:
+            message = (
+                DATE_MESSAGE
+                if not prefix
+                else f"Invalid date format for '{prefix}{name}'. Use YYYY-MM-DD."
+            )
+            raise InvalidParameter(f"{prefix}{name}", raw, message) from exc
+    if start and end and start > end:
+        other = "end_date" if blame == "start_date" else "start_date"
+        relation = "after" if blame == "start_date" else "before"
+        raise InvalidParameter(
+            f"{prefix}{blame}",
+            start if blame == "start_date" else end,
+            f"{prefix}{blame} must not be {relation} {prefix}{other} ({end if blame == 'start_date' else start}).",
+        )
