@@ -3,15 +3,18 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The exact, known-good versions: pyproject.toml has ranges, constraints.txt pins.
+CONSTRAINTS := constraints.txt
 
-.PHONY: serve test lint format bench contract-long clean
+.PHONY: serve test lint format bench contract-long constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# The sandbox (server extra) and the test tools, at the versions of constraints.txt.
+$(STAMP): $(BIN)/python pyproject.toml $(CONSTRAINTS)
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[server,test]"
 	touch $(STAMP)
 
 serve: $(STAMP)
@@ -37,6 +40,17 @@ bench: $(STAMP)
 
 contract-long: $(STAMP)
 	PIN_MOCK_LONG=1 $(BIN)/python -m pytest -m slow tests/contract -o addopts="" -s $(PYTEST_ARGS)
+
+# Re-resolve constraints.txt from pyproject.toml's ranges in a throwaway venv
+# (keeps the file's header comment); then run `make test` on the new set.
+LOCK_VENV := build/constraints-venv
+constraints:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet ".[server,test]"
+	{ sed '/^[^#]/,$$d' $(CONSTRAINTS); $(LOCK_VENV)/bin/python -m pip freeze --exclude pin-mock; } > $(CONSTRAINTS).new
+	mv $(CONSTRAINTS).new $(CONSTRAINTS)
+	rm -rf $(LOCK_VENV)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -1,15 +1,58 @@
-"""The ``pin-mock`` command: ``serve`` the sandbox, run the ``contract`` kit."""
+"""The ``pin-mock`` command: ``serve`` the sandbox, run the ``contract`` kit.
+
+The kit is the base install (``pip install pin-mock``); the sandbox needs the
+``server`` extra. So this module imports nothing from ``pin_mock.server`` at
+import time: ``serve`` imports it when it runs, and says how to install the
+extra when it is missing.
+"""
 
 from __future__ import annotations
 
 import sys
+from importlib.util import find_spec
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pin_mock.contract.command import contract  # cheap: click only
-from pin_mock.server.errors import ConfigError
-from pin_mock.server.settings import Settings
+
+if TYPE_CHECKING:
+    from pin_mock.server.settings import Settings
+
+#: Import names of the ``server`` extra's libraries (see pyproject.toml).
+SERVER_MODULES = (
+    "connexion",
+    "starlette",
+    "uvicorn",
+    "jsonschema",
+    "faker",
+    "jwt",
+    "limits",
+    "standardwebhooks",
+    "fpdf",
+    "orjson",
+)
+
+SERVER_INSTALL_HINT = "pip install 'pin-mock[server]'"
+
+
+class ServerNotInstalled(click.ClickException):
+    """``pin-mock serve`` without the ``server`` extra: one line, exit 2, no traceback."""
+
+    exit_code = 2
+
+
+def missing_server_modules() -> list[str]:
+    """The ``server`` extra's modules that cannot be imported here."""
+    return [name for name in SERVER_MODULES if find_spec(name) is None]
+
+
+def _server_not_installed(missing: list[str]) -> ServerNotInstalled:
+    return ServerNotInstalled(
+        "the sandbox needs the 'server' extra, which is not installed "
+        f"(missing: {', '.join(missing)}). Install it with: {SERVER_INSTALL_HINT}"
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,13 +94,30 @@ def main() -> None:
 @click.option("--workers", type=int, help="Worker processes (only 1 is supported).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(**options: object) -> None:
-    """Start the sandbox (PIN_MOCK_* environment variables also apply)."""
-    import uvicorn
+    """Start the sandbox (PIN_MOCK_* environment variables also apply).
 
-    from pin_mock.server.app import create_app
-
+    Needs the server extra: pip install 'pin-mock[server]'.
+    """
+    missing = missing_server_modules()
+    if missing:
+        raise _server_not_installed(missing)
     try:
-        settings = Settings.from_env(**options)
+        from pin_mock.server.errors import ConfigError
+        from pin_mock.server.settings import Settings
+
+        try:  # settings first: a bad flag is reported before the app's imports
+            settings = Settings.from_env(**options)
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from exc
+
+        import uvicorn
+
+        from pin_mock.server.app import create_app
+    except ModuleNotFoundError as exc:  # a dependency of a dependency is missing
+        if (exc.name or "").partition(".")[0] == "pin_mock":
+            raise
+        raise _server_not_installed([exc.name or str(exc)]) from exc
+    try:
         app = create_app(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc

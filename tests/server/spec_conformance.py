@@ -23,7 +23,7 @@ from pin_mock.server.settings import Settings
 @functools.cache
 def spec() -> dict[str, Any]:
     """The dereferenced bundled spec."""
-    return resolve_refs(load_spec(Settings()))
+    return resolve_refs(load_spec(Settings().spec))
 
 
 @functools.cache

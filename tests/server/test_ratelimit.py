@@ -31,8 +31,35 @@ def test_unknown_v1_route_still_has_rate_limit_headers(sandbox: Sandbox) -> None
     assert "x-ratelimit-remaining" in response.headers
 
 
-def test_token_endpoint_and_docs_are_not_counted(sandbox: Sandbox) -> None:
-    assert "x-ratelimit-limit" not in sandbox.http.get("/openapi.json").headers
+def test_token_endpoint_and_docs_are_not_counted(sandbox_factory) -> None:
+    sandbox = sandbox_factory(tier_limits={"standard": 3, "professional": 3, "enterprise": 3})
+    before = int(sandbox.get("/v1/patients?limit=1").headers["x-ratelimit-remaining"])
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "sandbox-enterprise",
+        "client_secret": "sandbox-enterprise-secret",
+    }
+    uncounted = [
+        sandbox.http.post("/oauth/token", data=form),
+        sandbox.http.post("/oauth/token", data={**form, "client_secret": "wrong"}),
+        sandbox.http.get("/openapi.json"),
+        sandbox.http.get("/openapi.yaml"),
+        sandbox.http.get("/docs/"),
+    ]
+    assert [r.status_code for r in uncounted] == [200, 401, 200, 200, 200]
+    for response in uncounted:
+        assert "x-ratelimit-limit" not in response.headers, response.url
+    after = int(sandbox.get("/v1/patients?limit=1").headers["x-ratelimit-remaining"])
+    assert after == before - 1  # only the two /v1 calls were counted
+
+
+def test_a_429_carries_a_request_id(sandbox_factory) -> None:
+    sandbox = sandbox_factory(tier_limits={"standard": 1, "professional": 1, "enterprise": 1})
+    sandbox.get("/v1/patients?limit=1")
+    refused = sandbox.get("/v1/patients?limit=1", headers={"X-Request-Id": "trace-429"})
+    assert refused.status_code == 429
+    assert refused.headers["x-request-id"] == "trace-429"
+    assert sandbox.get("/v1/patients?limit=1").headers["x-request-id"].startswith("req_")
 
 
 @pytest.mark.parametrize(
@@ -70,9 +97,8 @@ def test_clients_are_counted_separately(sandbox_factory) -> None:
 
 
 def test_window_reset_admits_requests_again(sandbox_factory) -> None:
-    offset = [0.0]
+    # ``limits`` counts on the real clock, so this waits (bounded) for a 1 s window.
     sandbox = sandbox_factory(
-        clock=lambda: time.time() + offset[0],
         tier_limits={"standard": 1, "professional": 1, "enterprise": 1},
         rate_limit_window=1,
     )

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from pin_mock.contract.sandbox_client import DEFAULT_CLIENT_ID
+
 PHASE_NAMES = ("examples", "coverage", "fuzzing", "stateful", "probes")
 
 
@@ -33,7 +35,7 @@ def _phases(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[s
     "--client-id",
     envvar="PIN_CLIENT_ID",
     metavar="ID",
-    help="OAuth client id [env PIN_CLIENT_ID; default: the sandbox's sandbox-enterprise].",
+    help=f"OAuth client id [env PIN_CLIENT_ID; default: the sandbox's {DEFAULT_CLIENT_ID}].",
 )
 @click.option(
     "--client-secret",
@@ -79,6 +81,13 @@ def _phases(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[s
     help="Write junit.xml, failures.har and summary.txt here.",
 )
 @click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="PIN_CONTRACT_CACHE_DIR",
+    help="Keep Schemathesis's and Hypothesis's caches here [env PIN_CONTRACT_CACHE_DIR; "
+    "default: a temporary directory, removed after the run].",
+)
+@click.option(
     "--workers",
     type=click.IntRange(1, 64),
     default=1,
@@ -99,9 +108,9 @@ def contract(quiet: bool, **options: object) -> None:
     Exit status: 0 when everything holds, 1 when a check fails, 2 for a usage
     problem or an unreachable target.
     """
-    from pin_mock.contract.progress import choose_progress
+    from pin_mock.contract.output.progress import choose_progress
+    from pin_mock.contract.output.summary import render
     from pin_mock.contract.runner import ContractOptions, run_contract
-    from pin_mock.contract.summary import render
 
     opts = ContractOptions(**options)  # type: ignore[arg-type]
     result = run_contract(opts, choose_progress(quiet=quiet))

@@ -58,16 +58,6 @@ class Exchange:
         """The request's URL path."""
         return urlsplit(self.url).path or "/"
 
-    @property
-    def is_v1(self) -> bool:
-        """Whether the request is under the versioned API (``/v1``)."""
-        return self.template.startswith("/v1/") or self.template == "/v1"
-
-    @property
-    def is_token_endpoint(self) -> bool:
-        """Whether the request went to the OAuth token endpoint."""
-        return self.template.rstrip("/").endswith("/oauth/token")
-
     def header(self, name: str) -> str | None:
         """The first value of response header ``name``, or ``None``."""
         values = self.headers.get(name.lower())

@@ -7,20 +7,18 @@ Usage (this is also what ``pin-mock contract`` runs)::
         st run openapi/pin.yaml --url http://127.0.0.1:8080 --checks all
 
 Importing the module registers the checks and the auth provider globally in
-Schemathesis; the provider only applies to operations that require ``oauth2``.
-The kit's own probes (auth enforcement, statefulness) are not Schemathesis
-checks: run them with ``pin-mock contract`` or the pytest plugin.
+Schemathesis; the provider only applies to operations that require the spec's
+OAuth scheme. The kit's own probes (auth enforcement, statefulness) are not
+Schemathesis checks: run them with ``pin-mock contract`` or the pytest plugin.
 """
 
 from __future__ import annotations
 
 import schemathesis
 
-from pin_mock.contract import checks  # noqa: F401 - registers the PIN checks
-from pin_mock.contract.auth import PinOAuthProvider
+from pin_mock.contract.checks import schemathesis_checks  # noqa: F401 - registers the PIN checks
+from pin_mock.contract.schemathesis_auth import PinOAuthProvider, requires_oauth
 
 # refresh_interval=None: the provider caches by the token's own expires_in (see
 # TokenSource), and no automatic re-login on 401 that would hide a broken target.
-schemathesis.auth(refresh_interval=None).apply_to(
-    schemathesis.openapi.require_security_scheme("oauth2")
-)(PinOAuthProvider)
+schemathesis.auth(refresh_interval=None).apply_to(requires_oauth)(PinOAuthProvider)

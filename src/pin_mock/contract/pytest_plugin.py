@@ -7,7 +7,8 @@ adds, to whatever else the run collects, one test per operation (Schemathesis
 with PIN's checks), a stateful test and one test per probe (see
 ``pytest_suite.py``). Without ``--pin-base-url`` the plugin does nothing: it is
 loaded into every pytest run of a project that installs pin-mock, so this
-module imports nothing but pytest until the option is given.
+module imports nothing but pytest, the standard library and the constants of
+``sandbox_client`` until the option is given (``test_kit_imports.py`` checks).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pin_mock.contract.sandbox_client import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--pin-base-url", metavar="URL", help="Run the PIN contract tests against this base URL."
     )
     group.addoption(
-        "--pin-client-id", metavar="ID", help="OAuth client id (default: $PIN_CLIENT_ID)."
+        "--pin-client-id",
+        metavar="ID",
+        help=f"OAuth client id (default: $PIN_CLIENT_ID, else {DEFAULT_CLIENT_ID}).",
     )
     group.addoption(
         "--pin-client-secret",
@@ -82,8 +87,8 @@ def pytest_configure(config: pytest.Config) -> None:
     spec = config.getoption("pin_spec")
     _settings = PluginSettings(
         base_url=base_url.rstrip("/"),
-        client_id=client_id or "sandbox-enterprise",
-        client_secret=client_secret or "sandbox-enterprise-secret",
+        client_id=client_id or DEFAULT_CLIENT_ID,
+        client_secret=client_secret or DEFAULT_CLIENT_SECRET,
         spec=Path(spec) if spec else None,
         max_examples=config.getoption("pin_max_examples"),
         seed=config.getoption("pin_seed"),

@@ -12,21 +12,23 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 
-from pin_mock.contract import checks  # noqa: F401 - registers PIN's checks
-from pin_mock.contract.auth import Credentials, TokenSource, provider_for
-from pin_mock.contract.probes import Probe, ProbeContext, all_probes, run_probes
+from pin_mock.contract.checks import schemathesis_checks  # noqa: F401 - registers PIN's checks
+from pin_mock.contract.output.junit_har import format_finding
+from pin_mock.contract.probes.catalogue import all_probes
+from pin_mock.contract.probes.framework import Probe, ProbeContext, run_probes
 from pin_mock.contract.pytest_plugin import current_settings
-from pin_mock.contract.reports import format_finding
-from pin_mock.contract.spec import bundled_spec_path, load_spec, operations, token_url
+from pin_mock.contract.schemathesis_auth import provider_for, requires_oauth
+from pin_mock.contract.spec import Spec, bundled_spec_path
 from pin_mock.contract.target import Target
+from pin_mock.contract.tokens import Credentials, TokenSource
 
 SETTINGS = current_settings()
 SPEC_PATH = SETTINGS.spec or bundled_spec_path()
-SPEC = load_spec(SPEC_PATH)
-OPERATIONS = operations(SPEC)
+SPEC = Spec.load(SPEC_PATH)
+OPERATIONS = list(SPEC.operations)
 TOKENS = TokenSource(
     Credentials.for_target(
-        SETTINGS.base_url, token_url(SPEC), SETTINGS.client_id, SETTINGS.client_secret
+        SETTINGS.base_url, SPEC.token_url, SETTINGS.client_id, SETTINGS.client_secret
     )
 )
 
@@ -37,9 +39,7 @@ _config: dict = {
 if SETTINGS.seed is not None:
     _config["seed"] = SETTINGS.seed
 schema = schemathesis.openapi.from_path(SPEC_PATH, config=schemathesis.Config.from_dict(_config))
-schema.auth(refresh_interval=None).apply_to(schemathesis.openapi.require_security_scheme("oauth2"))(
-    provider_for(TOKENS)
-)
+schema.auth(refresh_interval=None).apply_to(requires_oauth)(provider_for(TOKENS))
 
 
 @schema.parametrize()
@@ -54,14 +54,14 @@ TestPinStateful = schema.as_state_machine().TestCase
 @pytest.fixture(scope="module")
 def pin_probe_context() -> Iterator[ProbeContext]:
     """One target and context shared by the probes (a patient created once serves two probes)."""
-    target = Target(SETTINGS.base_url, TOKENS)
+    target = Target(SETTINGS.base_url, TOKENS, SPEC)
     try:
         yield ProbeContext(target, OPERATIONS, SETTINGS.client_id, SETTINGS.client_secret)
     finally:
         target.close()
 
 
-PROBES = all_probes(OPERATIONS)
+PROBES = all_probes(SPEC, OPERATIONS)
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=[p.name for p in PROBES])

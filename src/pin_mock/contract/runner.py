@@ -17,25 +17,20 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pin_mock.contract.auth import Credentials, TokenError, TokenSource
 from pin_mock.contract.findings import Finding, dedupe
-from pin_mock.contract.probes import ProbeContext, ProbeResult, all_probes, run_probes
-from pin_mock.contract.progress import Progress
+from pin_mock.contract.output.progress import Progress
+from pin_mock.contract.output.summary import verdict, write_reports
+from pin_mock.contract.probes.catalogue import all_probes
+from pin_mock.contract.probes.framework import ProbeContext, ProbeResult, run_probes
+from pin_mock.contract.sandbox_client import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
+from pin_mock.contract.schemathesis_auth import ENV_CLIENT_ID, ENV_CLIENT_SECRET
 from pin_mock.contract.schemathesis_run import ST_PHASES, EventParser, StRunOutcome, StRunSettings
 from pin_mock.contract.schemathesis_run import run as run_schemathesis
-from pin_mock.contract.spec import (
-    Operation,
-    SpecError,
-    bundled_spec_path,
-    load_spec,
-    operations,
-    token_url,
-)
+from pin_mock.contract.spec import Operation, Spec, SpecError, bundled_spec_path
 from pin_mock.contract.target import Pacer, Target
+from pin_mock.contract.tokens import Credentials, TokenError, TokenSource
 
 PHASES = (*ST_PHASES, "probes")
-#: Without credentials the kit uses the sandbox's enterprise client (100,000 requests/hour).
-SANDBOX_CLIENT = ("sandbox-enterprise", "sandbox-enterprise-secret")
 #: A run whose answers are more than this share of 429s proves nothing: it fails.
 MAX_429_SHARE = 0.5
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([smh]))?\s*$")
@@ -62,6 +57,8 @@ class ContractOptions:
     report_dir: Path | None = None
     workers: int = 1
     request_timeout: float = 10.0
+    #: Where Schemathesis and Hypothesis keep their caches (default: a temporary directory).
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -168,17 +165,17 @@ def run_contract(options: ContractOptions, progress: Progress | None = None) -> 
 def _run(options: ContractOptions, progress: Progress) -> ContractResult:
     validate(options)
     spec_path = options.spec or bundled_spec_path()
-    spec = load_spec(spec_path)
-    selected = select_operations(operations(spec), options.include, options.exclude)
+    spec = Spec.load(spec_path)
+    selected = select_operations(list(spec.operations), options.include, options.exclude)
     if not selected:
         raise UsageProblem("--include/--exclude leave no operation to test")
     base_url = options.base_url.rstrip("/")
     client_id, client_secret = options.client_id, options.client_secret
     notes = []
     if not client_id:
-        client_id, client_secret = SANDBOX_CLIENT
+        client_id, client_secret = DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
         notes.append(f"no credentials given: using the sandbox client {client_id}")
-    creds = Credentials.for_target(base_url, token_url(spec), client_id, client_secret or "")
+    creds = Credentials.for_target(base_url, spec.token_url, client_id, client_secret or "")
     tokens = TokenSource(creds, timeout=options.request_timeout)
     result = ContractResult(
         0, "", notes=notes, token_url=creds.token_url, client_id=client_id, base_url=base_url
@@ -202,14 +199,14 @@ def _run(options: ContractOptions, progress: Progress) -> ContractResult:
         progress.note(note)
 
     st_phases = tuple(p for p in options.phases if p in ST_PHASES)
-    pace, st_rate = _pace(options, base_url, tokens, selected, st_phases, result, progress)
+    pace, st_rate = _pace(options, base_url, tokens, spec, selected, st_phases, result, progress)
     if "probes" in options.phases:
-        target = Target(base_url, tokens, pacer=Pacer(pace), timeout=options.request_timeout)
+        target = Target(base_url, tokens, spec, pacer=Pacer(pace), timeout=options.request_timeout)
         try:
             ctx = ProbeContext(target, selected, client_id, client_secret)
             result.probes = run_probes(
                 ctx,
-                all_probes(selected),
+                all_probes(spec, selected),
                 lambda r: progress.probe(r.name, len(r.findings), r.skipped),
             )
         finally:
@@ -229,8 +226,8 @@ def _reach(base_url: str, timeout: float) -> None:
 
 
 def _pace(
-    options: ContractOptions, base_url: str, tokens: TokenSource, selected: list[Operation],
-    st_phases: tuple[str, ...], result: ContractResult, progress: Progress,
+    options: ContractOptions, base_url: str, tokens: TokenSource, spec: Spec,
+    selected: list[Operation], st_phases: tuple[str, ...], result: ContractResult, progress: Progress,
 ) -> tuple[float | None, str | None]:  # fmt: skip
     """The run's pace: ``--rate-limit`` if given, else what the client's remaining budget allows."""
     if options.rate_limit:
@@ -239,7 +236,7 @@ def _pace(
         (
             op
             for op in selected
-            if op.method == "get" and "{" not in op.path and op.requires("oauth2")
+            if op.method == "get" and "{" not in op.path and op.requires(spec.oauth2_scheme)
         ),
         None,
     )
@@ -275,23 +272,25 @@ def _schemathesis(
     client_id: str, client_secret: str | None, progress: Progress,
 ) -> StRunOutcome:  # fmt: skip
     report_dir = options.report_dir or Path(tempfile.mkdtemp(prefix="pin-contract-"))
+    # Never the user's working directory: a throwaway directory unless one is configured.
+    cache_dir = options.cache_dir or Path(tempfile.mkdtemp(prefix="pin-contract-cache-"))
     settings = StRunSettings(
         spec=spec_path, base_url=base_url, report_dir=report_dir, max_examples=options.max_examples,
         seed=options.seed, phases=phases, workers=options.workers, include=options.include,
         exclude=options.exclude, rate_limit=rate, request_timeout=options.request_timeout,
-        env={"PIN_CLIENT_ID": client_id, "PIN_CLIENT_SECRET": client_secret or ""},
+        cache_dir=cache_dir, env={ENV_CLIENT_ID: client_id, ENV_CLIENT_SECRET: client_secret or ""},
     )  # fmt: skip
     try:
         return run_schemathesis(settings, EventParser(progress.event))
     finally:
         if options.report_dir is None:
             shutil.rmtree(report_dir, ignore_errors=True)
+        if options.cache_dir is None:
+            shutil.rmtree(cache_dir, ignore_errors=True)
 
 
 def _finish(result: ContractResult, options: ContractOptions, spec_path: Path) -> ContractResult:
     """Collect the findings, write the reports, decide the exit code and its reason."""
-    from pin_mock.contract.summary import verdict, write_reports
-
     for probe in result.probes:
         result.findings.extend(probe.findings)
     if result.schemathesis is not None:

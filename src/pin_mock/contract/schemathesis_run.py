@@ -26,7 +26,7 @@ from pin_mock.contract.findings import Finding, RecordedRequest, RecordedRespons
 ST_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 HOOKS_MODULE = "pin_mock.contract.hooks"
 #: Operations answered mostly with 429 fail the run (Schemathesis alone only warns).
-CONFIG_TOML = '[warnings]\nfail-on = ["rate_limited"]\n'
+WARNINGS_TOML = '[warnings]\nfail-on = ["rate_limited"]\n'
 
 
 @dataclass
@@ -44,7 +44,26 @@ class StRunSettings:
     exclude: tuple[str, ...] = ()
     rate_limit: str | None = None
     request_timeout: float = 10.0
+    #: Where Schemathesis (``.schemathesis``) and Hypothesis (``.hypothesis``) write their caches.
+    cache_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # ``st run`` starts in the cache directory (see ``run``): every path must be absolute.
+        self.spec = Path(self.spec).resolve()
+        self.report_dir = Path(self.report_dir).resolve()
+        self.cache_dir = Path(self.cache_dir or self.report_dir / "cache").resolve()
+
+    @property
+    def config_toml(self) -> str:
+        """Schemathesis's configuration: fail on starved operations, caches in ``cache_dir``."""
+        # A JSON string is a valid TOML basic string (quotes and backslashes escaped alike).
+        directory = json.dumps(str(self.cache_dir / "schemathesis"))
+        return f"{WARNINGS_TOML}\n[cache]\ndirectory = {directory}\n"
+
+    @property
+    def hypothesis_dir(self) -> Path:
+        return self.cache_dir / "hypothesis"  # type: ignore[operator]
 
     @property
     def ndjson(self) -> Path:
@@ -207,15 +226,23 @@ def _response(raw: Any) -> RecordedResponse | None:
 def run(settings: StRunSettings, parser: EventParser, poll: float = 0.2) -> StRunOutcome:
     """Run ``st run``, feeding its events to ``parser`` as they are written."""
     settings.report_dir.mkdir(parents=True, exist_ok=True)
-    (settings.report_dir / "schemathesis.toml").write_text(CONFIG_TOML, encoding="utf-8")
+    (settings.report_dir / "schemathesis.toml").write_text(settings.config_toml, encoding="utf-8")
+    settings.hypothesis_dir.mkdir(parents=True, exist_ok=True)
     for stale in (settings.ndjson, settings.json_report, settings.junit):
         stale.unlink(missing_ok=True)
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS_MODULE, **settings.env}
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": HOOKS_MODULE,
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(settings.hypothesis_dir),
+        **settings.env,
+    }
     started = time.monotonic()
     with open(settings.output, "wb") as output:
+        # cwd: whatever either library still writes relative to it lands in the cache too.
         process = subprocess.Popen(
-            build_command(settings), stdout=output, stderr=subprocess.STDOUT, env=env
-        )
+            build_command(settings), stdout=output, stderr=subprocess.STDOUT, env=env,
+            cwd=settings.cache_dir,
+        )  # fmt: skip
         offset = 0
         try:
             while True:

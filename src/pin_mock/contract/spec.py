@@ -1,27 +1,25 @@
-"""The contract the kit tests against: locating, loading and reading ``pin.yaml``.
+"""The contract the kit tests against: loading ``pin.yaml`` and the facts the kit reads from it.
 
-The kit reads the spec for what Schemathesis does not give it directly: which
-operations need the ``oauth2`` scheme (for the auth-enforcement probe), the
-token URL, the documented example values (to build well-formed requests) and
-the query defaults of list operations (to know which page was asked for).
+Every fact a rule or a probe needs about PIN comes from the spec it is given,
+not from the sandbox: the error codes (the ``error.code`` enum), the RFC 6749
+codes of the token endpoint, the OAuth scheme, its token URL and scopes, each
+operation's required scopes, parameter enums, defaults and maximums. So the kit
+works unchanged against a revised spec (a new ``data_type``, a larger page).
 
+``load_spec`` parses a file (cached per file version); ``Spec`` wraps the parsed
+document with those facts, computed once per document (``Spec.of``).
 Nothing here imports the server: the kit tests any PIN implementation alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
-from importlib import resources
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
-
-#: Where the wheel bundles the spec (pyproject's hatch ``force-include``).
-_BUNDLED = ("_data", "openapi", "pin.yaml")
-#: Where the spec lives in a source checkout, relative to the repository root.
-_CHECKOUT = Path(__file__).resolve().parents[3] / "openapi" / "pin.yaml"
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -32,14 +30,9 @@ class SpecError(Exception):
 
 def bundled_spec_path() -> Path:
     """The spec shipped with pin-mock: in the wheel, or ``openapi/pin.yaml`` in a checkout."""
-    try:
-        candidate = resources.files("pin_mock").joinpath(*_BUNDLED)
-        path = Path(str(candidate))
-        if path.is_file():
-            return path
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - zipped installs
-        pass
-    return _CHECKOUT
+    from pin_mock._bundled import spec_path  # stdlib only: the one module both halves share
+
+    return spec_path()
 
 
 @cache
@@ -83,9 +76,13 @@ class Operation:
     path: str
     operation_id: str
     schemes: tuple[str, ...]
+    #: Scopes the operation's security asks for, over every scheme and alternative.
+    scopes: tuple[str, ...] = ()
     parameters: tuple[dict[str, Any], ...] = field(default=(), repr=False)
     body_example: Any = field(default=None, repr=False)
     body_media_type: str | None = None
+    #: The resolved ``responses`` object, by status (``"200"``, ``"4XX"``, ``"default"``).
+    responses: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def label(self) -> str:
@@ -105,12 +102,25 @@ class Operation:
                 path = path.replace("{" + param["name"] + "}", str(value))
         return path
 
-    def query_default(self, name: str) -> Any:
-        """The schema default of query parameter ``name``, or ``None``."""
+    def query_schema(self, name: str) -> dict[str, Any]:
+        """The (resolved) schema of query parameter ``name``; empty if there is none."""
         for param in self.parameters:
             if param.get("in") == "query" and param.get("name") == name:
-                return param.get("schema", {}).get("default")
-        return None
+                return param.get("schema") or {}
+        return {}
+
+    def query_default(self, name: str) -> Any:
+        """The schema default of query parameter ``name``, or ``None``."""
+        return self.query_schema(name).get("default")
+
+    def query_maximum(self, name: str) -> int | None:
+        """The schema ``maximum`` of query parameter ``name``, or ``None``."""
+        maximum = self.query_schema(name).get("maximum")
+        return maximum if isinstance(maximum, int) and not isinstance(maximum, bool) else None
+
+    def query_enum(self, name: str) -> frozenset[str]:
+        """The allowed values of query parameter ``name`` (empty: not an enum)."""
+        return frozenset(v for v in self.query_schema(name).get("enum") or () if v is not None)
 
 
 def operations(spec: dict[str, Any]) -> list[Operation]:
@@ -134,9 +144,16 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
                     path=path,
                     operation_id=op.get("operationId", f"{method} {path}"),
                     schemes=_required_schemes(security),
+                    scopes=tuple(
+                        sorted({s for alt in security for ss in alt.values() for s in ss})
+                    ),
                     parameters=tuple(_with_schema(spec, p) for p in params.values()),
                     body_example=example,
                     body_media_type=media_type,
+                    responses={
+                        str(status): resolve(spec, answer)
+                        for status, answer in (op.get("responses") or {}).items()
+                    },
                 )
             )
     return found
@@ -144,28 +161,186 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
 
 def find_operation(spec: dict[str, Any], method: str, path: str) -> Operation | None:
     """The operation for a method and path template, if the spec has it."""
-    return _index(id(spec), spec).get((method.lower(), path))
+    return Spec.of(spec).find(method, path)
 
 
-_INDEXES: dict[int, tuple[dict[str, Any], dict[tuple[str, str], Operation]]] = {}
-
-
-def _index(key: int, spec: dict[str, Any]) -> dict[tuple[str, str], Operation]:
-    # Keyed by identity and holding the spec itself, so an id cannot be reused while cached.
-    cached = _INDEXES.get(key)
-    if cached is None or cached[0] is not spec:
-        cached = (spec, {(op.method, op.path): op for op in operations(spec)})
-        _INDEXES[key] = cached
-    return cached[1]
-
-
-def token_url(spec: dict[str, Any], scheme: str = "oauth2") -> str:
+def token_url(spec: dict[str, Any], scheme: str | None = None) -> str:
     """The ``clientCredentials`` token URL of ``scheme`` (often relative, ``/oauth/token``)."""
+    facts = Spec.of(spec)
+    name = scheme or facts.oauth2_scheme
     schemes = (spec.get("components") or {}).get("securitySchemes") or {}
     try:
-        return schemes[scheme]["flows"]["clientCredentials"]["tokenUrl"]
+        return schemes[name]["flows"]["clientCredentials"]["tokenUrl"]
     except (KeyError, TypeError):
-        raise SpecError(f"the spec has no clientCredentials tokenUrl for {scheme!r}") from None
+        raise SpecError(f"the spec has no clientCredentials tokenUrl for {name!r}") from None
+
+
+class Spec:
+    """A parsed spec and the facts the kit reads from it (each computed once)."""
+
+    _BY_IDENTITY: dict[int, Spec] = {}
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> Spec:
+        """The ``Spec`` of a parsed document, shared by every caller that holds that document."""
+        # Keyed by identity and holding the document, so an id cannot be reused while cached.
+        found = cls._BY_IDENTITY.get(id(document))
+        if found is None or found.document is not document:
+            found = cls._BY_IDENTITY[id(document)] = cls(document)
+        return found
+
+    @classmethod
+    def load(cls, path: Path | str) -> Spec:
+        """The ``Spec`` of a file (see ``load_spec``)."""
+        return cls.of(load_spec(path))
+
+    @cached_property
+    def operations(self) -> tuple[Operation, ...]:
+        return tuple(operations(self.document))
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str], Operation]:
+        return {(op.method, op.path): op for op in self.operations}
+
+    def find(self, method: str, template: str) -> Operation | None:
+        """The operation for a method and path template, if the spec has it."""
+        return self._index.get((method.lower(), template))
+
+    def by_id(self, operation_id: str) -> Operation | None:
+        """The operation with this ``operationId``, if the spec has it."""
+        return next((op for op in self.operations if op.operation_id == operation_id), None)
+
+    # --- OAuth 2.0 -----------------------------------------------------------------------
+
+    @cached_property
+    def oauth2_scheme(self) -> str:
+        """The name of the security scheme with a ``clientCredentials`` flow."""
+        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        for name, scheme in schemes.items():
+            scheme = resolve(self.document, scheme)
+            if scheme.get("type") == "oauth2" and "clientCredentials" in (
+                scheme.get("flows") or {}
+            ):
+                return name
+        return "oauth2"
+
+    @cached_property
+    def token_url(self) -> str:
+        return token_url(self.document, self.oauth2_scheme)
+
+    @cached_property
+    def token_path(self) -> str:
+        """The path of the token endpoint (``/oauth/token``), to recognise its answers."""
+        try:
+            return urlsplit(self.token_url).path.rstrip("/") or "/"
+        except SpecError:
+            return ""
+
+    @cached_property
+    def scopes(self) -> tuple[str, ...]:
+        """Every scope the OAuth scheme declares and the operations ask for, sorted."""
+        schemes = (self.document.get("components") or {}).get("securitySchemes") or {}
+        scheme = resolve(self.document, schemes.get(self.oauth2_scheme) or {})
+        flow = (scheme.get("flows") or {}).get("clientCredentials") or {}
+        declared = set(flow.get("scopes") or {})
+        return tuple(sorted(declared.union(*(op.scopes for op in self.operations))))
+
+    @cached_property
+    def token_operation(self) -> Operation | None:
+        """The spec's operation for the token endpoint, if it documents one."""
+        return next(
+            (op for op in self.operations if op.method == "post" and op.path == self.token_path),
+            None,
+        )
+
+    @cached_property
+    def protected(self) -> tuple[Operation, ...]:
+        """The operations every caller must authenticate for."""
+        return tuple(op for op in self.operations if op.requires(self.oauth2_scheme))
+
+    # --- Where the API is ----------------------------------------------------------------
+
+    @cached_property
+    def api_prefix(self) -> str:
+        """The path prefix the protected operations share (``/v1``): the versioned API."""
+        paths = [op.path.strip("/").split("/") for op in self.protected]
+        if not paths:
+            return "/"
+        common: list[str] = []
+        for parts in zip(*paths, strict=False):
+            if len(set(parts)) != 1 or parts[0].startswith("{"):
+                break
+            common.append(parts[0])
+        # The last shared segment of one-resource APIs is the resource, not the version.
+        if len(common) == min(len(p) for p in paths):
+            common = common[:-1]
+        return "/" + "/".join(common)
+
+    def in_api(self, template: str) -> bool:
+        """Whether a request path is under the versioned API (``/v1``, known route or not)."""
+        prefix = self.api_prefix.rstrip("/")
+        return not prefix or template == prefix or template.startswith(prefix + "/")
+
+    def is_token_endpoint(self, template: str) -> bool:
+        """Whether a request path is the OAuth token endpoint."""
+        return bool(self.token_path) and template.rstrip("/") == self.token_path
+
+    # --- Error codes ---------------------------------------------------------------------
+
+    @cached_property
+    def error_codes(self) -> frozenset[str]:
+        """The ``error.code`` values the API's error envelope allows."""
+        codes: set[str] = set()
+        for op in self.operations:
+            if op is not self.token_operation:
+                for schema in self._error_schemas(op):
+                    error = resolve(self.document, (schema.get("properties") or {}).get("error"))
+                    code = ((error or {}).get("properties") or {}).get("code")
+                    codes.update(resolve(self.document, code or {}).get("enum") or ())
+        return frozenset(c for c in codes if isinstance(c, str))
+
+    @cached_property
+    def error_codes_by_status(self) -> dict[int, frozenset[str]]:
+        """The ``error.code`` values the spec's own error examples pair with each status."""
+        found: dict[int, set[str]] = {}
+        for op in self.operations:
+            for status, answer in op.responses.items():
+                if not status.isdigit() or int(status) < 400:
+                    continue
+                for content in (answer.get("content") or {}).values():
+                    for example in _examples(self.document, content):
+                        code = (
+                            ((example or {}).get("error") or {})
+                            if isinstance(example, dict)
+                            else {}
+                        )
+                        if isinstance(code, dict) and isinstance(code.get("code"), str):
+                            found.setdefault(int(status), set()).add(code["code"])
+        return {status: frozenset(codes) for status, codes in found.items()}
+
+    @cached_property
+    def oauth_error_codes(self) -> frozenset[str]:
+        """The RFC 6749 ``error`` values the token endpoint's error answers allow."""
+        codes: set[str] = set()
+        if self.token_operation is not None:
+            for schema in self._error_schemas(self.token_operation):
+                error = resolve(self.document, (schema.get("properties") or {}).get("error") or {})
+                if error.get("type") == "string":
+                    codes.update(error.get("enum") or ())
+        return frozenset(c for c in codes if isinstance(c, str))
+
+    def _error_schemas(self, op: Operation) -> list[dict[str, Any]]:
+        schemas = []
+        for status, answer in op.responses.items():
+            if status.isdigit() and int(status) < 400:
+                continue
+            for content in (answer.get("content") or {}).values():
+                schema = resolve(self.document, content.get("schema") or {})
+                schemas.append(schema)
+        return schemas
 
 
 def _required_schemes(security: list[dict[str, Any]]) -> tuple[str, ...]:
@@ -183,17 +358,23 @@ def _with_schema(spec: dict[str, Any], param: dict[str, Any]) -> dict[str, Any]:
     return {**param, "schema": schema}
 
 
+def _examples(spec: dict[str, Any], content: dict[str, Any]) -> list[Any]:
+    """The example values of one media type: ``example``, each of ``examples``."""
+    found = [content["example"]] if "example" in content else []
+    for example in (content.get("examples") or {}).values():
+        example = resolve(spec, example)
+        if "value" in example:
+            found.append(example["value"])
+    return found
+
+
 def _body_example(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str | None, Any]:
     body = resolve(spec, op.get("requestBody")) if op.get("requestBody") else None
     if not body:
         return None, None
     for media_type, content in (body.get("content") or {}).items():
-        if "example" in content:
-            return media_type, content["example"]
-        examples = content.get("examples") or {}
-        for example in examples.values():
-            example = resolve(spec, example)
-            if "value" in example:
-                return media_type, example["value"]
+        examples = _examples(spec, content)
+        if examples:
+            return media_type, examples[0]
         return media_type, resolve(spec, content.get("schema", {})).get("example")
     return None, None

@@ -1,8 +1,8 @@
 """The kit's own HTTP client for its probes: paced, authenticated, every answer checked.
 
-Every response a probe receives also goes through the per-response PIN rules
-(envelope, RFC 6749 errors, rate-limit headers, ...), so a probe that creates
-a patient also proves the rate-limit headers of that answer.
+Every response a probe receives also goes through every registered PIN check
+(envelope, RFC 6749 errors, rate-limit headers, ...: ``checks/catalogue.py``),
+so a probe that creates a patient also proves the rate-limit headers of that answer.
 """
 
 from __future__ import annotations
@@ -15,27 +15,14 @@ from urllib.parse import urljoin
 
 import httpx
 
-from pin_mock.contract import listing, ratelimits, rules
-from pin_mock.contract.auth import TokenSource
+from pin_mock.contract.checks.catalogue import ALL_CHECKS
+from pin_mock.contract.checks.registry import Check, Rule
 from pin_mock.contract.exchange import ContractViolation, Exchange
 from pin_mock.contract.findings import Finding, RecordedRequest, RecordedResponse
+from pin_mock.contract.spec import Spec
+from pin_mock.contract.tokens import TokenSource
 
 USE_TOKEN: Any = object()
-
-#: Rules every probe answer must satisfy, by check name (as in checks.py).
-AMBIENT_RULES: tuple[tuple[str, Callable[[Exchange], None]], ...] = (
-    ("pin_error_envelope", rules.error_envelope),
-    ("pin_oauth_error", rules.oauth_error),
-    ("pin_token_response", rules.token_response),
-    ("pin_unauthorized_challenge", rules.unauthorized_challenge),
-    ("pin_rate_limit_headers", ratelimits.rate_limit_headers),
-    ("pin_retry_after", ratelimits.retry_after),
-    ("pin_resource_identity", rules.resource_identity),
-    ("pin_created_location", rules.created_location),
-    ("pin_paging", listing.paging),
-    ("pin_search_filter", listing.patient_search),
-    ("pin_clinical_data_filters", listing.clinical_data_filters),
-)
 
 
 class Pacer:
@@ -65,6 +52,7 @@ class Target:
         self,
         base_url: str,
         tokens: TokenSource | None,
+        spec: Spec,
         *,
         pacer: Pacer | None = None,
         timeout: float = 10.0,
@@ -76,7 +64,12 @@ class Target:
         self.client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
         self.findings: list[Finding] = []
         self.requests = 0
-        self.windows = ratelimits.WindowTracker(margin=0.0)
+        self.spec = spec
+        # Every registered check, each answer: one rule per check for this target's life
+        # (a per-run check, the rate-limit window, remembers earlier answers).
+        self.ambient: tuple[tuple[Check, Rule], ...] = tuple(
+            (check, check.new_rule()) for check in ALL_CHECKS
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -110,18 +103,14 @@ class Target:
         self.requests += 1
         ex = Exchange.from_httpx(response, template=template, path_params=path_params or {})
         operation = f"{method.upper()} {template or ex.path}"
-        for check, rule in AMBIENT_RULES:
-            self._apply(check, operation, ex, rule)
-        self._apply("PinRateLimitWindow", operation, ex, self.windows.observe)
+        for check, rule in self.ambient:
+            if not check.applies_to(ex, self.spec):
+                continue
+            try:
+                rule(ex, self.spec)
+            except ContractViolation as exc:
+                self.findings.append(finding(operation, check.name, str(exc), ex))
         return ex
-
-    def _apply(
-        self, check: str, operation: str, ex: Exchange, rule: Callable[[Exchange], None]
-    ) -> None:
-        try:
-            rule(ex)
-        except ContractViolation as exc:
-            self.findings.append(finding(operation, check, str(exc), ex))
 
 
 def finding(operation: str, check: str, message: str, ex: Exchange | None) -> Finding:

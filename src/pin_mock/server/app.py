@@ -1,47 +1,83 @@
-"""The app factory: the spec, the middleware, the lifespan and the error handlers.
+"""The app factory: every layer of the sandbox, added here in the order a request meets it.
 
-How a request flows (outer to inner)::
+The request path, outer to inner (``create_app`` builds exactly this list)::
 
-    ServerError -> Services -> RequestId -> RateLimit -> Exception (error_handlers)
-      -> SwaggerUI -> Routing (404, 405) -> Operation (pipeline: auth, validation,
-      handler call, serialisation)
+    ServerError        Connexion's last resort: a bug still answers 500
+    RequestId          X-Request-Id on every answer below, 429s included
+    Caller             the Authorization header parsed and verified once
+    RateLimit          per-client budget; X-RateLimit-* on every /v1 answer, or 429
+    Exception          error handlers: every error becomes PIN's envelope
+    SandboxReset       POST /_sandbox/reset (mock-only, not in the spec)
+    SwaggerUI          /docs, /openapi.json, /openapi.yaml
+    Routing            finds the operation; 404 and 405 for what the spec lacks
+    Prefer             Prefer: code= / example= / delay= scenarios
+    Operation          scopes, parameters, body, handler call, answer
+    Lifespan           starts and stops the background workers
+
+Connexion's role: it loads and validates the spec, routes, answers 404/405
+(rendered by our handlers), serves the docs and runs the lifespan. Its
+security, validation and context layers are not in the list: the operation
+layer does that work from operations compiled once (``operations.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
+import copy
 from collections.abc import AsyncIterator, Callable
+from functools import lru_cache, partial
+from pathlib import Path
 from typing import Any
 
 import yaml
 from connexion import AsyncApp
 from connexion.json_schema import resolve_refs
-from connexion.middleware import MiddlewarePosition
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.lifespan import LifespanMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.server_error import ServerErrorMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
-from pin_mock.server import sandbox_reset as sandbox_admin
-from pin_mock.server.encoding import OrjsonJsonifier
+from pin_mock.server.callers import CallerMiddleware
 from pin_mock.server.error_handlers import register_error_handlers
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.operations import OperationMiddleware, compile_operations
+from pin_mock.server.prefer import PreferMiddleware
 from pin_mock.server.rate_limits import RateLimitMiddleware
 from pin_mock.server.request_ids import RequestIdMiddleware
 from pin_mock.server.routing import AllowedMethods, OperationIdResolver
+from pin_mock.server.sandbox_reset import SandboxResetMiddleware
 from pin_mock.server.services import Services, build_services
 from pin_mock.server.settings import Settings
 
-logger = logging.getLogger("pin_mock")
+try:  # libyaml's parser is ~10x faster than the pure-Python one
+    _YamlLoader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _YamlLoader = yaml.SafeLoader
 
 
-def load_spec(settings: Settings) -> dict[str, Any]:
-    """Read the spec once; a broken file stops start-up with its path in the message."""
+def load_spec(path: Path) -> dict[str, Any]:
+    """The spec at ``path``, read once per process; a broken file stops start-up.
+
+    Returns a fresh copy each time: Connexion and the compilers get their own.
+    """
     try:
-        spec = yaml.safe_load(settings.spec.read_text(encoding="utf-8"))
+        stat = path.stat()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the OpenAPI spec {path}: {exc}") from exc
+    return copy.deepcopy(_parse_spec(path, stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _parse_spec(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    # Keyed by modification time and size too, so an edited spec is read again.
+    try:
+        spec = yaml.load(path.read_text(encoding="utf-8"), Loader=_YamlLoader)
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read the OpenAPI spec {settings.spec}: {exc}") from exc
+        raise ConfigError(f"cannot read the OpenAPI spec {path}: {exc}") from exc
     if not isinstance(spec, dict) or not str(spec.get("openapi", "")).startswith("3.0"):
-        raise ConfigError(f"{settings.spec}: pin-mock serves OpenAPI 3.0.x documents only")
+        raise ConfigError(f"{path}: pin-mock serves OpenAPI 3.0.x documents only")
     return spec
 
 
@@ -49,58 +85,39 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     """Build the sandbox ASGI app for ``settings`` (or the defaults)."""
     settings = settings or Settings()
     services = services or build_services(settings)
-    spec = load_spec(settings)
+    spec = load_spec(settings.spec)
+    resolver = OperationIdResolver()
+    operations = compile_operations(resolve_refs(spec), resolver)
 
     app = AsyncApp(
         "pin_mock",
         lifespan=_lifespan(services),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
-        jsonifier=OrjsonJsonifier(),
+        middlewares=[
+            ServerErrorMiddleware,
+            RequestIdMiddleware,
+            partial(CallerMiddleware, tokens=services.tokens),
+            partial(RateLimitMiddleware, limiter=services.limiter),
+            ExceptionMiddleware,
+            partial(SandboxResetMiddleware, services=services),
+            SwaggerUIMiddleware,
+            RoutingMiddleware,
+            partial(
+                PreferMiddleware,
+                operations=operations,
+                max_delay_ms=settings.max_prefer_delay_ms,
+            ),
+            partial(OperationMiddleware, operations=operations, services=services),
+            LifespanMiddleware,
+        ],
     )
-    # Outside the exception layer, so they also see the error handlers' answers.
-    app.add_middleware(
-        RateLimitMiddleware,
-        position=MiddlewarePosition.BEFORE_EXCEPTION,
-        limiter=services.limiter,
-        tokens=services.tokens,
-    )
-    app.add_middleware(RequestIdMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
-    app.add_middleware(
-        ServicesMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION, services=services
-    )
-    resolver = OperationIdResolver()
-    # Right after routing: compiled auth, validation and handler calls (see pipeline.py).
-    app.add_middleware(
-        OperationMiddleware,
-        position=MiddlewarePosition.BEFORE_SECURITY,
-        operations=compile_operations(resolve_refs(spec), resolver),
-        tokens=services.tokens,
-    )
-    app.add_api(spec, resolver=resolver, strict_validation=True)
+    app.add_api(spec, resolver=resolver)
     register_error_handlers(app, AllowedMethods(spec))
-    sandbox_admin.install(app, services)  # mock-only: /_sandbox/reset, Prefer scenarios
-    # Connexion builds its stack on the first request; build it now so a broken
-    # spec or a missing handler stops start-up instead of answering 500 later.
-    middleware = app.middleware
-    middleware.app, middleware.middleware_stack = middleware._build_middleware_stack()
+    # A broken spec has already stopped us (``add_api`` validates it) and so has a
+    # missing handler (``compile_operations``); Connexion wires the layers above
+    # on the first request.
+    services.warm()
     return app
-
-
-class ServicesMiddleware:
-    """Expose the services as ``request.state.services`` on every request.
-
-    Done per request rather than through lifespan state, so the app also works
-    under servers and test transports that run no lifespan.
-    """
-
-    def __init__(self, app: Any, *, services: Services) -> None:
-        self.app = app
-        self.services = services
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            scope.setdefault("state", {})["services"] = self.services
-        await self.app(scope, receive, send)
 
 
 def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncContextManager]:

@@ -1,9 +1,10 @@
 """OAuth 2.0 client credentials: the sandbox clients, JWT access tokens, scopes.
 
 Tokens are HS256 JWTs (RFC 9068 profile) signed with PyJWT; the key is
-generated at start-up unless configured. Verified claims are cached per token
-string, because both the rate-limit middleware and Connexion's security layer
-ask about the same token on every request.
+generated at start-up unless configured. A token is verified once per request
+(``callers.py``); the outcome, good or bad, is cached per token string, so a
+client repeating a token, or a forged one, costs one signature check, not one
+per request.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import jwt
 import yaml
 
-from pin_mock.server.errors import ConfigError, Forbidden, OAuthError, Unauthorized
+from pin_mock.server.errors import ConfigError, OAuthError, Unauthorized
 
 AUDIENCE = "pin-api"
 _CACHE_MAX = 10_000
@@ -94,7 +95,7 @@ class TokenService:
         self.issuer = issuer
         self._key = key or secrets.token_urlsafe(32)
         self._clock = clock
-        self._cache: dict[str, dict[str, Any]] = {}
+        self._cache: dict[str, dict[str, Any] | str] = {}
 
     def issue(self, client: Client, scopes: Iterable[str]) -> dict[str, Any]:
         """A token response body (RFC 6749 section 5.1) for ``client``."""
@@ -121,14 +122,25 @@ class TokenService:
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or ``Unauthorized`` naming what is wrong."""
-        claims = self._cache.get(token)
-        if claims is not None:
-            if claims["exp"] > self._clock():
-                return claims
-            del self._cache[token]
+        cached = self._cache.get(token)
+        if cached is None:
+            cached = self._decode(token)
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[token] = cached
+        if isinstance(cached, str):
+            raise Unauthorized(
+                cached
+            )  # a fresh exception: a re-raised one would grow its traceback
+        # jwt checks exp against the real clock; honour an injected clock too.
+        if cached["exp"] <= self._clock():
             raise Unauthorized("The access token has expired.")
+        return cached
+
+    def _decode(self, token: str) -> dict[str, Any] | str:
+        """The claims, or why the token is refused."""
         try:
-            claims = jwt.decode(
+            return jwt.decode(
                 token,
                 self._key,
                 algorithms=["HS256"],  # a fixed list: "none" and key confusion are refused
@@ -137,26 +149,10 @@ class TokenService:
                 options={"require": ["exp", "iat", "sub", "scope"]},
                 leeway=0,
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise Unauthorized("The access token has expired.") from exc
-        except jwt.InvalidTokenError as exc:
-            raise Unauthorized(
-                "The access token is malformed or its signature is invalid."
-            ) from exc
-        # jwt checks exp against the real clock; honour an injected clock too.
-        if claims["exp"] <= self._clock():
-            raise Unauthorized("The access token has expired.")
-        if len(self._cache) >= _CACHE_MAX:
-            self._cache.clear()
-        self._cache[token] = claims
-        return claims
-
-    def peek(self, token: str) -> dict[str, Any] | None:
-        """Claims of a valid token, or None: for callers that only classify."""
-        try:
-            return self.verify(token)
-        except Unauthorized:
-            return None
+        except jwt.ExpiredSignatureError:
+            return "The access token has expired."
+        except jwt.InvalidTokenError:
+            return "The access token is malformed or its signature is invalid."
 
 
 def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
@@ -170,23 +166,3 @@ def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
             "invalid_scope", f"Scope not allowed for this client: {' '.join(sorted(extra))}"
         )
     return asked
-
-
-def authorize(tokens: TokenService, authorization: str, scopes: list[str] | None) -> dict[str, Any]:
-    """The claims of a request's ``Authorization`` header that grants ``scopes``.
-
-    ``scopes`` of ``None`` means the operation is public (``{}`` is returned).
-    Raises ``Unauthorized`` (no, malformed or bad token) or ``Forbidden``.
-    """
-    if scopes is None:
-        return {}
-    kind, _, token = authorization.partition(" ")
-    if kind.lower() != "bearer":
-        raise Unauthorized("An access token is required.", error=None)
-    token = token.strip()
-    if not token:
-        raise Unauthorized("The access token is missing, malformed or expired.")
-    claims = tokens.verify(token)
-    if not set(scopes) <= set(claims.get("scope", "").split()):
-        raise Forbidden(scopes)
-    return claims

@@ -1,4 +1,4 @@
-"""A faster JSON encoder for the sandbox's answers (orjson instead of ``json``)."""
+"""The one JSON encoder of the sandbox's answers (orjson, with a fallback)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import orjson
-from connexion.jsonifier import Jsonifier
 
 
 def encode(value: Any) -> bytes:
@@ -20,20 +19,3 @@ def encode(value: Any) -> bytes:
         return orjson.dumps(value)
     except TypeError:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-class OrjsonJsonifier(Jsonifier):
-    """Connexion's Jsonifier interface over orjson: same output shape, less time."""
-
-    def __init__(self) -> None:
-        super().__init__()
-
-    def dumps(self, data: Any, **kwargs: Any) -> str:
-        # Connexion's default appends a newline; keep it so bodies stay byte-identical.
-        return encode(data).decode() + "\n"
-
-    def loads(self, data: Any) -> Any:
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return data.decode() if isinstance(data, bytes) else data

@@ -1,32 +1,25 @@
-"""Map every error family Connexion and Starlette raise onto PIN's envelope.
+"""Connexion's error families mapped onto PIN's envelope, registered in one place.
 
-Connexion raises three unrelated families (its ``ProblemException``s,
-Starlette ``HTTPException``s and anything else); a handler for one does not
-catch the others, so all three are registered here, with ours, in one place.
-On ``/oauth/token`` errors take the RFC 6749 shape instead.
+What reaches Connexion's exception layer: our ``ApiError``s and ``OAuthError``s
+(raised by the operation layer, handlers and the sandbox-reset layer),
+Starlette ``HTTPException``s (the router's 404 and 405) and anything else (a
+bug: 500, logged). Connexion's own security and validation layers are not in
+the stack (``app.py``), so its ``ProblemException`` family never occurs.
+Every answer is rendered by ``errors.render``.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 
 from connexion import AsyncApp
-from connexion.exceptions import (
-    ExtraParameterProblem,
-    OAuthProblem,
-    OAuthScopeProblem,
-    ProblemException,
-)
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
-from pin_mock.server import errors
+import pin_mock.server.errors as errors
 
-logger = logging.getLogger("pin_mock.server.errors")
-
-TOKEN_PATH = "/oauth/token"
+logger = logging.getLogger("pin_mock.errors")
 
 
 def register_error_handlers(app: AsyncApp, allowed: Callable[[str], list[str]]) -> None:
@@ -35,14 +28,25 @@ def register_error_handlers(app: AsyncApp, allowed: Callable[[str], list[str]]) 
     ``allowed`` gives the documented methods of a path, for 405's ``Allow``.
     """
 
-    async def http_exception(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
-        return _render(request, from_http_exception(request, exc, allowed))
+    async def on_api_error(
+        request: ConnexionRequest, exc: errors.ApiError | errors.OAuthError
+    ) -> ConnexionResponse:
+        return _response(*errors.render(exc, request.url.path))
 
-    app.add_error_handler(errors.ApiError, _api_error)
-    app.add_error_handler(errors.OAuthError, _oauth_error)
-    app.add_error_handler(ProblemException, _problem)
-    app.add_error_handler(HTTPException, http_exception)
-    app.add_error_handler(Exception, _unhandled)
+    async def on_http_exception(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+        error = from_http_exception(request.method, request.url.path, exc, allowed)
+        return _response(*errors.render(error, request.url.path))
+
+    async def on_unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        # Log the traceback for the operator; the client gets no internals.
+        logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        error = errors.InternalError("An internal error occurred.")
+        return _response(*errors.render(error, request.url.path))
+
+    app.add_error_handler(errors.ApiError, on_api_error)
+    app.add_error_handler(errors.OAuthError, on_api_error)
+    app.add_error_handler(HTTPException, on_http_exception)
+    app.add_error_handler(Exception, on_unhandled)
 
 
 def _response(status: int, headers: dict[str, str], body: bytes) -> ConnexionResponse:
@@ -55,91 +59,19 @@ def _response(status: int, headers: dict[str, str], body: bytes) -> ConnexionRes
     )
 
 
-def _render(request: ConnexionRequest, error: errors.ApiError) -> ConnexionResponse:
-    if request.url.path == TOKEN_PATH:
-        return _response(*_as_oauth(error).render())
-    return _response(*error.render())
-
-
-def _as_oauth(error: errors.ApiError) -> errors.OAuthError:
-    """The token endpoint's view of a generic error (RFC 6749 section 5.2)."""
-    if error.status >= 500:
-        return errors.OAuthError("server_error", error.message, status=500)
-    if error.status in (405, 415):
-        oauth = errors.OAuthError("invalid_request", error.message, status=error.status)
-        oauth.headers.update({k: v for k, v in error.headers.items() if k == "Allow"})
-        return oauth
-    return errors.OAuthError("invalid_request", error.message, status=400)
-
-
-async def _api_error(request: ConnexionRequest, exc: errors.ApiError) -> ConnexionResponse:
-    return _render(request, exc)
-
-
-async def _oauth_error(request: ConnexionRequest, exc: errors.OAuthError) -> ConnexionResponse:
-    return _response(*exc.render())
-
-
-async def _problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
-    if exc.status >= 500:
-        # e.g. a response that does not conform to the spec (validate_responses)
-        logger.error("%s %s: %s %s", request.method, request.url.path, exc.title, exc.detail)
-    return _render(request, from_problem(exc))
-
-
-async def _unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    # Log the traceback for the operator; the client gets no internals.
-    logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return _render(request, errors.InternalError("An internal error occurred."))
-
-
-def from_problem(exc: ProblemException) -> errors.ApiError:
-    """Translate a Connexion problem (validation, security, media type) to our tree."""
-    detail = str(exc.detail or exc.title or "")
-    if isinstance(exc, ExtraParameterProblem):
-        # Connexion keeps the names only in the text: "Extra formData parameter(s) a, b not in spec"
-        found = re.search(r"parameter\(s\) (.+) not in spec", detail)
-        names = found.group(1) if found else "?"
-        return errors.InvalidParameter(
-            names.split(",")[0].strip(), None, f"Unknown field(s): {names}."
-        )
-    if isinstance(exc, OAuthProblem):
-        if "No authorization token" in detail:
-            return errors.Unauthorized("An access token is required.", error=None)
-        return errors.Unauthorized("The access token is missing, malformed or expired.")
-    if exc.status == 415:
-        return errors.UnsupportedMediaType(
-            "Unsupported media type: send the body as application/json.",
-            {"detail": detail} if detail else None,
-        )
-    if exc.status == 404:
-        return errors.NotFound(detail or "Not found.")
-    if exc.status and 400 <= exc.status < 500:
-        return errors.InvalidRequest(detail or "Invalid request.")
-    return errors.InternalError("An internal error occurred.")
-
-
 def from_http_exception(
-    request: ConnexionRequest,
-    exc: HTTPException,
-    allowed: Callable[[str], list[str]],
+    method: str, path: str, exc: HTTPException, allowed: Callable[[str], list[str]]
 ) -> errors.ApiError:
-    """Translate Starlette's routing and scope errors to our tree."""
-    if isinstance(exc, OAuthScopeProblem):
-        return errors.Forbidden(sorted(exc.required_scopes or []))
+    """Translate Starlette's routing errors to our tree."""
     if exc.status_code == 404:
-        return errors.NotFound(f"No route for {request.url.path}.", {"path": request.url.path})
+        return errors.NotFound(f"No route for {path}.", {"path": path})
     if exc.status_code == 405:
-        methods = allowed(request.url.path) or [
-            m.strip() for m in (exc.headers or {}).get("Allow", "").split(",") if m.strip()
-        ]
+        methods = allowed(path)
         return errors.MethodNotAllowed(
-            f"Method {request.method} is not allowed on {request.url.path}.",
-            {"method": request.method, "allowed": methods},
+            f"Method {method} is not allowed on {path}.",
+            {"method": method, "allowed": methods},
             headers={"Allow": ", ".join(methods)} if methods else None,
         )
-    if exc.status_code == 403:
-        return errors.Forbidden([])
     if 400 <= exc.status_code < 500:
         return errors.InvalidRequest(str(exc.detail))
     return errors.InternalError("An internal error occurred.")

@@ -18,6 +18,10 @@
 
 ``OAuthError`` is apart: the token endpoint answers RFC 6749 section 5.2
 bodies (``{"error", "error_description"}``) because OAuth libraries parse that.
+
+``render(error, path)`` is the one place an error becomes an answer: the
+error handlers, the rate limiter (which sits outside them) and every other
+layer call it, so the envelope, its headers and its encoding cannot drift.
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from pin_mock.server.encoding import encode
 
 ENVELOPE_MEDIA_TYPE = "application/json"
+#: The one path whose errors take the RFC 6749 shape.
+TOKEN_PATH = "/oauth/token"
 
 
 class PinMockError(Exception):
@@ -159,4 +163,32 @@ class OAuthError(PinMockError):
     def render(self) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and encoded RFC 6749 body."""
         body = {"error": self.error, "error_description": self.description}
-        return self.status, {"content-type": "application/json", **self.headers}, orjson.dumps(body)
+        return self.status, {"content-type": "application/json", **self.headers}, encode(body)
+
+
+def for_token_endpoint(error: ApiError) -> OAuthError:
+    """The token endpoint's view of a generic error (RFC 6749 section 5.2)."""
+    if error.status >= 500:
+        return OAuthError("server_error", error.message, status=500)
+    if error.status in (405, 415):
+        oauth = OAuthError("invalid_request", error.message, status=error.status)
+        oauth.headers.update({k: v for k, v in error.headers.items() if k == "Allow"})
+        return oauth
+    return OAuthError("invalid_request", error.message, status=400)
+
+
+def render(error: ApiError | OAuthError, path: str) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body of ``error`` as answered on ``path``."""
+    if isinstance(error, ApiError) and path == TOKEN_PATH:
+        error = for_token_endpoint(error)
+    return error.render()
+
+
+def render_raw(
+    error: ApiError | OAuthError, path: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """``render`` for ASGI layers that send the answer themselves (with Content-Length)."""
+    status, headers, body = render(error, path)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    raw.append((b"content-length", b"%d" % len(body)))
+    return status, raw, body

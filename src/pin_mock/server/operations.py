@@ -1,13 +1,18 @@
-"""Compiled operations: auth, validation and the handler call in one layer.
+"""Compiled operations: scopes, parameters, body, the handler call and the answer.
 
-Connexion stays the spec-driven core: it loads and validates the spec, routes
-requests (404, 405 with ``Allow``), serves the docs and runs the error
-handlers. Its per-request pipeline after routing (security, parameter and body
-validation, context, argument injection, response serialisation) is the cost
-a profile shows: several ASGI layers, ``inspect.signature`` and fresh
-validators on every request. This layer sits right after routing and does the
-same work from operations compiled once at start-up; the layers behind it are
-only reached by requests it does not know (none, for pin.yaml).
+Connexion loads and validates the spec, routes requests (404, 405), serves the
+docs and runs the error handlers and the lifespan. Its per-request pipeline
+after routing (security, parameter and body validation, context, argument
+injection, serialisation) was the cost a profile showed: several ASGI layers,
+``inspect.signature`` and fresh validators on every request. So it is not in
+the stack at all (``app.py``); this layer, right after routing, does that work
+from operations compiled once at start-up.
+
+Handlers are plain functions found by ``operationId`` (``routing.py``). They
+receive the declared parameters (``body`` for a request body) and, if they
+declare them, ``services`` (the sandbox's ``Services``) and ``caller`` (the
+``Caller`` of ``callers.py``). They return a body, ``(body, status)``,
+``(body, status, headers)`` or a Starlette ``Response``.
 """
 
 from __future__ import annotations
@@ -18,20 +23,18 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from connexion import NoContent
-from connexion.context import _context, _receive, _scope
 from connexion.json_schema import Draft4RequestValidator
-from connexion.lifecycle import ConnexionResponse
+from jsonschema import Draft4Validator
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pin_mock.server import errors
-from pin_mock.server.auth import TokenService, authorize
+import pin_mock.server.errors as errors
+from pin_mock.server.callers import caller_of
 from pin_mock.server.encoding import encode
 from pin_mock.server.routing import OperationIdResolver
 from pin_mock.server.validation import (
     check_parameter,
-    compiled,
+    compile_validator,
     parse_json_body,
     validate_json_body,
 )
@@ -50,6 +53,7 @@ class Parameter:
     required: bool
     schema: dict[str, Any]
     spec: dict[str, Any]
+    validator: Draft4Validator
 
     @property
     def default(self) -> Any:
@@ -75,11 +79,15 @@ class Operation:
     """Everything a request to one operation needs, computed once."""
 
     operation_id: str
+    path_template: str
+    #: The operation as the dereferenced spec has it (the Prefer layer reads its responses).
+    definition: dict[str, Any]
     handler: Callable[..., Any]
     scopes: list[str] | None
     query: list[Parameter] = field(default_factory=list)
     path: list[Parameter] = field(default_factory=list)
     body_types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    body_validators: dict[str, Draft4Validator] = field(default_factory=dict)
     body_required: bool = False
     produces: str = JSON
     accepts: frozenset[str] = frozenset()
@@ -90,7 +98,7 @@ def compile_operations(spec: dict[str, Any], resolver: OperationIdResolver) -> d
     """Compile every operation of a dereferenced spec, keyed by ``operationId``."""
     default_security = spec.get("security", [])
     operations = {}
-    for path_item in spec["paths"].values():
+    for template, path_item in spec["paths"].items():
         shared = path_item.get("parameters", [])
         for method, op in path_item.items():
             if method not in ("get", "post", "put", "patch", "delete"):
@@ -102,12 +110,16 @@ def compile_operations(spec: dict[str, Any], resolver: OperationIdResolver) -> d
                 if not security
                 else sorted({s for req in security for v in req.values() for s in v})
             )
-            compiled_op = Operation(op["operationId"], handler, scopes)
+            compiled_op = Operation(op["operationId"], template, op, handler, scopes)
             for param in [*shared, *op.get("parameters", [])]:
                 schema = param.get("schema", {})
-                compiled(schema)  # warm the validator cache
                 entry = Parameter(
-                    param["name"], param["in"], bool(param.get("required")), schema, param
+                    param["name"],
+                    param["in"],
+                    bool(param.get("required")),
+                    schema,
+                    param,
+                    compile_validator(schema),
                 )
                 if param["in"] == "query":
                     compiled_op.query.append(entry)
@@ -119,8 +131,10 @@ def compile_operations(spec: dict[str, Any], resolver: OperationIdResolver) -> d
                 compiled_op.body_types = {
                     media: content.get("schema", {}) for media, content in body["content"].items()
                 }
-                for schema in compiled_op.body_types.values():
-                    compiled(schema, Draft4RequestValidator)
+                compiled_op.body_validators = {
+                    media: compile_validator(schema, Draft4RequestValidator)
+                    for media, schema in compiled_op.body_types.items()
+                }
             ok = next((r for s, r in op["responses"].items() if s.startswith("2")), {})
             compiled_op.produces = next(iter(ok.get("content", {JSON: None})), JSON)
             signature = inspect.signature(handler)
@@ -135,12 +149,10 @@ def compile_operations(spec: dict[str, Any], resolver: OperationIdResolver) -> d
 class OperationMiddleware:
     """Serve routed requests from compiled operations (placed right after routing)."""
 
-    def __init__(
-        self, app: ASGIApp, *, operations: dict[str, Operation], tokens: TokenService
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, operations: dict[str, Operation], services: Any) -> None:
         self.app = app
         self.operations = operations
-        self.tokens = tokens
+        self.services = services
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routing = scope.get("extensions", {}).get(ROUTING) if scope["type"] == "http" else None
@@ -148,15 +160,13 @@ class OperationMiddleware:
         if operation is None:
             await self.app(scope, receive, send)
             return
-        headers = _headers(scope)
-        claims = authorize(self.tokens, headers.get("authorization", ""), operation.scopes)
+        caller = caller_of(scope)
+        caller.require(operation.scopes)
         kwargs = self._parameters(operation, scope)
         if operation.body_types:
-            kwargs["body"] = await self._body(operation, headers, receive)
-        # Handlers reach the caller and the request through Connexion's context.
-        _context.set({"user": claims.get("sub"), "token_info": claims} if claims else {})
-        _scope.set(scope)
-        _receive.set(receive)
+            kwargs["body"] = await self._body(operation, scope, receive)
+        kwargs["services"] = self.services
+        kwargs["caller"] = caller
         if not operation.takes_any:
             kwargs = {k: v for k, v in kwargs.items() if k in operation.accepts}
         result = operation.handler(**kwargs)
@@ -180,18 +190,19 @@ class OperationMiddleware:
         for param in operation.query:
             given = query.get(param.name)
             value = param.coerce(given[-1]) if given else None
-            check_parameter(param.spec, value)
+            check_parameter(param.spec, param.validator, value)
             values[param.name] = param.default if value is None else value
         path_params = scope.get("path_params", {})
         for param in operation.path:
             value = path_params.get(param.name)
-            check_parameter(param.spec, value)
+            check_parameter(param.spec, param.validator, value)
             values[param.name] = value
         return {k: v for k, v in values.items() if v is not None}
 
     @staticmethod
-    async def _body(operation: Operation, headers: dict[str, str], receive: Receive) -> Any:
-        media_type, _, params = headers.get("content-type", "").partition(";")
+    async def _body(operation: Operation, scope: Scope, receive: Receive) -> Any:
+        content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+        media_type, _, params = content_type.decode("latin-1").partition(";")
         media_type = media_type.strip().lower() or next(iter(operation.body_types))
         schema = operation.body_types.get(media_type)
         if schema is None:
@@ -207,12 +218,8 @@ class OperationMiddleware:
         body = parse_json_body(raw, charset)
         if body is None and not operation.body_required:
             return None
-        validate_json_body(schema, body)
+        validate_json_body(operation.body_validators[media_type], body)
         return body
-
-
-def _headers(scope: Scope) -> dict[str, str]:
-    return {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
 
 
 async def _read(receive: Receive) -> bytes:
@@ -242,16 +249,10 @@ async def _respond(
         await result(scope, receive, send)
         return
     status, headers = 200, {}
-    if isinstance(result, ConnexionResponse):
-        status = result.status_code
-        headers = dict(result.headers or {})
-        if result.content_type:
-            headers.setdefault("content-type", result.content_type)
-        result = result.body
-    elif isinstance(result, tuple):
+    if isinstance(result, tuple):
         result, status, *rest = result
         headers = dict(rest[0]) if rest else {}
-    if result is NoContent or result is None:
+    if result is None:
         body = b""
     elif isinstance(result, bytes | str):
         body = result.encode() if isinstance(result, str) else result

@@ -24,19 +24,17 @@ and the handler: nothing is stored, nothing is emitted.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
-import orjson
-from connexion.json_schema import resolve_refs
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pin_mock.server import errors
-from pin_mock.server.auth import TokenService, authorize
+import pin_mock.server.errors as errors
+from pin_mock.server.callers import caller_of
+from pin_mock.server.encoding import encode
+from pin_mock.server.operations import JSON, ROUTING, Operation
 
-ROUTING = "connexion_routing"
-JSON = "application/json"
 #: Headers the rate-limit layer adds to every /v1 answer; never duplicated here.
 RATE_LIMIT_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
 
@@ -141,29 +139,23 @@ class OperationScenarios:
         )
 
 
-def compile_scenarios(spec: dict[str, Any], prefix: str = "/v1/") -> dict[str, OperationScenarios]:
-    """Every ``/v1`` operation of a dereferenced spec, keyed by ``operationId``."""
-    default_security = spec.get("security", [])
-    compiled = {}
-    for path, item in spec["paths"].items():
-        if not path.startswith(prefix):
-            continue
-        for method, op in item.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            security = op.get("security", default_security)
-            scopes = (
-                None
-                if not security
-                else sorted({s for req in security for v in req.values() for s in v})
-            )
-            responses = {
+def compile_scenarios(
+    operations: Mapping[str, Operation], prefix: str = "/v1/"
+) -> dict[str, OperationScenarios]:
+    """The documented responses of every ``/v1`` operation, keyed by ``operationId``."""
+    return {
+        operation_id: OperationScenarios(
+            operation_id,
+            operation.scopes,
+            {
                 int(status): _documented(int(status), definition)
-                for status, definition in op["responses"].items()
+                for status, definition in operation.definition["responses"].items()
                 if status.isdigit()
-            }
-            compiled[op["operationId"]] = OperationScenarios(op["operationId"], scopes, responses)
-    return compiled
+            },
+        )
+        for operation_id, operation in operations.items()
+        if operation.path_template.startswith(prefix)
+    }
 
 
 def _documented(status: int, definition: dict[str, Any]) -> Documented:
@@ -221,20 +213,14 @@ def sample(schema: dict[str, Any]) -> Any:
     return formats.get(schema.get("format", ""), "string")
 
 
-class ScenarioMiddleware:
+class PreferMiddleware:
     """Serves ``Prefer`` scenarios; sits right after routing, before the operation layer."""
 
     def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        operations: dict[str, OperationScenarios],
-        tokens: TokenService,
-        max_delay_ms: int,
+        self, app: ASGIApp, *, operations: Mapping[str, Operation], max_delay_ms: int
     ) -> None:
         self.app = app
-        self.operations = operations
-        self.tokens = tokens
+        self.operations = compile_scenarios(operations)
         self.max_delay_ms = max_delay_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -248,9 +234,8 @@ class ScenarioMiddleware:
         if operation is None:
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        # The operation layer's checks, so a forced answer still needs a token and scope.
-        authorize(self.tokens, headers.get("authorization", ""), operation.scopes)
+        # The operation layer's check, so a forced answer still needs a token and scope.
+        caller_of(scope).require(operation.scopes)
         scenario = parse_prefer(prefer or [], self.max_delay_ms)
         if scenario is None:
             await self.app(scope, receive, send)
@@ -287,7 +272,7 @@ async def _serve(response: Documented, body: Any, path: str, applied: bytes, sen
     if response.media_type is None or response.status == 204:
         raw = b""
     elif response.media_type == JSON or not isinstance(body, str | bytes):
-        raw = orjson.dumps(body)
+        raw = encode(body)
     else:
         raw = body.encode() if isinstance(body, str) else body
     out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
@@ -296,38 +281,3 @@ async def _serve(response: Documented, body: Any, path: str, applied: bytes, sen
     out += [(b"content-length", str(len(raw)).encode()), (b"preference-applied", applied)]
     await send({"type": "http.response.start", "status": response.status, "headers": out})
     await send({"type": "http.response.body", "body": raw})
-
-
-def install(app: Any, services: Any) -> None:
-    """Put the scenario layer right before pin-mock's operation layer (after routing).
-
-    Call it before the app's middleware stack is built.
-    """
-    from pin_mock.server.app import load_spec
-    from pin_mock.server.operations import OperationMiddleware
-
-    middleware = app.middleware
-    if middleware.middleware_stack is not None:
-        raise RuntimeError("scenarios.install must run before the middleware stack is built")
-    stack = middleware.middlewares
-    index = next(
-        (i for i, m in enumerate(stack) if getattr(m, "func", m) is OperationMiddleware), None
-    )
-    if index is None:
-        raise RuntimeError("scenarios.install needs pin-mock's OperationMiddleware in the stack")
-    layer = partial(
-        ScenarioMiddleware,
-        operations=compile_scenarios(resolve_refs(_spec_of(app) or load_spec(services.settings))),
-        tokens=services.tokens,
-        max_delay_ms=services.settings.max_prefer_delay_ms,
-    )
-    stack.insert(index, layer)
-
-
-def _spec_of(app: Any) -> dict[str, Any] | None:
-    """The spec already given to ``app.add_api`` (saves reading the file again)."""
-    for api in getattr(app.middleware, "apis", ()):
-        spec = getattr(api, "specification", None)
-        if isinstance(spec, dict) and "paths" in spec:
-            return spec
-    return None

@@ -3,9 +3,12 @@
 Counting is done by the ``limits`` library (a fixed window per client, so
 ``X-RateLimit-Reset`` is exact); its in-memory storage is synchronous, so a
 hit is atomic within the event loop and N+k simultaneous requests admit
-exactly N. The middleware sits outside Connexion's exception and security
-layers so that every ``/v1`` response, error answers included, gets the
-headers; it therefore identifies the client from the token itself.
+exactly N. ``limits`` counts on the real clock, so the limiter does too (an
+injected clock could not move its windows). The middleware sits outside
+Connexion's exception layer so that every ``/v1`` response, error answers
+included, gets the headers; the client is the one ``CallerMiddleware``
+found, so the limiter and the operation layer can never disagree about who
+is calling.
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pin_mock.server.auth import TokenService
-from pin_mock.server.errors import RateLimited
+from pin_mock.server.callers import caller_of
+from pin_mock.server.errors import RateLimited, render_raw
 
 
 @dataclass(frozen=True)
@@ -49,11 +52,10 @@ class Decision:
 class RateLimiter:
     """Fixed-window counters per key, one limit per tier."""
 
-    def __init__(self, tier_limits: Mapping[str, int], window: int, clock=time.time) -> None:
+    def __init__(self, tier_limits: Mapping[str, int], window: int) -> None:
         self._items = {tier: RateLimitItemPerSecond(n, window) for tier, n in tier_limits.items()}
         self._storage = MemoryStorage()
         self._strategy = FixedWindowRateLimiter(self._storage)
-        self._clock = clock
 
     def hit(self, key: str, tier: str) -> Decision:
         """Count one request for ``key`` and say whether it may proceed."""
@@ -61,7 +63,7 @@ class RateLimiter:
         allowed = self._strategy.hit(item, key)
         reset_at, remaining = self._strategy.get_window_stats(item, key)
         reset = math.ceil(reset_at)
-        retry_after = max(1, math.ceil(reset_at - self._clock()))
+        retry_after = max(1, math.ceil(reset_at - time.time()))
         return Decision(allowed, item.amount, max(0, remaining), reset, retry_after)
 
     def reset(self) -> None:
@@ -72,23 +74,34 @@ class RateLimiter:
 class RateLimitMiddleware:
     """Counts ``/v1`` requests per client (or per address without a valid token)."""
 
-    def __init__(
-        self, app: ASGIApp, *, limiter: RateLimiter, tokens: TokenService, prefix: str = "/v1/"
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/") -> None:
         self.app = app
         self.limiter = limiter
-        self.tokens = tokens
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
-        key, tier = self._identify(scope)
+        caller = caller_of(scope)
+        if caller.client_id is not None:
+            key, tier = f"client:{caller.client_id}", caller.tier or "standard"
+        else:
+            client = scope.get("client")
+            key, tier = f"addr:{client[0] if client else 'unknown'}", "standard"
         decision = self.limiter.hit(key, tier)
         extra = decision.headers()
         if not decision.allowed:
-            await self._refuse(decision, extra, send)
+            error = RateLimited(
+                f"Rate limit of {decision.limit} requests per window exceeded; "
+                f"retry in {decision.retry_after} s.",
+                {"limit": decision.limit, "retry_after": decision.retry_after},
+            )
+            status, headers, body = render_raw(error, scope["path"])
+            await send(
+                {"type": "http.response.start", "status": status, "headers": headers + extra}
+            )
+            await send({"type": "http.response.body", "body": body})
             return
 
         async def send_with_headers(message: Message) -> None:
@@ -97,29 +110,3 @@ class RateLimitMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-    def _identify(self, scope: Scope) -> tuple[str, str]:
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                kind, _, token = value.decode("latin-1").partition(" ")
-                if kind.lower() == "bearer" and token:
-                    claims = self.tokens.peek(token.strip())
-                    if claims is not None:
-                        return f"client:{claims['sub']}", claims.get("tier", "standard")
-                break
-        client = scope.get("client")
-        return f"addr:{client[0] if client else 'unknown'}", "standard"
-
-    @staticmethod
-    async def _refuse(decision: Decision, extra: list[tuple[bytes, bytes]], send: Send) -> None:
-        # This layer is outside Connexion's error handlers, so it renders its own envelope.
-        error = RateLimited(
-            f"Rate limit of {decision.limit} requests per window exceeded; "
-            f"retry in {decision.retry_after} s.",
-            {"limit": decision.limit, "retry_after": decision.retry_after},
-        )
-        status, headers, body = error.render()
-        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-        raw.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": status, "headers": raw + extra})
-        await send({"type": "http.response.body", "body": body})

@@ -1,4 +1,4 @@
-"""Mock-only sandbox controls, not part of PIN's contract (so not in pin.yaml).
+"""Mock-only sandbox control, not part of PIN's contract (so not in pin.yaml).
 
 ``POST /_sandbox/reset`` restores the caller's sandbox to the seeded state:
 the patients, clinical data, reports, webhooks and delivery logs it created
@@ -8,27 +8,23 @@ not reset. The answer is 200 with what was removed::
 
     {"client_id": "sandbox-standard", "reset": true,
      "removed": {"patients": 1, "clinical_data": 3, "reports": 0, "webhooks": 1}}
-
-``install(app, services)`` wires this route, the ``Prefer`` scenario layer
-(``scenarios.py``) and warms the analytics of the seeded data.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import orjson
-from connexion.middleware import MiddlewarePosition
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from pin_mock.server import analytics, errors
-from pin_mock.server import prefer as scenarios
+import pin_mock.server.errors as errors
+from pin_mock.server.callers import caller_of
+from pin_mock.server.encoding import encode
 from pin_mock.server.services import Services
 
 RESET_PATH = "/_sandbox/reset"
 
 
-class SandboxAdminMiddleware:
+class SandboxResetMiddleware:
     """Serves ``POST /_sandbox/reset``; inside the error handlers, before routing."""
 
     def __init__(self, app: ASGIApp, *, services: Services) -> None:
@@ -45,22 +41,14 @@ class SandboxAdminMiddleware:
                 {"method": scope["method"], "allowed": ["POST"]},
                 headers={"Allow": "POST"},
             )
-        client_id = self._caller(scope)
+        # Any scope will do: every client may reset its own sandbox.
+        client_id = caller_of(scope).require([])["sub"]
         while (await receive()).get("more_body"):
             pass  # the body, if any, is ignored
-        body = orjson.dumps(reset(self.services, client_id))
+        body = encode(reset(self.services, client_id))
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-    def _caller(self, scope: Scope) -> str:
-        authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-        kind, _, token = authorization.decode("latin-1").partition(" ")
-        if kind.lower() != "bearer":
-            raise errors.Unauthorized("An access token is required.", error=None)
-        if not token.strip():
-            raise errors.Unauthorized("The access token is missing, malformed or expired.")
-        return self.services.tokens.verify(token.strip())["sub"]
 
 
 def reset(services: Services, client_id: str) -> dict[str, Any]:
@@ -74,14 +62,3 @@ def reset(services: Services, client_id: str) -> dict[str, Any]:
     }
     services.store.reset(client_id)
     return {"client_id": client_id, "reset": True, "removed": removed}
-
-
-def install(app: Any, services: Services) -> None:
-    """Wire the mock-only controls; call before the app's middleware stack is built."""
-    # Inside the exception layer (its errors get the envelope), before routing
-    # (the path is not in the spec).
-    app.add_middleware(
-        SandboxAdminMiddleware, position=MiddlewarePosition.BEFORE_SWAGGER, services=services
-    )
-    scenarios.install(app, services)
-    analytics.warm(services.store)

@@ -6,10 +6,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-from pin_mock.server import reports, webhooks
-from pin_mock.server import seed_data as fixtures
+import pin_mock.server.analytics as analytics
+import pin_mock.server.reports as reports
+import pin_mock.server.seed_data as seed_data
+import pin_mock.server.webhooks as webhooks
 from pin_mock.server.auth import ClientRegistry, TokenService
 from pin_mock.server.rate_limits import RateLimiter
 from pin_mock.server.settings import Settings
@@ -18,7 +22,7 @@ from pin_mock.server.store import IdFactory, Store
 
 @dataclass
 class Services:
-    """Everything handlers and middleware use; reached as ``request.state.services``."""
+    """Everything handlers and middleware use; handed to them by the app factory."""
 
     settings: Settings
     clients: ClientRegistry
@@ -35,6 +39,10 @@ class Services:
         """The sandbox clock's date (UTC): ages and "latest" figures are computed on it."""
         return datetime.fromtimestamp(self.clock(), UTC).date()
 
+    def warm(self) -> None:
+        """Compute the seeded data's analytics now, so the first request does not wait."""
+        analytics.warm(self.store, self.today())
+
     def emit(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
         """Announce a domain event (``patient.created`` ...) for ``client_id``."""
         for listener in self.listeners:
@@ -43,18 +51,27 @@ class Services:
 
 def build_services(settings: Settings, clock: Callable[[], float] = time.time) -> Services:
     """Load fixtures and clients and create the services; fails fast on bad input."""
-    seed = fixtures.generate(settings.fixtures, seed=settings.seed, patients=settings.patients)
     services = Services(
         settings=settings,
         clients=ClientRegistry.from_file(settings.clients_file, settings.tier_limits),
         tokens=TokenService(
             ttl=settings.token_ttl, issuer=settings.issuer, key=settings.signing_key, clock=clock
         ),
-        limiter=RateLimiter(settings.tier_limits, settings.rate_limit_window, clock=clock),
-        store=Store(seed, IdFactory(settings.seed)),
+        limiter=RateLimiter(settings.tier_limits, settings.rate_limit_window),
+        store=Store(
+            _seed(settings.fixtures, settings.seed, settings.patients), IdFactory(settings.seed)
+        ),
         clock=clock,
     )
     # Background workers; webhooks first, so they stop last and hear reports' last events.
     webhooks.install(services)
     reports.install(services)
     return services
+
+
+@lru_cache(maxsize=4)
+def _seed(fixtures: Path, seed: int, patients: int) -> seed_data.SeedData:
+    # The seeded data is a pure function of these three and is only read (tenants
+    # hold what clients create), so sandboxes built in one process share it: a test
+    # session or a benchmark generates it once.
+    return seed_data.generate(fixtures, seed=seed, patients=patients)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +82,6 @@ class Settings:
     def clients_file(self) -> Path:
         """The sandbox clients file: ``--clients`` or ``fixtures/clients.yaml``."""
         return self.clients or self.fixtures / "clients.yaml"
-
-    def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with some fields changed (``None`` values are ignored)."""
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -1,5 +1,7 @@
 """Sandbox state: the seeded base data, shared and read-only, plus one tenant per client.
 
+(``tenants.py`` holds what one client created; ``IdFactory`` here issues the ids.)
+
 Every client sees the same seeded patients and clinical data, plus what it
 created itself; nothing one client creates is visible to another. Resetting a
 client's sandbox drops its tenant.
@@ -9,26 +11,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Hashable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from pin_mock.server.errors import NotFound
 from pin_mock.server.search_index import TrigramIndex
 from pin_mock.server.seed_data import SeedData
-
-
-@dataclass
-class Tenant:
-    """What one client created, in creation order."""
-
-    patients: dict[str, dict[str, Any]] = field(default_factory=dict)
-    entries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    reports: dict[str, Any] = field(default_factory=dict)
-    webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
-    deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    version: int = 0  # bumped on every write, so derived views can be cached
-    # Derived views (analytics) of this tenant: key -> (version computed at, value).
-    derived: dict[Hashable, tuple[int, Any]] = field(default_factory=dict)
+from pin_mock.server.tenants import Tenant
 
 
 class IdFactory:
@@ -69,19 +57,11 @@ class Store:
             tenant = self._tenants[client_id] = Tenant()
         return tenant
 
-    def tenants(self) -> Iterator[tuple[str, Tenant]]:
-        """Every (client id, tenant) pair."""
-        return iter(list(self._tenants.items()))
-
     def reset(self, client_id: str) -> None:
         """Restore the client's sandbox to the seeded state."""
         self._tenants.pop(client_id, None)
 
     # -- patients --------------------------------------------------------------
-
-    def patient_count(self, client_id: str) -> int:
-        """Patients the client can see."""
-        return len(self.seed.patients) + len(self.tenant(client_id).patients)
 
     def iter_patients(self, client_id: str) -> Iterator[dict[str, Any]]:
         """Every patient the client can see: seeded first, then created."""

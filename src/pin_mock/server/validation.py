@@ -2,8 +2,9 @@
 
 Connexion's own validators build a new jsonschema validator (and deep-copy the
 schema) per parameter per request, and report multi-line jsonschema dumps.
-These functions validate against validators compiled once per schema and
-raise ``InvalidParameter`` with ``details.parameter`` and ``details.value``.
+These functions validate against validators the operation layer compiles once
+per operation at start-up, and raise ``InvalidParameter`` with
+``details.parameter`` and ``details.value``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import json
 from datetime import date
 from typing import Any
 
-from connexion.json_schema import Draft4RequestValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
 from pin_mock.server.errors import InvalidParameter, InvalidRequest
@@ -20,33 +20,26 @@ from pin_mock.server.errors import InvalidParameter, InvalidRequest
 DATE_MESSAGE = "Invalid date format. Use YYYY-MM-DD."
 # Draft 4 checks no "date"; the full checker does (1985-02-30 is refused).
 _FORMAT_CHECKER = FormatChecker()
-# A memo, not state: schemas come from the spec loaded once and never change.
-_compiled: dict[tuple[int, type], tuple[dict, Draft4Validator]] = {}
 
 
-def compiled(schema: dict, cls: type[Draft4Validator] = Draft4Validator) -> Draft4Validator:
-    """One validator per schema object (and validator class) for the life of the process."""
-    key = (id(schema), cls)
-    hit = _compiled.get(key)
-    if hit is not None and hit[0] is schema:
-        return hit[1]
-    validator = cls(schema, format_checker=_FORMAT_CHECKER)
-    _compiled[key] = (schema, validator)
-    return validator
+def compile_validator(
+    schema: dict, cls: type[Draft4Validator] = Draft4Validator
+) -> Draft4Validator:
+    """A validator for ``schema`` that also checks formats (``date``, ``email``...)."""
+    return cls(schema, format_checker=_FORMAT_CHECKER)
 
 
-def check_parameter(param: dict, value: Any) -> None:
+def check_parameter(param: dict, validator: Draft4Validator, value: Any) -> None:
     """Validate one parameter value against its spec; ``InvalidParameter`` names it."""
     name = param["name"]
     if value is None:
         if param.get("required"):
             raise InvalidParameter(name, None, f"Missing required parameter '{name}'.")
         return
-    schema = param.get("schema", param)
-    error = next(iter(compiled(schema).iter_errors(value)), None)
+    error = next(iter(validator.iter_errors(value)), None)
     if error is None:
         return
-    if schema.get("format") == "date":
+    if validator.schema.get("format") == "date":
         raise InvalidParameter(name, value, DATE_MESSAGE)
     raise InvalidParameter(name, value, f"Invalid value for parameter '{name}': {error.message}.")
 
@@ -69,11 +62,11 @@ def parse_json_body(raw: bytes, encoding: str | None = "utf-8") -> Any:
         ) from exc
 
 
-def validate_json_body(schema: dict, body: Any) -> None:
+def validate_json_body(validator: Draft4Validator, body: Any) -> None:
     """Validate a decoded body; the first error becomes ``InvalidParameter`` naming the field."""
     if body is None:
         raise InvalidRequest("A JSON request body is required.")
-    error = next(iter(compiled(schema, Draft4RequestValidator).iter_errors(body)), None)
+    error = next(iter(validator.iter_errors(body)), None)
     if error is not None:
         raise body_error(error)
 

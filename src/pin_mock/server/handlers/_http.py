@@ -1,24 +1,15 @@
-"""What every handler needs: the caller, the services, paging and created answers."""
+"""Answer shapes every handler shares: pages, created resources, the API's clock.
+
+Handlers get what they need as arguments (``operations.py`` passes them): the
+declared parameters, ``body``, and, when declared, ``services`` and ``caller``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from connexion.context import _scope, context
-
-from pin_mock.server import timestamps
+import pin_mock.server.timestamps as timestamps
 from pin_mock.server.services import Services
-
-
-def services() -> Services:
-    """The sandbox services of the running app."""
-    # Straight from the ASGI scope: cheaper than building a request object.
-    return _scope.get()["state"]["services"]
-
-
-def client_id() -> str:
-    """The authenticated client (the token's ``sub``)."""
-    return context["user"]
 
 
 def paged(items: list[Any], *, page: int, limit: int, total: int) -> dict[str, Any]:
@@ -29,10 +20,7 @@ def paged(items: list[Any], *, page: int, limit: int, total: int) -> dict[str, A
 def page_of(items: list[Any], *, page: int, limit: int) -> dict[str, Any]:
     """Slice a full list into one page envelope."""
     offset = (page - 1) * limit
-    return {
-        "data": items[offset : offset + limit],
-        "pagination": {"page": page, "limit": limit, "total": len(items)},
-    }
+    return paged(items[offset : offset + limit], page=page, limit=limit, total=len(items))
 
 
 def created(body: dict[str, Any], location: str, status: int = 201) -> tuple[Any, int, dict]:
@@ -40,6 +28,6 @@ def created(body: dict[str, Any], location: str, status: int = 201) -> tuple[Any
     return body, status, {"Location": location}
 
 
-def now_iso() -> str:
-    """The current time as the API writes it: ``2024-01-01T00:00:00Z``."""
-    return timestamps.iso(services().clock())
+def now_iso(services: Services) -> str:
+    """The sandbox clock's time as the API writes it: ``2024-01-01T00:00:00Z``."""
+    return timestamps.iso(services.clock())

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pin_mock.server import analytics
-from pin_mock.server.handlers._http import client_id, services
+import pin_mock.server.analytics as analytics
+from pin_mock.server.callers import Caller
+from pin_mock.server.services import Services
 from pin_mock.server.validation import check_date_range
 
 
 async def get_outcomes(
+    services: Services,
+    caller: Caller,
     start_date: str | None = None,
     end_date: str | None = None,
     patient_id: str | None = None,
@@ -18,8 +21,8 @@ async def get_outcomes(
     """GET /v1/analytics/outcomes"""
     check_date_range(start_date, end_date)
     return analytics.outcomes(
-        services().store,
-        client_id(),
+        services.store,
+        caller.client_id,
         start_date=start_date,
         end_date=end_date,
         patient_id=patient_id,
@@ -27,7 +30,6 @@ async def get_outcomes(
     )
 
 
-async def get_population_health() -> dict[str, Any]:
+async def get_population_health(services: Services, caller: Caller) -> dict[str, Any]:
     """GET /v1/analytics/population-health (ages on the sandbox clock's date)."""
-    svc = services()
-    return analytics.population_health(svc.store, client_id(), today=svc.today())
+    return analytics.population_health(services.store, caller.client_id, today=services.today())

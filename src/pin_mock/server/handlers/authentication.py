@@ -7,23 +7,24 @@ import binascii
 from typing import Any
 from urllib.parse import unquote_plus
 
-from connexion import request
-
 from pin_mock.server.auth import requested_scopes
+from pin_mock.server.callers import Caller
 from pin_mock.server.errors import OAuthError
-from pin_mock.server.handlers._http import services
+from pin_mock.server.services import Services
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-async def issue_token(body: dict[str, Any] | None = None) -> tuple[dict[str, Any], int, dict]:
+async def issue_token(
+    services: Services, caller: Caller, body: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], int, dict]:
     """Authenticate the client and issue a bearer token."""
     form = body or {}
-    client_id, client_secret, used_basic = _credentials(form, request.headers.get("authorization"))
+    client_id, client_secret, used_basic = _credentials(form, caller.authorization)
     grant_type = form.get("grant_type")
     if not grant_type:
         raise OAuthError("invalid_request", "grant_type is required.")
-    client = services().clients.authenticate(client_id, client_secret)
+    client = services.clients.authenticate(client_id, client_secret)
     if client is None:
         raise OAuthError(
             "invalid_client",
@@ -34,7 +35,7 @@ async def issue_token(body: dict[str, Any] | None = None) -> tuple[dict[str, Any
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "grant_type must be client_credentials.")
     scopes = requested_scopes(client, form.get("scope"))
-    return services().tokens.issue(client, scopes), 200, NO_STORE
+    return services.tokens.issue(client, scopes), 200, NO_STORE
 
 
 def _credentials(form: dict[str, Any], authorization: str | None) -> tuple[str, str, bool]:

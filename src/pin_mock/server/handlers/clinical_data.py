@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pin_mock.server import timestamps
+from pin_mock.server.callers import Caller
 from pin_mock.server.errors import InvalidParameter
-from pin_mock.server.handlers._http import client_id, created, now_iso, page_of, services
+from pin_mock.server.handlers._http import created, now_iso, page_of
+from pin_mock.server.services import Services
+from pin_mock.server.timestamps import normalise
 from pin_mock.server.validation import check_date_range
 
 #: Defaults the spec declares for a value's optional fields, stored explicitly.
@@ -18,6 +20,8 @@ VALUE_DEFAULTS = {"pain_scores": {"scale": "NRS"}, "diagnoses": {"status": "acti
 
 
 async def list_clinical_data(
+    services: Services,
+    caller: Caller,
     patient_id: str,
     start_date: str | None = None,
     end_date: str | None = None,
@@ -27,7 +31,7 @@ async def list_clinical_data(
 ) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}/clinical-data: oldest first, dates inclusive."""
     check_date_range(start_date, end_date)
-    entries = services().store.entries(client_id(), patient_id)
+    entries = services.store.entries(caller.client_id, patient_id)
     selected = [
         e
         for e in entries
@@ -38,15 +42,19 @@ async def list_clinical_data(
     return page_of(selected, page=page, limit=limit)
 
 
-async def get_clinical_data_entry(patient_id: str, entry_id: str) -> dict[str, Any]:
+async def get_clinical_data_entry(
+    services: Services, caller: Caller, patient_id: str, entry_id: str
+) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}/clinical-data/{entry_id}"""
-    return services().store.get_entry(client_id(), patient_id, entry_id)
+    return services.store.get_entry(caller.client_id, patient_id, entry_id)
 
 
-async def add_clinical_data(patient_id: str, body: dict[str, Any]) -> tuple[Any, int, dict]:
+async def add_clinical_data(
+    services: Services, caller: Caller, patient_id: str, body: dict[str, Any]
+) -> tuple[Any, int, dict]:
     """POST /v1/patients/{patient_id}/clinical-data"""
-    svc = services()
-    stamp = now_iso()
+    svc = services
+    stamp = now_iso(svc)
     data_type = body["data_type"]
     if data_type == "medications":
         value = body["value"]
@@ -61,10 +69,10 @@ async def add_clinical_data(patient_id: str, body: dict[str, Any]) -> tuple[Any,
         "value": {**VALUE_DEFAULTS.get(data_type, {}), **body["value"]},
         "created_at": stamp,
     }
-    svc.store.add_entry(client_id(), entry)
+    svc.store.add_entry(caller.client_id, entry)
     location = f"/v1/patients/{patient_id}/clinical-data/{entry['id']}"
     svc.emit(
-        client_id(),
+        caller.client_id,
         "clinical_data.updated",
         {
             "patient_id": patient_id,
@@ -81,6 +89,6 @@ def _recorded_at(stamp: str | None) -> str | None:
     if not stamp:
         return None
     try:
-        return timestamps.normalise(stamp)
+        return normalise(stamp)
     except ValueError as exc:
         raise InvalidParameter("recorded_at", stamp, f"recorded_at {exc}.") from exc

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pin_mock.server.handlers._http import client_id, created, now_iso, paged, services
+from pin_mock.server.callers import Caller
+from pin_mock.server.handlers._http import created, now_iso, paged
+from pin_mock.server.services import Services
 
 SUMMARY_FIELDS = ("id", "name", "date_of_birth", "created_at")
 
@@ -47,35 +49,41 @@ def detail(patient: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, 
     }
 
 
-async def list_patients(page: int = 1, limit: int = 50, search: str | None = None) -> dict:
+async def list_patients(
+    services: Services, caller: Caller, page: int = 1, limit: int = 50, search: str | None = None
+) -> dict:
     """GET /v1/patients"""
-    items, total = services().store.list_patients(
-        client_id(), search=search, offset=(page - 1) * limit, limit=limit
+    items, total = services.store.list_patients(
+        caller.client_id, search=search, offset=(page - 1) * limit, limit=limit
     )
     return paged([summary(p) for p in items], page=page, limit=limit, total=total)
 
 
-async def get_patient(patient_id: str) -> dict[str, Any]:
+async def get_patient(services: Services, caller: Caller, patient_id: str) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}"""
-    store = services().store
-    patient = store.get_patient(client_id(), patient_id)
-    return detail(patient, store.entries(client_id(), patient_id))
+    store = services.store
+    patient = store.get_patient(caller.client_id, patient_id)
+    return detail(patient, store.entries(caller.client_id, patient_id))
 
 
-async def create_patient(body: dict[str, Any]) -> tuple[Any, int, dict]:
+async def create_patient(
+    services: Services, caller: Caller, body: dict[str, Any]
+) -> tuple[Any, int, dict]:
     """POST /v1/patients"""
-    svc = services()
+    svc = services
     patient = {
         "id": svc.store.ids.new("patient"),
         "name": body["name"].strip(),
         "date_of_birth": body["date_of_birth"],
         "gender": body.get("gender", "unknown"),
         "contact": body.get("contact", {}),
-        "created_at": now_iso(),
+        "created_at": now_iso(svc),
     }
-    svc.store.add_patient(client_id(), patient)
+    svc.store.add_patient(caller.client_id, patient)
     location = f"/v1/patients/{patient['id']}"
     svc.emit(
-        client_id(), "patient.created", {"patient_id": patient["id"], "links": {"self": location}}
+        caller.client_id,
+        "patient.created",
+        {"patient_id": patient["id"], "links": {"self": location}},
     )
     return created(detail(patient, []), location)

@@ -6,43 +6,48 @@ from typing import Any
 
 from starlette.responses import Response
 
-from pin_mock.server import reports
+import pin_mock.server.reports as reports
+from pin_mock.server.callers import Caller
 from pin_mock.server.errors import Conflict, NotFound
-from pin_mock.server.handlers._http import client_id, created, page_of, services
+from pin_mock.server.handlers._http import created, page_of
+from pin_mock.server.services import Services
 
 
-def _stored(report_id: str) -> reports.StoredReport:
-    stored = services().store.tenant(client_id()).reports.get(report_id)
+def _stored(services: Services, caller: Caller, report_id: str) -> reports.StoredReport:
+    stored = services.store.tenant(caller.client_id).reports.get(report_id)
     if stored is None:
         raise NotFound.resource("Report", "report_id", report_id)
     return stored
 
 
-async def list_reports(page: int = 1, limit: int = 50, status: str | None = None) -> dict:
+async def list_reports(
+    services: Services, caller: Caller, page: int = 1, limit: int = 50, status: str | None = None
+) -> dict:
     """GET /v1/reports: oldest first, optionally one status."""
-    stored = services().store.tenant(client_id()).reports.values()
+    stored = services.store.tenant(caller.client_id).reports.values()
     views = [s.view for s in stored if status is None or s.view["status"] == status]
     return page_of(views, page=page, limit=limit)
 
 
-async def create_report(body: dict[str, Any]) -> tuple[Any, int, dict]:
+async def create_report(
+    services: Services, caller: Caller, body: dict[str, Any]
+) -> tuple[Any, int, dict]:
     """POST /v1/reports: 202 with the pending report and its Location."""
-    svc = services()
     params = body.get("parameters") or {}
-    reports.check_parameters(svc, client_id(), body["type"], params)
-    report = reports.new_report(svc, body["type"], body["format"], params)
-    reports.jobs_of(svc).submit(client_id(), report)
+    reports.check_parameters(services, caller.client_id, body["type"], params)
+    report = reports.new_report(services, body["type"], body["format"], params)
+    reports.jobs_of(services).submit(caller.client_id, report)
     return created(report, report["links"]["self"], status=202)
 
 
-async def get_report(report_id: str) -> dict[str, Any]:
+async def get_report(services: Services, caller: Caller, report_id: str) -> dict[str, Any]:
     """GET /v1/reports/{report_id}: the status, available at once after creation."""
-    return _stored(report_id).view
+    return _stored(services, caller, report_id).view
 
 
-async def download_report(report_id: str) -> Response:
+async def download_report(services: Services, caller: Caller, report_id: str) -> Response:
     """GET /v1/reports/{report_id}/download: the file, or 409 until it is completed."""
-    stored = _stored(report_id)
+    stored = _stored(services, caller, report_id)
     view = stored.view
     if view["status"] != "completed" or stored.content is None:
         if view["status"] == "failed":

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from connexion import NoContent
-
+from pin_mock.server.callers import Caller
 from pin_mock.server.errors import NotFound
-from pin_mock.server.handlers._http import client_id, created, now_iso, page_of, services
+from pin_mock.server.handlers._http import created, now_iso, page_of
+from pin_mock.server.services import Services
 from pin_mock.server.webhooks import check_url, new_secret
 
 PUBLIC_FIELDS = ("id", "url", "events", "description", "created_at")
@@ -18,22 +18,26 @@ def public(webhook: dict[str, Any]) -> dict[str, Any]:
     return {k: webhook[k] for k in PUBLIC_FIELDS}
 
 
-def _webhook(webhook_id: str) -> dict[str, Any]:
-    webhook = services().store.tenant(client_id()).webhooks.get(webhook_id)
+def _webhook(services: Services, caller: Caller, webhook_id: str) -> dict[str, Any]:
+    webhook = services.store.tenant(caller.client_id).webhooks.get(webhook_id)
     if webhook is None:
         raise NotFound.resource("Webhook", "webhook_id", webhook_id)
     return webhook
 
 
-async def list_webhooks(page: int = 1, limit: int = 50) -> dict[str, Any]:
+async def list_webhooks(
+    services: Services, caller: Caller, page: int = 1, limit: int = 50
+) -> dict[str, Any]:
     """GET /v1/webhooks"""
-    webhooks = services().store.tenant(client_id()).webhooks.values()
+    webhooks = services.store.tenant(caller.client_id).webhooks.values()
     return page_of([public(w) for w in webhooks], page=page, limit=limit)
 
 
-async def create_webhook(body: dict[str, Any]) -> tuple[Any, int, dict]:
+async def create_webhook(
+    services: Services, caller: Caller, body: dict[str, Any]
+) -> tuple[Any, int, dict]:
     """POST /v1/webhooks"""
-    svc = services()
+    svc = services
     url = await check_url(
         body["url"].strip(), allow_private=svc.settings.webhook_allow_private_targets
     )
@@ -42,32 +46,34 @@ async def create_webhook(body: dict[str, Any]) -> tuple[Any, int, dict]:
         "url": url,
         "events": list(body["events"]),
         "description": body.get("description"),
-        "created_at": now_iso(),
+        "created_at": now_iso(svc),
         "secret": new_secret(),
     }
-    svc.store.tenant(client_id()).webhooks[webhook["id"]] = webhook
+    svc.store.tenant(caller.client_id).webhooks[webhook["id"]] = webhook
     return created(
         {**public(webhook), "secret": webhook["secret"]}, f"/v1/webhooks/{webhook['id']}"
     )
 
 
-async def get_webhook(webhook_id: str) -> dict[str, Any]:
+async def get_webhook(services: Services, caller: Caller, webhook_id: str) -> dict[str, Any]:
     """GET /v1/webhooks/{webhook_id}"""
-    return public(_webhook(webhook_id))
+    return public(_webhook(services, caller, webhook_id))
 
 
-async def delete_webhook(webhook_id: str) -> tuple[Any, int]:
+async def delete_webhook(services: Services, caller: Caller, webhook_id: str) -> tuple[None, int]:
     """DELETE /v1/webhooks/{webhook_id}: pending retries to it stop."""
-    _webhook(webhook_id)
-    tenant = services().store.tenant(client_id())
+    _webhook(services, caller, webhook_id)
+    tenant = services.store.tenant(caller.client_id)
     del tenant.webhooks[webhook_id]
     tenant.deliveries.pop(webhook_id, None)
-    return NoContent, 204
+    return None, 204
 
 
-async def list_deliveries(webhook_id: str, page: int = 1, limit: int = 50) -> dict[str, Any]:
+async def list_deliveries(
+    services: Services, caller: Caller, webhook_id: str, page: int = 1, limit: int = 50
+) -> dict[str, Any]:
     """GET /v1/webhooks/{webhook_id}/deliveries: every attempt, oldest first."""
-    _webhook(webhook_id)
-    log = services().store.tenant(client_id()).deliveries.get(webhook_id, [])
+    _webhook(services, caller, webhook_id)
+    log = services.store.tenant(caller.client_id).deliveries.get(webhook_id, [])
     ordered = sorted(log, key=lambda d: d["attempted_at"])  # stable: ties keep log order
     return page_of(ordered, page=page, limit=limit)

@@ -1,0 +1,19 @@
+"""Every probe of the kit, in the order they run, and the check names they report."""
+
+from __future__ import annotations
+
+from pin_mock.contract.probes.auth import auth_probes
+from pin_mock.contract.probes.framework import PROBE_ERROR, Probe
+from pin_mock.contract.probes.state import STATE_PROBES
+from pin_mock.contract.spec import Operation, Spec
+
+
+def all_probes(spec: Spec, operations: list[Operation]) -> list[Probe]:
+    """Every probe of the kit for the spec's selected ``operations``, in the order they run."""
+    return [*auth_probes(spec, operations), *STATE_PROBES]
+
+
+def probe_check_names(spec: Spec) -> frozenset[str]:
+    """The names of the checks the probes report for ``spec`` (besides the ambient checks)."""
+    probes = all_probes(spec, list(spec.operations))
+    return frozenset({PROBE_ERROR}.union(*(probe.checks for probe in probes)))

@@ -1,0 +1,144 @@
+"""The kit's own probes: what Schemathesis does not test by itself.
+
+A probe is a short, deterministic script against the target that ends in
+findings. They cover auth enforcement (Schemathesis skips ``ignored_auth`` for
+``oauth2`` schemes), the token endpoint's RFC 6749 errors, statefulness
+(created resources are readable at ``Location`` and listed; a deleted webhook
+is gone), filters that must *exclude* (which random data rarely proves) and
+paging across pages. The probes themselves are in ``auth.py`` and
+``state.py`` (``catalogue.py`` lists them in order); this module is the small
+framework they share.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pin_mock.contract.exchange import Exchange
+from pin_mock.contract.findings import Finding
+from pin_mock.contract.spec import Operation, Spec
+from pin_mock.contract.target import Target, finding
+
+#: The check of a probe that crashed (a network error, an answer it could not read).
+PROBE_ERROR = "probe_error"
+
+
+class ProbeAbort(Exception):
+    """A probe cannot go on (a step it depends on failed); its findings stand."""
+
+
+@dataclass
+class ProbeContext:
+    """What a probe works with: the target, the selected operations, its findings."""
+
+    target: Target
+    operations: list[Operation]
+    client_id: str | None = None
+    client_secret: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+    #: Resources created by earlier probes (a patient for the clinical-data probe).
+    shared: dict[str, Any] = field(default_factory=dict)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+
+    @property
+    def spec(self) -> Spec:
+        """The facts of the spec under test (the target's)."""
+        return self.target.spec
+
+    def operation(self, operation_id: str) -> Operation | None:
+        """The selected operation with this id, if any."""
+        return next((op for op in self.operations if op.operation_id == operation_id), None)
+
+    def expect(
+        self, condition: bool, check: str, message: str, ex: Exchange | None, *, operation: str = ""
+    ) -> bool:
+        """Record a finding unless ``condition`` holds; return ``condition``."""
+        if not condition:
+            label = operation or (f"{ex.method} {ex.template}" if ex is not None else "?")
+            self.findings.append(finding(label, check, message, ex))
+        return condition
+
+    def require(self, condition: bool, check: str, message: str, ex: Exchange | None) -> None:
+        """Like ``expect``, but stop the probe when the condition fails."""
+        if not self.expect(condition, check, message, ex):
+            raise ProbeAbort(message)
+
+    def send(self, method: str, operation_id: str, path: str, **kwargs: Any) -> Exchange:
+        """A request to the operation ``operation_id`` (its template labels the findings)."""
+        op = self.operation(operation_id)
+        template = op.path if op else path
+        return self.target.request(method, path, template=template, **kwargs)
+
+
+@dataclass(frozen=True)
+class Probe:
+    """A named probe, the operations (by operationId) it needs and the checks it reports."""
+
+    name: str
+    needs: tuple[str, ...]
+    run: Callable[[ProbeContext], None]
+    #: The check names of its own findings (besides ``probe_error`` and the ambient checks').
+    checks: tuple[str, ...]
+    needs_credentials: bool = True
+
+
+@dataclass
+class ProbeResult:
+    """One probe's outcome: findings (its own and the ambient rules'), time, skip reason."""
+
+    name: str
+    findings: list[Finding]
+    seconds: float = 0.0
+    skipped: str | None = None
+    requests: int = 0
+
+
+def run_probes(
+    ctx: ProbeContext,
+    probes: Iterable[Probe],
+    on_result: Callable[[ProbeResult], None] | None = None,
+) -> list[ProbeResult]:
+    """Run each applicable probe in order; a crash of one probe is its finding, not the run's end."""
+    results = []
+    selected = {op.operation_id for op in ctx.operations}
+    for probe in probes:
+        missing = [n for n in probe.needs if n not in selected]
+        if missing:
+            result = ProbeResult(
+                probe.name, [], skipped=f"operations not selected: {', '.join(missing)}"
+            )
+        elif probe.needs_credentials and ctx.target.tokens is None:
+            result = ProbeResult(probe.name, [], skipped="needs client credentials")
+        else:
+            result = _run_one(ctx, probe)
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+    return results
+
+
+def _run_one(ctx: ProbeContext, probe: Probe) -> ProbeResult:
+    own, ambient, requests = len(ctx.findings), len(ctx.target.findings), ctx.target.requests
+    started = time.monotonic()
+    try:
+        probe.run(ctx)
+    except ProbeAbort:
+        pass
+    except Exception as exc:  # noqa: BLE001 - a network error or a crash is this probe's finding
+        ctx.findings.append(
+            Finding(probe.name, PROBE_ERROR, f"{type(exc).__name__}: {exc}", source="probe")
+        )
+    found = ctx.findings[own:] + ctx.target.findings[ambient:]
+    return ProbeResult(
+        probe.name, found, time.monotonic() - started, None, ctx.target.requests - requests
+    )
+
+
+def body_of(ex: Exchange) -> dict[str, Any]:
+    """The JSON object body of an answer, or an empty dict."""
+    body = ex.json()
+    return body if isinstance(body, dict) else {}

@@ -1,0 +1,103 @@
+"""What a delivery is, and the per-webhook log of attempts the API lists.
+
+A ``Message`` is one event on its way to one webhook; each attempt to deliver
+it gives an ``Outcome``. Every attempt, and every message given up on, is
+appended to the owning tenant's log as a ``Delivery`` object (what
+``GET /v1/webhooks/{id}/deliveries`` returns). A webhook removed meanwhile
+gets no more entries: its log went with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pin_mock.server.timestamps import iso_millis as iso
+
+if TYPE_CHECKING:  # services imports this package to install it
+    from pin_mock.server.services import Services
+
+logger = logging.getLogger("pin_mock.server.webhooks")
+
+#: Oldest attempts are dropped past this many per webhook, so a long run stays bounded.
+MAX_LOG = 1_000
+
+
+@dataclass(frozen=True)
+class Message:
+    """One event on its way to one webhook."""
+
+    client_id: str
+    webhook_id: str
+    url: str
+    secret: str
+    event_id: str
+    event_type: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt gave."""
+
+    status_code: int | None
+    error: str | None
+    retry_after: float | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class DeliveryLog:
+    """Appends attempts to the tenants' delivery logs in ``services.store``."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def subscribed(self, message: Message) -> bool:
+        """Whether the message's webhook still exists."""
+        return message.webhook_id in self.services.store.tenant(message.client_id).webhooks
+
+    def record(
+        self,
+        message: Message,
+        attempt: int,
+        status: str,
+        outcome: Outcome | None = None,
+        duration_ms: float | None = None,
+        started: float | None = None,
+        next_retry_at: str | None = None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        """Append one attempt to the webhook's delivery log."""
+        if not self.subscribed(message):
+            return
+        store = self.services.store
+        log = store.tenant(message.client_id).deliveries.setdefault(message.webhook_id, [])
+        log.append(
+            {
+                "id": store.ids.new("dlv"),
+                "webhook_id": message.webhook_id,
+                "event_id": message.event_id,
+                "event_type": message.event_type,
+                "attempt": attempt,
+                "status": status,
+                "status_code": outcome.status_code if outcome else None,
+                "error": outcome.error if outcome else error,
+                "duration_ms": duration_ms,
+                "attempted_at": iso(self.services.clock() if started is None else started),
+                "next_retry_at": next_retry_at,
+            }
+        )
+        del log[:-MAX_LOG]
+        logger.info(
+            "webhook %s %s attempt %d -> %s %s",
+            message.webhook_id,
+            message.event_type,
+            attempt,
+            status,
+            (outcome.status_code if outcome else None) or (outcome.error if outcome else error),
+        )

@@ -1,0 +1,81 @@
+"""A real HTTP receiver on 127.0.0.1 for webhook deliveries (each path has a plan of statuses)."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class Receiver:
+    """An HTTP server in a thread; each path answers from its own plan of statuses."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.plans: dict[str, list[int]] = {}
+        self.pause = 0.0
+        self.in_flight = self.most_in_flight = 0
+        self.arrived = threading.Condition()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            disable_nagle_algorithm = True  # TCP_NODELAY: no 40 ms stalls
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with receiver.arrived:
+                    receiver.received.append(
+                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+                    receiver.arrived.notify_all()
+                    plan = receiver.plans.get(self.path, [200])
+                    status = plan.pop(0) if len(plan) > 1 else plan[0]
+                    receiver.in_flight += 1
+                    receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
+                time.sleep(receiver.pause)
+                with receiver.arrived:
+                    receiver.in_flight -= 1
+                self.send_response(status)
+                if status in (301, 302):
+                    self.send_header("Location", "/redirected")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self.thread.start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.server.server_port}{path}"
+
+    def wait_for(self, count: int, path: str | None = None, timeout: float = 5.0) -> list[Received]:
+        """The first ``count`` requests (to ``path``), waiting at most ``timeout``."""
+
+        def matching() -> list[Received]:
+            return [r for r in self.received if path is None or r.path == path]
+
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(matching()) >= count, timeout)
+            got = matching()
+        assert len(got) >= count, f"{len(got)} of {count} deliveries arrived in {timeout} s"
+        return got
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
