@@ -5,7 +5,7 @@
 Each size runs in a fresh process, so the peak resident memory (ru_maxrss) is
 that size's alone. Printed per size:
 
-- generate:   fixtures.generate() (patients and compact histories), seconds
+- generate:   seed.generate() (patients and compact histories), seconds
 - store:      Store() on top of it (the search index), seconds
 - startup:    build_services() + create_app() in total, seconds
 - rss:        peak resident memory of the process, MiB (the interpreter and
@@ -35,17 +35,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure(size: int, seed: int) -> dict[str, float]:
+    import pin_mock.server.analytics as analytics
     from pin_mock._bundled import fixtures_dir
-    from pin_mock.server import analytics
-    from pin_mock.server import seed_data as fixtures
     from pin_mock.server.app import create_app
+    from pin_mock.server.seed.generator import generate
     from pin_mock.server.services import build_services
     from pin_mock.server.settings import Settings
     from pin_mock.server.store import IdFactory, Store
 
     out: dict[str, float] = {"patients": size}
     started = time.perf_counter()
-    data = fixtures.generate(fixtures_dir(), seed=seed, patients=size)
+    data = generate(fixtures_dir(), seed=seed, patients=size)
     out["generate_s"] = time.perf_counter() - started
     started = time.perf_counter()
     Store(data, IdFactory(seed))

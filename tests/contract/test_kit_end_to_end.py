@@ -14,8 +14,8 @@ import pytest
 from kit_helpers import SEED, long_runs_enabled
 from kit_mutants import MUTANTS, Proxy
 from kit_servers import serve
+from pin_mock.contract.output.summary import render
 from pin_mock.contract.spec import bundled_spec_path
-from pin_mock.contract.summary import render
 
 CREDENTIALS = {
     "PIN_CLIENT_ID": "sandbox-enterprise",

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from pin_mock.contract.command import contract
 from pin_mock.contract.findings import Finding
-from pin_mock.contract.progress import PlainProgress, TtyProgress, choose_progress
+from pin_mock.contract.output.progress import PlainProgress, TtyProgress, choose_progress
 from pin_mock.contract.runner import (
     ContractOptions,
     UsageProblem,

@@ -1,4 +1,4 @@
-"""The kit reads the bundled spec, and imports nothing from the server."""
+"""The kit reads the bundled spec and its facts, and imports nothing from the server."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ import pytest
 
 import pin_mock.contract
 from pin_mock.contract.spec import (
+    Spec,
     SpecError,
     bundled_spec_path,
-    find_operation,
     load_spec,
     operations,
     token_url,
 )
 
 KIT_DIR = Path(pin_mock.contract.__file__).parent
-#: The only pin_mock modules the kit may import: its own.
-ALLOWED = "pin_mock.contract"
+#: The only pin_mock modules the kit may import: its own, and where the bundled spec is.
+ALLOWED = ("pin_mock.contract", "pin_mock._bundled")
 
 
 def test_bundled_spec_is_found_in_a_checkout():
@@ -41,8 +41,8 @@ def test_operations_know_which_need_oauth2():
 def test_token_url_and_operation_lookup():
     spec = load_spec(bundled_spec_path())
     assert token_url(spec) == "/oauth/token"
-    assert find_operation(spec, "GET", "/v1/reports").operation_id == "listReports"
-    assert find_operation(spec, "GET", "/nowhere") is None
+    assert Spec.of(spec).find("GET", "/v1/reports").operation_id == "listReports"
+    assert Spec.of(spec).find("GET", "/nowhere") is None
 
 
 def test_unreadable_specs_are_named(tmp_path):
@@ -58,7 +58,32 @@ def test_unreadable_specs_are_named(tmp_path):
         load_spec(empty)
 
 
-@pytest.mark.parametrize("module", sorted(KIT_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_facts_read_from_the_bundled_spec():
+    spec = Spec.load(bundled_spec_path())
+    assert (spec.oauth2_scheme, spec.token_url, spec.api_prefix) == (
+        "oauth2",
+        "/oauth/token",
+        "/v1",
+    )
+    assert {"NOT_FOUND", "RATE_LIMIT_EXCEEDED", "REPORT_NOT_READY"} <= spec.error_codes
+    assert spec.error_codes_by_status[404] == {"NOT_FOUND"}
+    assert "invalid_client" in spec.oauth_error_codes and "NOT_FOUND" not in spec.oauth_error_codes
+    assert "patients:write" in spec.scopes and len(spec.scopes) == 9
+    assert spec.by_id("listReports").query_enum("status") == {
+        "pending", "processing", "completed", "failed",
+    }  # fmt: skip
+    assert spec.by_id("listPatients").query_maximum("limit") == 100
+    assert spec.by_id("createPatient").scopes == ("patients:write",)
+    assert spec.in_api("/v1/anything") and not spec.in_api("/oauth/token")
+    assert (
+        spec.is_token_endpoint("/oauth/token") and spec.token_operation.operation_id == "issueToken"
+    )
+
+
+KIT_MODULES = sorted(KIT_DIR.rglob("*.py"))
+
+
+@pytest.mark.parametrize("module", KIT_MODULES, ids=lambda p: str(p.relative_to(KIT_DIR)))
 def test_the_kit_imports_nothing_from_the_server(module):
     tree = ast.parse(module.read_text())
     imported = set()
@@ -69,3 +94,8 @@ def test_the_kit_imports_nothing_from_the_server(module):
             imported.add(node.module)
     server = sorted(m for m in imported if m.startswith("pin_mock") and not m.startswith(ALLOWED))
     assert server == [], f"{module.name} imports server modules {server}"
+
+
+@pytest.mark.parametrize("module", KIT_MODULES, ids=lambda p: str(p.relative_to(KIT_DIR)))
+def test_no_kit_module_is_over_400_lines(module):
+    assert len(module.read_text().splitlines()) <= 400

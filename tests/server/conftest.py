@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from harness import Sandbox
 from starlette.testclient import TestClient
 
+from harness import Sandbox
 from pin_mock.server import Settings, create_app
 from pin_mock.server.services import build_services
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from spec_conformance import assert_conforms
 from starlette.testclient import TestClient
 
 from pin_mock.server.services import Services
+from spec_conformance import assert_conforms
 
 
 class Sandbox:

@@ -7,6 +7,7 @@ import time
 
 import jwt
 import pytest
+
 from harness import Sandbox
 
 FORM = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from harness import Sandbox
 
 URL = "/v1/patients/patient_7/clinical-data"

@@ -7,8 +7,8 @@ import time
 
 import httpx
 import pytest
-from harness import Sandbox
 
+from harness import Sandbox
 from pin_mock.server import Settings, create_app
 
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 import yaml
-from harness import Sandbox
-from spec_conformance import spec
 from starlette.testclient import TestClient
 
+from harness import Sandbox
 from pin_mock._bundled import fixtures_dir, spec_path
 from pin_mock.server import Settings, create_app
 from pin_mock.server.prefer import parse_prefer
 from pin_mock.server.services import build_services
+from spec_conformance import spec
 
 PATH_VALUES = {
     "patient_id": "patient_123",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
-from spec_conformance import schema_problem, spec
 
 from pin_mock._bundled import spec_path
+from spec_conformance import schema_problem, spec
 
 # The table: method, path, scope (None: public).
 SURFACE = [

@@ -159,11 +159,6 @@ def operations(spec: dict[str, Any]) -> list[Operation]:
     return found
 
 
-def find_operation(spec: dict[str, Any], method: str, path: str) -> Operation | None:
-    """The operation for a method and path template, if the spec has it."""
-    return Spec.of(spec).find(method, path)
-
-
 def token_url(spec: dict[str, Any], scheme: str | None = None) -> str:
     """The ``clientCredentials`` token URL of ``scheme`` (often relative, ``/oauth/token``)."""
     facts = Spec.of(spec)
@@ -312,13 +307,10 @@ class Spec:
                     continue
                 for content in (answer.get("content") or {}).values():
                     for example in _examples(self.document, content):
-                        code = (
-                            ((example or {}).get("error") or {})
-                            if isinstance(example, dict)
-                            else {}
-                        )
-                        if isinstance(code, dict) and isinstance(code.get("code"), str):
-                            found.setdefault(int(status), set()).add(code["code"])
+                        error = example.get("error") if isinstance(example, dict) else None
+                        # The token endpoint's errors are strings (RFC 6749): not envelope codes.
+                        if isinstance(error, dict) and isinstance(error.get("code"), str):
+                            found.setdefault(int(status), set()).add(error["code"])
         return {status: frozenset(codes) for status, codes in found.items()}
 
     @cached_property

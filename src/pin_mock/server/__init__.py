@@ -7,7 +7,16 @@ factory and, through it, every other module.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
+
+# Connexion imports Starlette's test client at import time, which warns about
+# httpx on every start of the server; the warning is about Connexion's
+# internals, not anything a user of pin-mock can act on. Set here because this
+# runs before any server module imports Connexion.
+warnings.filterwarnings(
+    "ignore", message=r"Using `httpx` with `starlette\.testclient` is deprecated"
+)
 
 if TYPE_CHECKING:
     from pin_mock.server.app import create_app

@@ -18,12 +18,13 @@ declare them, ``services`` (the sandbox's ``Services``) and ``caller`` (the
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
 from connexion.json_schema import Draft4RequestValidator
+from connexion.middleware.abstract import ROUTING_CONTEXT
 from jsonschema import Draft4Validator
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,6 +33,7 @@ import pin_mock.server.errors as errors
 from pin_mock.server.callers import caller_of
 from pin_mock.server.encoding import encode
 from pin_mock.server.routing import OperationIdResolver
+from pin_mock.server.services import Services
 from pin_mock.server.validation import (
     check_parameter,
     compile_validator,
@@ -39,7 +41,8 @@ from pin_mock.server.validation import (
     validate_json_body,
 )
 
-ROUTING = "connexion_routing"
+#: Where Connexion's router leaves the matched ``operation_id`` in the ASGI scope.
+ROUTING = ROUTING_CONTEXT
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 
@@ -96,60 +99,70 @@ class Operation:
 
 def compile_operations(spec: dict[str, Any], resolver: OperationIdResolver) -> dict[str, Operation]:
     """Compile every operation of a dereferenced spec, keyed by ``operationId``."""
-    default_security = spec.get("security", [])
     operations = {}
     for template, path_item in spec["paths"].items():
-        shared = path_item.get("parameters", [])
-        for method, op in path_item.items():
-            if method not in ("get", "post", "put", "patch", "delete"):
-                continue
-            handler = resolver.find(op["operationId"])
-            security = op.get("security", default_security)
-            scopes = (
-                None
-                if not security
-                else sorted({s for req in security for v in req.values() for s in v})
-            )
-            compiled_op = Operation(op["operationId"], template, op, handler, scopes)
-            for param in [*shared, *op.get("parameters", [])]:
-                schema = param.get("schema", {})
-                entry = Parameter(
-                    param["name"],
-                    param["in"],
-                    bool(param.get("required")),
-                    schema,
-                    param,
-                    compile_validator(schema),
-                )
-                if param["in"] == "query":
-                    compiled_op.query.append(entry)
-                elif param["in"] == "path":
-                    compiled_op.path.append(entry)
-            body = op.get("requestBody")
-            if body:
-                compiled_op.body_required = bool(body.get("required"))
-                compiled_op.body_types = {
-                    media: content.get("schema", {}) for media, content in body["content"].items()
-                }
-                compiled_op.body_validators = {
-                    media: compile_validator(schema, Draft4RequestValidator)
-                    for media, schema in compiled_op.body_types.items()
-                }
-            ok = next((r for s, r in op["responses"].items() if s.startswith("2")), {})
-            compiled_op.produces = next(iter(ok.get("content", {JSON: None})), JSON)
-            signature = inspect.signature(handler)
-            compiled_op.accepts = frozenset(signature.parameters)
-            compiled_op.takes_any = any(
-                p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()
-            )
-            operations[op["operationId"]] = compiled_op
+        for method, definition in path_item.items():
+            if method in ("get", "post", "put", "patch", "delete"):
+                operation = _compile(template, path_item, definition, spec, resolver)
+                operations[operation.operation_id] = operation
     return operations
+
+
+def scopes_of(definition: dict[str, Any], spec: dict[str, Any]) -> list[str] | None:
+    """The scopes an operation requires; None for a public one (``security: []``)."""
+    security = definition.get("security", spec.get("security", []))
+    if not security:
+        return None
+    return sorted({scope for requirement in security for v in requirement.values() for scope in v})
+
+
+def _compile(
+    template: str,
+    path_item: dict[str, Any],
+    definition: dict[str, Any],
+    spec: dict[str, Any],
+    resolver: OperationIdResolver,
+) -> Operation:
+    handler = resolver.find(definition["operationId"])
+    operation = Operation(
+        definition["operationId"], template, definition, handler, scopes_of(definition, spec)
+    )
+    for param in [*path_item.get("parameters", []), *definition.get("parameters", [])]:
+        schema = param.get("schema", {})
+        required = bool(param.get("required"))
+        entry = Parameter(
+            param["name"], param["in"], required, schema, param, compile_validator(schema)
+        )
+        if param["in"] == "query":
+            operation.query.append(entry)
+        elif param["in"] == "path":
+            operation.path.append(entry)
+    body = definition.get("requestBody")
+    if body:
+        operation.body_required = bool(body.get("required"))
+        operation.body_types = {
+            media: content.get("schema", {}) for media, content in body["content"].items()
+        }
+        operation.body_validators = {
+            media: compile_validator(schema, Draft4RequestValidator)
+            for media, schema in operation.body_types.items()
+        }
+    ok = next((r for s, r in definition["responses"].items() if s.startswith("2")), {})
+    operation.produces = next(iter(ok.get("content", {JSON: None})), JSON)
+    signature = inspect.signature(handler)
+    operation.accepts = frozenset(signature.parameters)
+    operation.takes_any = any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in signature.parameters.values()
+    )
+    return operation
 
 
 class OperationMiddleware:
     """Serve routed requests from compiled operations (placed right after routing)."""
 
-    def __init__(self, app: ASGIApp, *, operations: dict[str, Operation], services: Any) -> None:
+    def __init__(
+        self, app: ASGIApp, *, operations: Mapping[str, Operation], services: Services
+    ) -> None:
         self.app = app
         self.operations = operations
         self.services = services

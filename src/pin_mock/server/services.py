@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pin_mock.server.analytics as analytics
-import pin_mock.server.reports as reports
-import pin_mock.server.seed_data as seed_data
-import pin_mock.server.webhooks as webhooks
+import pin_mock.server.reports.jobs as report_jobs
+import pin_mock.server.webhooks.dispatcher as webhook_dispatcher
 from pin_mock.server.auth import ClientRegistry, TokenService
 from pin_mock.server.rate_limits import RateLimiter
+from pin_mock.server.seed.generator import SeedData, generate
 from pin_mock.server.settings import Settings
 from pin_mock.server.store import IdFactory, Store
 
@@ -64,14 +64,14 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
         clock=clock,
     )
     # Background workers; webhooks first, so they stop last and hear reports' last events.
-    webhooks.install(services)
-    reports.install(services)
+    webhook_dispatcher.install(services)
+    report_jobs.install(services)
     return services
 
 
 @lru_cache(maxsize=4)
-def _seed(fixtures: Path, seed: int, patients: int) -> seed_data.SeedData:
+def _seed(fixtures: Path, seed: int, patients: int) -> SeedData:
     # The seeded data is a pure function of these three and is only read (tenants
     # hold what clients create), so sandboxes built in one process share it: a test
     # session or a benchmark generates it once.
-    return seed_data.generate(fixtures, seed=seed, patients=patients)
+    return generate(fixtures, seed=seed, patients=patients)

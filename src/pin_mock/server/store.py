@@ -15,7 +15,7 @@ from typing import Any
 
 from pin_mock.server.errors import NotFound
 from pin_mock.server.search_index import TrigramIndex
-from pin_mock.server.seed_data import SeedData
+from pin_mock.server.seed.generator import SeedData
 from pin_mock.server.tenants import Tenant
 
 

@@ -8,12 +8,13 @@ from kit_helpers import SPEC
 from pin_mock.contract.checks import envelope
 from pin_mock.contract.exchange import ContractViolation
 
-
 ENVELOPE_404 = {"error": {"code": "NOT_FOUND", "message": "Patient x not found.", "details": {}}}
 
 
 def test_error_envelope_accepts_pins_envelope(make_exchange):
-    envelope.error_envelope(make_exchange(404, ENVELOPE_404, template="/v1/patients/{patient_id}"), SPEC)
+    envelope.error_envelope(
+        make_exchange(404, ENVELOPE_404, template="/v1/patients/{patient_id}"), SPEC
+    )
 
 
 @pytest.mark.parametrize(
@@ -46,7 +47,8 @@ def test_error_envelope_rejects_broken_envelopes(make_exchange, status, body, ex
 def test_error_envelope_ignores_successes_and_the_token_endpoint(make_exchange):
     envelope.error_envelope(make_exchange(200, {"message": "fine"}), SPEC)
     envelope.error_envelope(
-        make_exchange(400, {"error": "invalid_request"}, method="POST", template="/oauth/token"), SPEC
+        make_exchange(400, {"error": "invalid_request"}, method="POST", template="/oauth/token"),
+        SPEC,
     )
 
 
@@ -60,4 +62,3 @@ def test_unauthorized_needs_a_bearer_challenge(make_exchange):
         envelope.unauthorized_challenge(ex, SPEC)
     ex.headers["www-authenticate"] = ['Bearer realm="pin"']
     envelope.unauthorized_challenge(ex, SPEC)
-

@@ -23,7 +23,8 @@ def test_search_results_must_contain_the_term(make_exchange):
             200,
             {"data": [{"id": "patient_12", "name": "A"}], "pagination": {}},
             query={"search": "T_1"},
-        ), SPEC
+        ),
+        SPEC,
     )
     with pytest.raises(ContractViolation, match="does not match"):
         filters.patient_search(make_exchange(200, body, query={"search": "doe"}), SPEC)
@@ -66,7 +67,8 @@ def test_clinical_filters_accept_matching_entries(make_exchange):
             start_date="2024-03-01",
             end_date="2024-03-31",
             data_type="pain_scores",
-        ), SPEC
+        ),
+        SPEC,
     )
 
 
@@ -118,4 +120,3 @@ def test_report_status_filter(make_exchange):
         filters.report_status_filter(
             make_exchange(200, body, template="/v1/reports", query={"status": "pending"}), SPEC
         )
-

@@ -16,10 +16,12 @@ def test_oauth_error_accepts_rfc6749_errors(make_exchange):
             {"error": "unsupported_grant_type", "error_description": "x"},
             method="POST",
             template="/oauth/token",
-        ), SPEC
+        ),
+        SPEC,
     )
     oauth.oauth_error(
-        make_exchange(401, {"error": "invalid_client"}, method="POST", template="/oauth/token"), SPEC
+        make_exchange(401, {"error": "invalid_client"}, method="POST", template="/oauth/token"),
+        SPEC,
     )
 
 
@@ -66,7 +68,8 @@ def test_token_response_must_not_be_cached(make_exchange):
                 method="POST",
                 template="/oauth/token",
                 headers={"cache-control": ["no-store"]},
-            ), SPEC
+            ),
+            SPEC,
         )
     with pytest.raises(ContractViolation, match="Bearer"):
         oauth.token_response(
@@ -76,6 +79,6 @@ def test_token_response_must_not_be_cached(make_exchange):
                 method="POST",
                 template="/oauth/token",
                 headers=good,
-            ), SPEC
+            ),
+            SPEC,
         )
-

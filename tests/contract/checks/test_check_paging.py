@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kit_helpers import SPEC
+from kit_helpers import SPEC, revised_spec
 from pin_mock.contract.checks import paging
 from pin_mock.contract.exchange import ContractViolation
+from pin_mock.contract.spec import Spec
 
 
 def page(items, page=1, limit=10, total=None):
@@ -69,10 +70,9 @@ def test_paging_leaves_invalid_requests_to_the_negative_data_check(make_exchange
         paging.paging(make_exchange(200, wrong, query=query), SPEC)
 
 
-def test_paging_uses_the_operations_default_limit(make_exchange):
-    paging.paging(
-        make_exchange(200, page(range(20), limit=20, total=30), query={}), default_limit=20, SPEC
-    )
+def test_paging_uses_the_operations_default_limit(make_exchange, tmp_path):
+    limit = lambda spec: spec["components"]["parameters"]["Limit"]["schema"]  # noqa: E731
+    default_20 = Spec.load(revised_spec(tmp_path, lambda spec: limit(spec).update(default=20)))
+    paging.paging(make_exchange(200, page(range(20), limit=20, total=30), query={}), default_20)
     with pytest.raises(ContractViolation, match="pagination.limit is 20"):
         paging.paging(make_exchange(200, page(range(20), limit=20, total=30), query={}), SPEC)
-

@@ -14,7 +14,9 @@ from pin_mock.contract.exchange import ContractViolation, Exchange
 
 def test_rate_limit_headers_accept_pins_headers(make_exchange):
     rate_limits.rate_limit_headers(make_exchange(200, {}), SPEC)
-    rate_limits.rate_limit_headers(make_exchange(404, {}, template="/v1/patients/{patient_id}"), SPEC)
+    rate_limits.rate_limit_headers(
+        make_exchange(404, {}, template="/v1/patients/{patient_id}"), SPEC
+    )
 
 
 @pytest.mark.parametrize(
@@ -47,7 +49,9 @@ def test_reset_is_judged_by_the_servers_clock_when_it_sends_one(make_exchange):
 
 
 def test_rate_limit_headers_only_apply_under_v1(make_exchange):
-    rate_limits.rate_limit_headers(make_exchange(200, {}, template="/oauth/token", headers={}), SPEC)
+    rate_limits.rate_limit_headers(
+        make_exchange(200, {}, template="/oauth/token", headers={}), SPEC
+    )
 
 
 def test_429_needs_retry_after(make_exchange):

@@ -14,13 +14,15 @@ def test_resource_identity_wants_the_resource_asked_for(make_exchange):
     resources.resource_identity(
         make_exchange(
             200, {"id": "patient_1"}, template=template, path_params={"patient_id": "patient_1"}
-        ), SPEC
+        ),
+        SPEC,
     )
     with pytest.raises(ContractViolation, match="asked for patient_id='patient_2'"):
         resources.resource_identity(
             make_exchange(
                 200, {"id": "patient_1"}, template=template, path_params={"patient_id": "patient_2"}
-            ), SPEC
+            ),
+            SPEC,
         )
 
 
@@ -34,7 +36,8 @@ def test_resource_identity_keeps_entries_under_their_patient(make_exchange):
                 {"id": "cd_1", "patient_id": "patient_9"},
                 template=template,
                 path_params=params,
-            ), SPEC
+            ),
+            SPEC,
         )
 
 
@@ -54,11 +57,14 @@ def test_webhook_secrets_are_never_shown_again(make_exchange, template, body):
 
 def test_created_location_names_the_new_resource(make_exchange):
     headers = {"location": ["/v1/patients/patient_9"]}
-    resources.created_location(make_exchange(201, {"id": "patient_9"}, method="POST", headers=headers), SPEC)
+    resources.created_location(
+        make_exchange(201, {"id": "patient_9"}, method="POST", headers=headers), SPEC
+    )
     with pytest.raises(ContractViolation, match="without a Location"):
-        resources.created_location(make_exchange(201, {"id": "patient_9"}, method="POST", headers={}), SPEC)
+        resources.created_location(
+            make_exchange(201, {"id": "patient_9"}, method="POST", headers={}), SPEC
+        )
     with pytest.raises(ContractViolation, match="does not point"):
         resources.created_location(
             make_exchange(201, {"id": "patient_8"}, method="POST", headers=headers), SPEC
         )
-

@@ -18,32 +18,13 @@ Where each part lives:
 - ``warmup``            computing the seeded sums at start-up
 
 ``outcomes``, ``population_health`` and ``warm`` are the package's interface
-(the handlers, reports and the sandbox reset call them); the other names
-below are re-exported for compatibility with older imports only.
+(the handlers, reports and the services' warm-up call them).
 """
 
 from __future__ import annotations
 
-from pin_mock.server.analytics.facts import Facts, facts_from_entries
-from pin_mock.server.analytics.insights import insights
-from pin_mock.server.analytics.patient_outcomes import THRESHOLD_PERCENT, outcomes
-from pin_mock.server.analytics.population import (
-    AGE_BANDS,
-    SEVERE_PAIN,
-    TOP,
-    population_health,
-)
+from pin_mock.server.analytics.patient_outcomes import outcomes
+from pin_mock.server.analytics.population import population_health
 from pin_mock.server.analytics.warmup import warm
 
-__all__ = [
-    "AGE_BANDS",
-    "SEVERE_PAIN",
-    "THRESHOLD_PERCENT",
-    "TOP",
-    "Facts",
-    "facts_from_entries",
-    "insights",
-    "outcomes",
-    "population_health",
-    "warm",
-]
+__all__ = ["outcomes", "population_health", "warm"]

@@ -6,14 +6,15 @@ from typing import Any
 
 from starlette.responses import Response
 
-import pin_mock.server.reports as reports
 from pin_mock.server.callers import Caller
 from pin_mock.server.errors import Conflict, NotFound
 from pin_mock.server.handlers._http import created, page_of
+from pin_mock.server.reports.files import MEDIA_TYPES, filename
+from pin_mock.server.reports.jobs import StoredReport, check_parameters, jobs_of, new_report
 from pin_mock.server.services import Services
 
 
-def _stored(services: Services, caller: Caller, report_id: str) -> reports.StoredReport:
+def _stored(services: Services, caller: Caller, report_id: str) -> StoredReport:
     stored = services.store.tenant(caller.client_id).reports.get(report_id)
     if stored is None:
         raise NotFound.resource("Report", "report_id", report_id)
@@ -34,9 +35,9 @@ async def create_report(
 ) -> tuple[Any, int, dict]:
     """POST /v1/reports: 202 with the pending report and its Location."""
     params = body.get("parameters") or {}
-    reports.check_parameters(services, caller.client_id, body["type"], params)
-    report = reports.new_report(services, body["type"], body["format"], params)
-    reports.jobs_of(services).submit(caller.client_id, report)
+    check_parameters(services, caller.client_id, body["type"], params)
+    report = new_report(services, body["type"], body["format"], params)
+    jobs_of(services).submit(caller.client_id, report)
     return created(report, report["links"]["self"], status=202)
 
 
@@ -59,6 +60,6 @@ async def download_report(services: Services, caller: Caller, report_id: str) ->
         )
     return Response(
         stored.content,
-        media_type=reports.MEDIA_TYPES[view["format"]],
-        headers={"Content-Disposition": f'attachment; filename="{reports.filename(view)}"'},
+        media_type=MEDIA_TYPES[view["format"]],
+        headers={"Content-Disposition": f'attachment; filename="{filename(view)}"'},
     )

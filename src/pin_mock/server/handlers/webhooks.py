@@ -8,7 +8,8 @@ from pin_mock.server.callers import Caller
 from pin_mock.server.errors import NotFound
 from pin_mock.server.handlers._http import created, now_iso, page_of
 from pin_mock.server.services import Services
-from pin_mock.server.webhooks import check_url, new_secret
+from pin_mock.server.webhooks.signing import new_secret
+from pin_mock.server.webhooks.targets import check_url
 
 PUBLIC_FIELDS = ("id", "url", "events", "description", "created_at")
 

@@ -8,32 +8,6 @@ Where each part lives:
 - ``files``      rendering a document as JSON or CSV, media types, file names
 - ``pdf``        the PDF rendering with fpdf2 (imported only to render a PDF)
 
-Import names from those modules. The re-exports below keep the imports of
-``services.py`` and ``handlers/reports.py`` working; they are for
-compatibility only. ``pdf`` is deliberately not imported here.
+Import names from those modules; this package re-exports nothing (so importing
+it never loads fpdf2).
 """
-
-from __future__ import annotations
-
-from pin_mock.server.reports.documents import FAILING_PATIENT_ID
-from pin_mock.server.reports.files import MEDIA_TYPES, filename
-from pin_mock.server.reports.jobs import (
-    ReportJobs,
-    StoredReport,
-    check_parameters,
-    install,
-    jobs_of,
-    new_report,
-)
-
-__all__ = [
-    "FAILING_PATIENT_ID",
-    "MEDIA_TYPES",
-    "ReportJobs",
-    "StoredReport",
-    "check_parameters",
-    "filename",
-    "install",
-    "jobs_of",
-    "new_report",
-]

@@ -14,31 +14,11 @@ Where each part lives:
 - ``entries``       the API's clinical-data entries, built from a history on use
 - ``sampling``      the anchor day and the seeded draws the others share
 
-``generate`` and ``SeedData`` are the package's interface; the other names are
-re-exported for the compatibility shim ``pin_mock.server.seed_data`` and older
-imports only.
+``generate`` and ``SeedData`` are the package's interface.
 """
 
 from __future__ import annotations
 
-from pin_mock.server.seed.code_tables import CodeTables
-from pin_mock.server.seed.demographics import GENDERS
-from pin_mock.server.seed.entries import ENTRY_CACHE_SIZE, SeedEntries, build_entries
-from pin_mock.server.seed.generator import SeedData, generate, load_fixed_patients
-from pin_mock.server.seed.history import COURSES, History, MedicationSpan
-from pin_mock.server.seed.sampling import ANCHOR
+from pin_mock.server.seed.generator import SeedData, generate
 
-__all__ = [
-    "ANCHOR",
-    "COURSES",
-    "ENTRY_CACHE_SIZE",
-    "GENDERS",
-    "CodeTables",
-    "History",
-    "MedicationSpan",
-    "SeedData",
-    "SeedEntries",
-    "build_entries",
-    "generate",
-    "load_fixed_patients",
-]
+__all__ = ["SeedData", "generate"]

@@ -1,4 +1,4 @@
-"""The PIN checks as Schemathesis sees them: registered, and failing through ``validate_response``."""
+"""The check registry, and PIN's checks as Schemathesis sees them: failing through ``validate_response``."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ from schemathesis.checks import CHECKS
 from schemathesis.errors import FailureGroup
 from schemathesis.openapi.checks import RejectedPositiveData
 
-from pin_mock.contract import checks
-from pin_mock.contract.cross_field import broken_rule
+from kit_helpers import SPEC
+from pin_mock.contract.checks.catalogue import ALL_CHECKS, CHECK_NAMES
+from pin_mock.contract.checks.cross_field import broken_rule
+from pin_mock.contract.checks.registry import check as register
+from pin_mock.contract.checks.schemathesis_checks import SCHEMATHESIS_CHECKS, filter_failure
 from pin_mock.contract.spec import bundled_spec_path
+from pin_mock.contract.target import Target
 
 SCHEMA = schemathesis.openapi.from_path(
     bundled_spec_path(), config=schemathesis.Config.from_dict({"base-url": "http://pin.test"})
@@ -40,7 +44,25 @@ def respond(path, method, status, body, *, headers=None, case_kwargs=None, raw=N
 
 
 def test_every_pin_check_is_registered_with_schemathesis():
-    assert set(checks.PIN_CHECKS) <= set(CHECKS.get_all_names())
+    assert set(CHECK_NAMES) <= set(CHECKS.get_all_names())
+
+
+def test_the_lists_of_checks_all_derive_from_the_registry():
+    """Schemathesis's checks, the probes' ambient checks and the names are one list."""
+    target = Target("http://pin.test", None, SPEC)
+    try:
+        ambient = [check.name for check, _rule in target.ambient]
+    finally:
+        target.close()
+    assert list(SCHEMATHESIS_CHECKS) == ambient == list(CHECK_NAMES)
+    assert len(set(CHECK_NAMES)) == len(CHECK_NAMES) == len(ALL_CHECKS)
+    assert "pin_report_status_filter" in ambient  # the hand-kept list had missed it
+    assert {fn.__name__ for fn in SCHEMATHESIS_CHECKS.values()} == set(CHECK_NAMES)
+
+
+def test_a_check_name_is_registered_once():
+    with pytest.raises(ValueError, match="already registered"):
+        register("pin_paging")(lambda ex, spec: None)
 
 
 def patients(n, limit):
@@ -79,6 +101,11 @@ BROKEN = [
 ]  # fmt: skip
 
 
+def test_every_check_has_a_broken_response_here():
+    per_run = {c.name for c in ALL_CHECKS if c.per_run}  # tested below, over two answers
+    assert {b[0] for b in BROKEN} | per_run == set(CHECK_NAMES)
+
+
 @pytest.mark.parametrize(
     ("check", "response", "case_kwargs", "headers"), BROKEN, ids=[b[0] for b in BROKEN]
 )
@@ -86,7 +113,7 @@ def test_each_pin_check_fails_a_broken_response_through_schemathesis(
     check, response, case_kwargs, headers
 ):
     case, crafted = respond(*response, headers=headers, case_kwargs=case_kwargs)
-    function = getattr(checks, check)
+    function = SCHEMATHESIS_CHECKS[check]
     with pytest.raises(FailureGroup) as info:
         case.validate_response(crafted, checks=[function])
     titles = [str(getattr(failure, "title", failure)) for failure in info.value.exceptions]
@@ -97,14 +124,12 @@ def test_pin_checks_accept_a_correct_response():
     case, crafted = respond(
         "/v1/patients", "GET", 200, patients(5, 5), case_kwargs={"query": {"limit": 5, "page": 1}}
     )
-    functions = [
-        getattr(checks, name) for name in checks.PIN_CHECKS if name != "PinRateLimitWindow"
-    ]
+    functions = [SCHEMATHESIS_CHECKS[c.name] for c in ALL_CHECKS if not c.per_run]
     case.validate_response(crafted, checks=functions)
 
 
 def test_window_check_fails_when_remaining_goes_up():
-    window = checks.PinRateLimitWindow()
+    window = SCHEMATHESIS_CHECKS["PinRateLimitWindow"]()
     case, first = respond(
         "/v1/patients", "GET", 200, patients(5, 5), case_kwargs={"query": {"limit": 5}}
     )
@@ -143,14 +168,14 @@ def test_documented_cross_field_400s_are_not_positive_data_failures(
         case_kwargs=case_kwargs,
     )
     assert rule in broken_rule(case.operation.path, case.method, case.query, case.body)
-    assert checks.filter_failure(None, rejected(case), case, response) is False
+    assert filter_failure(None, rejected(case), case, response) is False
 
 
 def test_other_rejections_of_valid_data_still_fail():
     case, response = respond("/v1/reports", "POST", 400, {"error": {"code": "INVALID_PARAMETER", "message": "x"}},
                              case_kwargs={"body": {"type": "outcomes", "format": "pdf"}})  # fmt: skip
     assert broken_rule(case.operation.path, case.method, case.query, case.body) is None
-    assert checks.filter_failure(None, rejected(case), case, response) is True
+    assert filter_failure(None, rejected(case), case, response) is True
     # A 500 to a request that does break a rule is still kept.
     case, response = respond(
         "/v1/reports",
@@ -159,4 +184,4 @@ def test_other_rejections_of_valid_data_still_fail():
         {},
         case_kwargs={"body": {"type": "patient_summary", "format": "pdf"}},
     )
-    assert checks.filter_failure(None, rejected(case, 500), case, response) is True
+    assert filter_failure(None, rejected(case, 500), case, response) is True

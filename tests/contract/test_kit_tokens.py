@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import threading
 import time
 
 import httpx
 import pytest
 
-from pin_mock.contract.auth import Credentials, TokenError, TokenSource
-from pin_mock.contract.probe_auth import damaged, forged_token
+from pin_mock.contract.tokens import Credentials, TokenError, TokenSource
 
 CREDS = Credentials("http://pin.test/oauth/token", "client", "secret")
 
@@ -108,17 +105,3 @@ def test_an_unreachable_token_endpoint_is_a_usage_problem():
     with pytest.raises(TokenError, match="cannot reach") as info:
         TokenSource(CREDS, post=refuse).token()
     assert info.value.usage
-
-
-def test_forged_token_is_an_unsigned_jwt_claiming_every_scope():
-    header, claims, signature = forged_token("client").split(".")
-    decode = lambda part: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))  # noqa: E731
-    assert decode(header)["alg"] == "none" and signature == ""
-    assert decode(claims)["sub"] == "client" and "patients:write" in decode(claims)["scope"]
-
-
-def test_damaged_token_differs_only_in_its_signature():
-    token = "aaa.bbb.cccccccc"
-    broken = damaged(token)
-    assert broken != token and broken.startswith("aaa.bbb.") and len(broken) == len(token)
-    assert damaged("opaque-token") != "opaque-token"

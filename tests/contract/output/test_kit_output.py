@@ -14,11 +14,11 @@ from pin_mock.contract.findings import (
     curl_command,
     dedupe,
 )
-from pin_mock.contract.probes import ProbeResult
-from pin_mock.contract.reports import probe_suite, write_har, write_junit
+from pin_mock.contract.output.junit_har import probe_suite, write_har, write_junit
+from pin_mock.contract.output.summary import render, verdict
+from pin_mock.contract.probes.framework import ProbeResult
 from pin_mock.contract.runner import ContractResult
 from pin_mock.contract.schemathesis_run import EventParser, StRunOutcome
-from pin_mock.contract.summary import render, verdict
 
 
 def a_finding(
