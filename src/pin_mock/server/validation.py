@@ -10,7 +10,6 @@ per operation at start-up, and raise ``InvalidParameter`` with
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
@@ -135,30 +134,17 @@ def _discriminator(variants: list[dict]) -> str | None:
 def check_date_range(
     start: str | None, end: str | None, *, prefix: str = "", blame: str = "start_date"
 ) -> None:
-    """The one date-range rule: both ends calendar dates, and the range not backwards.
+    """The one date-range rule: a range must not run backwards.
 
-    The spec's ``format: date`` checks the shape; this adds what a schema cannot
-    say. ``prefix`` names where the dates sit (``value.`` in a medication,
-    ``parameters.`` in a report request); ``blame`` is the end named when the
-    range runs backwards.
+    Both ends were already checked as calendar dates (``format: date``, by the
+    format checker of the parameter and body validators). ``prefix`` names
+    where the dates sit (``value.`` in a medication, ``parameters.`` in a report
+    request); ``blame`` is the end named when the range runs backwards.
     """
-    for name, raw in (("start_date", start), ("end_date", end)):
-        if raw is None:
-            continue
-        try:
-            date.fromisoformat(raw)
-        except (TypeError, ValueError) as exc:
-            message = (
-                DATE_MESSAGE
-                if not prefix
-                else f"Invalid date format for '{prefix}{name}'. Use YYYY-MM-DD."
-            )
-            raise InvalidParameter(f"{prefix}{name}", raw, message) from exc
-    if start and end and start > end:
-        other = "end_date" if blame == "start_date" else "start_date"
-        relation = "after" if blame == "start_date" else "before"
-        raise InvalidParameter(
-            f"{prefix}{blame}",
-            start if blame == "start_date" else end,
-            f"{prefix}{blame} must not be {relation} {prefix}{other} ({end if blame == 'start_date' else start}).",
-        )
+    if not (start and end and start > end):
+        return
+    if blame == "start_date":
+        message = f"{prefix}start_date must not be after {prefix}end_date ({end})."
+        raise InvalidParameter(f"{prefix}start_date", start, message)
+    message = f"{prefix}end_date must not be before {prefix}start_date ({start})."
+    raise InvalidParameter(f"{prefix}end_date", end, message)
