@@ -20,10 +20,11 @@ $(STAMP): $(BIN)/python pyproject.toml $(CONSTRAINTS)
 serve: $(STAMP)
 	$(BIN)/pin-mock serve $(ARGS)
 
+# The suite runs on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one process.
 test: $(STAMP)
 	$(BIN)/ruff check src tests bench docs
 	$(BIN)/openapi-spec-validator openapi/pin.yaml
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench docs

@@ -44,6 +44,7 @@ TITLES = {
 def render(fmt: str, document: dict[str, Any]) -> bytes:
     """The file of ``document`` in ``fmt``."""
     if fmt == "json":
+        # A file for people to open, so indented; the API's answers use encoding.encode.
         return orjson.dumps(document, option=orjson.OPT_INDENT_2)
     if fmt == "csv":
         return render_csv(document["rows"], COLUMNS[document["type"]])

@@ -29,8 +29,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import orjson
 
+from pin_mock.server.encoding import encode
 from pin_mock.server.timestamps import iso_millis as iso
 from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, Outcome
 from pin_mock.server.webhooks.signing import signed_headers
@@ -112,7 +112,7 @@ class WebhookDispatcher:
         event_id = store.ids.new("msg")
         created_at = iso(self.services.clock())
         event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
-        body = orjson.dumps(event)
+        body = encode(event)
         for webhook in targets:
             message = Message(
                 client_id,
