@@ -77,7 +77,21 @@ def main() -> None:
     type=int,
     help="Rate-limit window in seconds (default 3600: the tiers are per hour).",
 )
+@click.option("--quota-patients", type=int, help="Created patients per client (default 10000).")
+@click.option(
+    "--quota-entries", type=int, help="Created clinical data entries per client (default 100000)."
+)
+@click.option("--quota-reports", type=int, help="Reports per client (default 1000).")
+@click.option("--quota-webhooks", type=int, help="Webhooks per client (default 100).")
+@click.option(
+    "--quota-pending-deliveries",
+    type=int,
+    help="Webhook deliveries waiting per client (default 10000).",
+)
 @click.option("--report-delay", type=float, help="Seconds a report takes (default 2).")
+@click.option(
+    "--max-body-bytes", type=int, help="Largest request body accepted, bytes (default 1048576)."
+)
 @click.option(
     "--webhook-timeout", type=float, help="Seconds to wait for a webhook receiver (default 10)."
 )
@@ -87,12 +101,34 @@ def main() -> None:
     help="Scale the retry schedule 0s,5s,5m,30m,2h (0.01 makes it seconds; default 1).",
 )
 @click.option(
-    "--webhook-allow-private-targets/--webhook-block-private-targets",
-    default=None,
-    help="Deliver to loopback and private addresses (default: allowed, it is a sandbox).",
+    "--webhook-targets",
+    type=click.Choice(["local", "public", "hosted"]),
+    help="Where webhooks may be delivered: local (loopback and private addresses, "
+    "the default), public (those and the internet) or hosted (public addresses only).",
 )
 @click.option("--workers", type=int, help="Worker processes (only 1 is supported).")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    help="Log lines as text, or as one JSON object per line (default text).",
+)
+@click.option(
+    "--forwarded-allow-ips",
+    help="Peers whose X-Forwarded-For/-Proto are believed, comma-separated (default: none).",
+)
+@click.option(
+    "--keep-alive-timeout", type=float, help="Close idle keep-alive connections after s (default 5)."
+)
+@click.option(
+    "--header-timeout", type=float, help="Seconds a request's headers may take (default 10)."
+)
+@click.option("--body-timeout", type=float, help="Seconds a request's body may take (default 30).")
+@click.option(
+    "--graceful-shutdown-timeout",
+    type=float,
+    help="On SIGTERM, abandon (and log) requests still running after s (default 5).",
+)
 def serve(**options: object) -> None:
     """Start the sandbox (PIN_MOCK_* environment variables also apply).
 
@@ -110,13 +146,14 @@ def serve(**options: object) -> None:
         except ConfigError as exc:
             raise click.UsageError(str(exc)) from exc
 
-        import uvicorn
-
+        import pin_mock.server.logs as logs
+        import pin_mock.server.serving as serving
         from pin_mock.server.app import create_app
     except ModuleNotFoundError as exc:  # a dependency of a dependency is missing
         if (exc.name or "").partition(".")[0] == "pin_mock":
             raise
         raise _server_not_installed([exc.name or str(exc)]) from exc
+    logs.configure(settings.log_level, settings.log_format)  # once, before anything logs
     try:
         app = create_app(settings)
     except ConfigError as exc:
@@ -127,7 +164,7 @@ def serve(**options: object) -> None:
     click.echo("  clients (secret = <client_id>-secret):")
     for client in _clients_summary(settings):
         click.echo(f"    {client}")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    serving.run(app, settings)
 
 
 def _clients_summary(settings: Settings) -> list[str]:

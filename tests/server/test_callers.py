@@ -51,14 +51,17 @@ def test_a_refused_token_is_remembered_too(sandbox: Sandbox, decodes: list[str])
     assert decodes == [forged]
 
 
-def test_the_limiter_and_the_operation_see_the_same_caller(sandbox_factory) -> None:
-    # With two Authorization headers, the last one counts everywhere: the request
-    # is answered and charged as the same client.
+def test_two_authorization_headers_are_refused_and_charged_to_one_caller(
+    sandbox_factory,
+) -> None:
+    # Two Authorization headers are 400; the limiter and every other layer judge
+    # the same (last) one, so a spent budget cannot be dodged with a junk header first.
     sandbox = sandbox_factory(tier_limits={"standard": 2, "professional": 2, "enterprise": 2})
     token = sandbox.token("sandbox-standard")
     headers = [("Authorization", "Bearer junk"), ("Authorization", f"Bearer {token}")]
     answers = [sandbox.http.get("/v1/patients?limit=1", headers=headers) for _ in range(3)]
-    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert [a.status_code for a in answers] == [400, 400, 429]
+    assert answers[0].json()["error"]["details"] == {"header": "Authorization", "count": 2}
     plain = sandbox.get("/v1/patients?limit=1", as_client="sandbox-standard")
     assert plain.status_code == 429  # the same client's budget was spent
 

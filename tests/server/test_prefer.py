@@ -88,8 +88,8 @@ def test_undocumented_code_is_400_naming_the_documented_ones(sandbox: Sandbox) -
     assert error["code"] == "INVALID_PARAMETER"
     assert error["details"]["parameter"] == "Prefer"
     assert error["details"]["value"] == "code=418"
-    assert error["details"]["documented_codes"] == [200, 400, 401, 403, 404, 429, 500]
-    assert "200, 400, 401, 403, 404, 429, 500" in error["message"]
+    assert error["details"]["documented_codes"] == [200, 400, 401, 403, 404, 429, 431, 500]
+    assert "200, 400, 401, 403, 404, 429, 431, 500" in error["message"]
 
 
 @pytest.mark.parametrize(

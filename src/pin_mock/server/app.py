@@ -2,11 +2,13 @@
 
 The request path, outer to inner (``create_app`` builds exactly this list)::
 
-    ServerError        Connexion's last resort: a bug still answers 500
     RequestId          X-Request-Id on every answer below, 429s included
+    LastResort         a bug still answers PIN's 500 envelope, never plain text
     Caller             the Authorization header parsed and verified once
-    RateLimit          per-client budget; X-RateLimit-* on every /v1 answer, or 429
+    RateLimit          per-client budget; X-RateLimit-*, no-store, nosniff on every
+                       /v1 answer, or 429
     Exception          error handlers: every error becomes PIN's envelope
+    RequestLimits      header count and size, one Authorization, body size (413)
     SandboxReset       POST /_sandbox/reset (mock-only, not in the spec)
     SwaggerUI          /docs, /openapi.json, /openapi.yaml
     Routing            finds the operation; 404 and 405 for what the spec lacks
@@ -35,21 +37,23 @@ from connexion.json_schema import resolve_refs
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.lifespan import LifespanMiddleware
 from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.server_error import ServerErrorMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from pin_mock.server.callers import CallerMiddleware
 from pin_mock.server.error_handlers import register_error_handlers
 from pin_mock.server.errors import ConfigError
+from pin_mock.server.last_resort import LastResortMiddleware
 from pin_mock.server.operations import OperationMiddleware, compile_operations
 from pin_mock.server.prefer import PreferMiddleware
 from pin_mock.server.rate_limits import RateLimitMiddleware
 from pin_mock.server.request_ids import RequestIdMiddleware
+from pin_mock.server.request_limits import RequestLimitsMiddleware
 from pin_mock.server.routing import AllowedMethods, OperationIdResolver
 from pin_mock.server.sandbox_reset import SandboxResetMiddleware
 from pin_mock.server.services import Services, build_services
 from pin_mock.server.settings import Settings
+from pin_mock.server.timeouts import BodyTimeoutMiddleware
 
 try:  # libyaml's parser is ~10x faster than the pure-Python one
     _YamlLoader: Any = yaml.CSafeLoader
@@ -94,11 +98,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         lifespan=_lifespan(services),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
         middlewares=[
-            ServerErrorMiddleware,
             RequestIdMiddleware,
+            partial(BodyTimeoutMiddleware, timeout=settings.body_timeout),  # 408 (timeouts.py)
+            LastResortMiddleware,
             partial(CallerMiddleware, tokens=services.tokens),
             partial(RateLimitMiddleware, limiter=services.limiter),
             ExceptionMiddleware,
+            partial(
+                RequestLimitsMiddleware,
+                max_body_bytes=settings.max_body_bytes,
+                max_header_fields=settings.max_header_fields,
+                max_header_bytes=settings.max_header_bytes,
+            ),
             partial(SandboxResetMiddleware, services=services),
             SwaggerUIMiddleware,
             RoutingMiddleware,

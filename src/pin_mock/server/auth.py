@@ -75,6 +75,9 @@ class ClientRegistry:
     def __iter__(self):
         return iter(self._clients.values())
 
+    def __contains__(self, client_id: object) -> bool:
+        return client_id in self._clients
+
     def authenticate(self, client_id: str, client_secret: str) -> Client | None:
         """The client if the secret matches (constant-time compare), else None."""
         client = self._clients.get(client_id)

@@ -10,7 +10,7 @@ can see a different caller from another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -33,6 +33,9 @@ class Caller:
     claims: dict[str, Any] | None = None
     #: Why a bearer token was refused (a missing one is not a problem until an operation needs it).
     problem: Unauthorized | None = None
+    #: The peer address (``scope["client"]`` host, "" when unknown): the token endpoint
+    #: throttles failed client authentications per address.
+    peer: str = ""
 
     @property
     def client_id(self) -> str | None:
@@ -98,5 +101,8 @@ class CallerMiddleware:
                 if name == b"authorization":
                     authorization = value.decode("latin-1")  # the last one counts
             caller = identify(authorization, self.tokens) if authorization else ANONYMOUS
+            peer = scope.get("client")
+            if peer:
+                caller = replace(caller, peer=str(peer[0]))
             scope.setdefault("state", {})[STATE_KEY] = caller
         await self.app(scope, receive, send)

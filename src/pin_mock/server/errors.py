@@ -12,7 +12,9 @@
         ├── NotFound              404 NOT_FOUND
         ├── MethodNotAllowed      405 METHOD_NOT_ALLOWED (+ Allow)
         ├── Conflict              409 CONFLICT / REPORT_NOT_READY
+        ├── PayloadTooLarge       413 PAYLOAD_TOO_LARGE
         ├── UnsupportedMediaType  415 UNSUPPORTED_MEDIA_TYPE
+        ├── HeadersTooLarge       431 HEADERS_TOO_LARGE
         ├── RateLimited           429 RATE_LIMIT_EXCEEDED (+ Retry-After)
         └── InternalError         500 INTERNAL_ERROR
 
@@ -76,13 +78,32 @@ class ApiError(PinMockError):
         return self.status, headers, encode(self.body())
 
 
+#: The longest offending value an error quotes back (longer ones are cut, with their length).
+QUOTE_CHARS = 100
+
+
+def quote(value: Any) -> tuple[Any, dict[str, int]]:
+    """``value`` as an error may quote it: short text whole, long text cut to a prefix.
+
+    Echoing a client's value whole would let a 100 MB field come back as a
+    100 MB error; containers are not quoted at all (the message names the field).
+    """
+    if isinstance(value, str) and len(value) > QUOTE_CHARS:
+        return value[:QUOTE_CHARS], {"value_length": len(value)}
+    if isinstance(value, dict | list):
+        # A short container (repeated query values) is quoted whole, a long one not at all.
+        return (value, {}) if len(repr(value)) <= QUOTE_CHARS else (None, {})
+    return value, {}
+
+
 class InvalidParameter(ApiError):
     status, code = 400, "INVALID_PARAMETER"
 
     def __init__(self, parameter: str, value: Any, message: str | None = None) -> None:
+        quoted, extra = quote(value)
         super().__init__(
             message or f"Invalid value for parameter '{parameter}'.",
-            {"parameter": parameter, "value": value},
+            {"parameter": parameter, "value": quoted, **extra},
         )
 
 
@@ -134,8 +155,16 @@ class Conflict(ApiError):
     status, code = 409, "CONFLICT"
 
 
+class PayloadTooLarge(ApiError):
+    status, code = 413, "PAYLOAD_TOO_LARGE"
+
+
 class UnsupportedMediaType(ApiError):
     status, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+
+
+class HeadersTooLarge(ApiError):
+    status, code = 431, "HEADERS_TOO_LARGE"
 
 
 class RateLimited(ApiError):
@@ -170,7 +199,7 @@ def for_token_endpoint(error: ApiError) -> OAuthError:
     """The token endpoint's view of a generic error (RFC 6749 section 5.2)."""
     if error.status >= 500:
         return OAuthError("server_error", error.message, status=500)
-    if error.status in (405, 415):
+    if error.status in (405, 413, 415, 431):
         oauth = OAuthError("invalid_request", error.message, status=error.status)
         oauth.headers.update({k: v for k, v in error.headers.items() if k == "Allow"})
         return oauth

@@ -37,7 +37,9 @@ from pin_mock.server.services import Services
 from pin_mock.server.validation import (
     check_parameter,
     compile_validator,
+    parse_integer,
     parse_json_body,
+    parse_number,
     validate_json_body,
 )
 
@@ -63,15 +65,12 @@ class Parameter:
         return self.schema.get("default")
 
     def coerce(self, raw: str) -> Any:
-        """Query strings are text; turn them into the schema's type when they fit."""
+        """Query strings are text; turn them into the schema's type when written as one."""
         kind = self.schema.get("type")
-        try:
-            if kind == "integer":
-                return int(raw)
-            if kind == "number":
-                return float(raw)
-        except ValueError:
-            return raw
+        if kind == "integer":
+            return parse_integer(raw)
+        if kind == "number":
+            return parse_number(raw)
         if kind == "boolean" and raw.lower() in ("true", "false"):
             return raw.lower() == "true"
         return raw
@@ -194,15 +193,20 @@ class OperationMiddleware:
         query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
         known = {p.name for p in operation.query}
         for name, given in query.items():
+            shown = name[:100]
             if name not in known:
                 raise errors.InvalidParameter(
-                    name,
+                    shown,
                     given[-1] if len(given) == 1 else given,
-                    f"Unknown query parameter '{name}'.",
+                    f"Unknown query parameter '{shown}'.",
+                )
+            if len(given) > 1:
+                raise errors.InvalidParameter(
+                    shown, given, f"Query parameter '{shown}' is given more than once."
                 )
         for param in operation.query:
             given = query.get(param.name)
-            value = param.coerce(given[-1]) if given else None
+            value = param.coerce(given[0]) if given else None
             check_parameter(param.spec, param.validator, value)
             values[param.name] = param.default if value is None else value
         path_params = scope.get("path_params", {})
@@ -215,19 +219,23 @@ class OperationMiddleware:
     @staticmethod
     async def _body(operation: Operation, scope: Scope, receive: Receive) -> Any:
         content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
-        media_type, _, params = content_type.decode("latin-1").partition(";")
+        media_type, *params = content_type.decode("latin-1").split(";")
         media_type = media_type.strip().lower() or next(iter(operation.body_types))
         schema = operation.body_types.get(media_type)
         if schema is None:
+            shown = media_type[:100]
             raise errors.UnsupportedMediaType(
-                f"Unsupported media type {media_type!r}: send the body as "
+                f"Unsupported media type {shown!r}: send the body as "
                 f"{' or '.join(operation.body_types)}.",
-                {"content_type": media_type},
+                {"content_type": shown},
             )
         raw = await _read(receive)
         if media_type == FORM:
             return _form(raw, schema)
-        charset = params.partition("charset=")[2].strip() or "utf-8"
+        charset = next(
+            (v for k, _, v in (p.strip().partition("=") for p in params) if k.lower() == "charset"),
+            "utf-8",
+        )
         body = parse_json_body(raw, charset)
         if body is None and not operation.body_required:
             return None
@@ -252,7 +260,13 @@ def _form(raw: bytes, schema: dict[str, Any]) -> dict[str, Any]:
     extra = sorted(set(fields) - set(schema.get("properties", {})))
     if extra:
         raise errors.InvalidParameter(extra[0], None, f"Unknown field(s): {', '.join(extra)}.")
-    return {name: values[-1] for name, values in fields.items()}
+    repeated = sorted(name for name, values in fields.items() if len(values) > 1)
+    if repeated:
+        # RFC 6749 section 3.2: request parameters must not be included more than once.
+        raise errors.InvalidParameter(
+            repeated[0], None, f"Field(s) sent more than once: {', '.join(repeated)}."
+        )
+    return {name: values[0] for name, values in fields.items()}
 
 
 async def _respond(

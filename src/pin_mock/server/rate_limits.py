@@ -71,8 +71,17 @@ class RateLimiter:
         self._storage.reset()
 
 
+#: Every ``/v1`` answer carries these too: patient data must not be cached by a
+#: browser or proxy, nor sniffed into another content type.
+API_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+
+
 class RateLimitMiddleware:
-    """Counts ``/v1`` requests per client (or per address without a valid token)."""
+    """Counts ``/v1`` requests per client (or per address without a valid token).
+
+    As the one layer that sees every ``/v1`` answer on its way out, it also adds
+    ``API_HEADERS``.
+    """
 
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/") -> None:
         self.app = app
@@ -90,7 +99,7 @@ class RateLimitMiddleware:
             client = scope.get("client")
             key, tier = f"addr:{client[0] if client else 'unknown'}", "standard"
         decision = self.limiter.hit(key, tier)
-        extra = decision.headers()
+        extra = [*decision.headers(), *API_HEADERS]
         if not decision.allowed:
             error = RateLimited(
                 f"Rate limit of {decision.limit} requests per window exceeded; "

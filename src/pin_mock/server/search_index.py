@@ -1,14 +1,17 @@
-"""A trigram index for substring search over the seeded patients.
+"""A trigram index for substring search over patients (seeded, and each tenant's created).
 
 ``search`` must match anywhere in a name or id, case-insensitively. A scan of
 100,000 strings per request costs milliseconds; the index narrows a term to the
-rows holding all of its trigrams, then confirms each with a substring test.
+rows holding all of its trigrams, then confirms each with a substring test, so
+its answers are exactly those of the scan, in row order. The seeded patients
+are indexed once; a tenant's created patients are appended one by one (rows
+are never removed: a tenant's patients go only when its sandbox is reset, which
+drops the whole tenant and its index).
 """
 
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
 
 
 def _grams(text: str) -> set[str]:
@@ -18,13 +21,26 @@ def _grams(text: str) -> set[str]:
 class TrigramIndex:
     """Row numbers of the keys containing a term, in row order."""
 
-    def __init__(self, keys: list[str]) -> None:
-        self._keys = keys
-        postings: dict[str, array] = defaultdict(lambda: array("i"))
-        for row, key in enumerate(keys):
-            for gram in _grams(key):
-                postings[gram].append(row)
-        self._postings = dict(postings)
+    def __init__(self, keys: list[str] | None = None) -> None:
+        self._keys: list[str] = []
+        self._postings: dict[str, array] = {}
+        for key in keys or ():
+            self.add(key)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, key: str) -> int:
+        """Index ``key`` (already lower-cased) as the next row; its row number."""
+        row = len(self._keys)
+        self._keys.append(key)
+        postings = self._postings
+        for gram in _grams(key):
+            posting = postings.get(gram)
+            if posting is None:
+                posting = postings[gram] = array("i")
+            posting.append(row)  # rows only grow, so every posting stays sorted
+        return row
 
     def find(self, term: str) -> list[int]:
         """Rows whose key contains ``term`` (already lower-cased)."""

@@ -18,6 +18,7 @@ from pin_mock.server.rate_limits import RateLimiter
 from pin_mock.server.seed.generator import SeedData, generate
 from pin_mock.server.settings import Settings
 from pin_mock.server.store import IdFactory, Store
+from pin_mock.server.token_throttle import TokenThrottle
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Services:
     tokens: TokenService
     limiter: RateLimiter
     store: Store
+    token_throttle: TokenThrottle
     clock: Callable[[], float] = time.time
     # Background workers (reports, webhooks) register here to hear about events.
     listeners: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
@@ -58,8 +60,11 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
             ttl=settings.token_ttl, issuer=settings.issuer, key=settings.signing_key, clock=clock
         ),
         limiter=RateLimiter(settings.tier_limits, settings.rate_limit_window),
+        token_throttle=TokenThrottle(settings),
         store=Store(
-            _seed(settings.fixtures, settings.seed, settings.patients), IdFactory(settings.seed)
+            # Created ids are random per sandbox (store.IdFactory); only seeded data follows the seed.
+            _seed(settings.fixtures, settings.seed, settings.patients),
+            IdFactory(),
         ),
         clock=clock,
     )

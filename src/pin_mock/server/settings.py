@@ -6,6 +6,7 @@ nothing else in the package reads the environment.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -39,32 +40,76 @@ class Settings:
     issuer: str = "pin-mock"
     rate_limit_window: int = 3600
     tier_limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
+    # POST /oauth/token, per window (token_throttle.py): failed client authentications
+    # per client id and per peer address, and tokens issued per client.
+    token_throttle_window: int = 60
+    token_failures_per_client: int = 10
+    token_failures_per_address: int = 50
+    token_grants_per_client: int = 60
+    # What one tenant (client) may hold (quotas.py); a create past it is 409 QUOTA_EXCEEDED.
+    quota_patients: int = 10_000
+    quota_entries: int = 100_000
+    quota_reports: int = 1_000
+    quota_webhooks: int = 100
+    quota_pending_deliveries: int = 10_000
     report_delay: float = 2.0
     webhook_timeout: float = 10.0
     webhook_retry_schedule: tuple[float, ...] = (0.0, 5.0, 300.0, 1800.0, 7200.0)
     # Multiplies every retry delay: 0.001 turns the 2-hour retry into 7.2 seconds.
     webhook_retry_factor: float = 1.0
-    # A local sandbox must reach receivers on localhost; a hosted one sets this False.
-    webhook_allow_private_targets: bool = True
+    # Where deliveries may go (webhooks/targets.py): "local" (loopback and private
+    # addresses: a fuzzing run never reaches the internet), "public" (those and
+    # the internet) or "hosted" (public addresses only: no SSRF into the host's network).
+    webhook_targets: str = "local"
     max_prefer_delay_ms: int = 10_000
+    # What one request may carry (request_limits.py): 413 / 431 past these.
+    max_body_bytes: int = 1_048_576
+    max_header_fields: int = 100
+    max_header_bytes: int = 16_384
     workers: int = 1
     log_level: str = "info"
+    # Connections (serving.py): what a careful API front end would enforce.
+    log_format: str = "text"  # or "json": one object per line, for log shippers
+    # X-Forwarded-For/-Proto are believed only from these peers ("" = nobody).
+    forwarded_allow_ips: str = ""
+    keep_alive_timeout: float = 5.0
+    header_timeout: float = 10.0  # the whole request head, from its first byte
+    body_timeout: float = 30.0  # the whole request body, from the end of the head
+    graceful_shutdown_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
+        if min(self.max_body_bytes, self.max_header_fields, self.max_header_bytes) < 1:
+            raise ConfigError("max_body_bytes, max_header_fields and max_header_bytes must be positive")
         if self.patients < 1:
             raise ConfigError(f"patients must be at least 1, got {self.patients}")
         if self.token_ttl < 1:
             raise ConfigError(f"token_ttl must be at least 1 second, got {self.token_ttl}")
         if self.rate_limit_window < 1:
             raise ConfigError("rate_limit_window must be at least 1 second")
+        if self.token_throttle_window < 1:
+            raise ConfigError("token_throttle_window must be at least 1 second")
+        for name in (
+            "token_failures_per_client",
+            "token_failures_per_address",
+            "token_grants_per_client",
+        ):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        for name in ("patients", "entries", "reports", "webhooks", "pending_deliveries"):
+            if getattr(self, f"quota_{name}") < 0:
+                raise ConfigError(f"quota_{name} cannot be negative")
         if self.report_delay < 0:
             raise ConfigError("report_delay cannot be negative")
         if self.webhook_timeout <= 0:
             raise ConfigError("webhook_timeout must be positive")
         if self.webhook_retry_factor < 0 or any(d < 0 for d in self.webhook_retry_schedule):
             raise ConfigError("webhook retry delays and their factor cannot be negative")
+        if self.webhook_targets not in ("local", "public", "hosted"):
+            raise ConfigError(
+                f"webhook_targets must be local, public or hosted, got {self.webhook_targets!r}"
+            )
         if self.workers != 1:
             # State (tenants, rate-limit counters, tokens' signing key) lives in
             # this process; several workers would each see a different sandbox.
@@ -75,6 +120,7 @@ class Settings:
         missing = set(DEFAULT_TIER_LIMITS) - set(self.tier_limits)
         if missing:
             raise ConfigError(f"tier_limits lacks {sorted(missing)}")
+        _check_connection_settings(self)
         if not self.spec.is_file():
             raise ConfigError(f"OpenAPI spec not found: {self.spec}")
 
@@ -87,6 +133,11 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Build settings from ``PIN_MOCK_<FIELD>`` variables, then ``overrides``."""
         environ = os.environ if environ is None else environ
+        if "PIN_MOCK_WEBHOOK_ALLOW_PRIVATE_TARGETS" in environ:
+            raise ConfigError(
+                "PIN_MOCK_WEBHOOK_ALLOW_PRIVATE_TARGETS was replaced by "
+                "PIN_MOCK_WEBHOOK_TARGETS=local|public|hosted (true was public, false hosted)"
+            )
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = environ.get(f"PIN_MOCK_{f.name.upper()}")
@@ -95,6 +146,23 @@ class Settings:
             values[f.name] = _parse(f.name, raw, cls.__dataclass_fields__[f.name].type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def _check_connection_settings(settings: Settings) -> None:
+    """Refuse connection settings a server cannot honour, naming the setting."""
+    if settings.log_format not in {"text", "json"}:
+        raise ConfigError(f"log_format must be 'text' or 'json', got {settings.log_format!r}")
+    for name in ("keep_alive_timeout", "header_timeout", "body_timeout"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be positive")
+    if settings.graceful_shutdown_timeout < 0:
+        raise ConfigError("graceful_shutdown_timeout cannot be negative")
+    for entry in filter(None, (e.strip() for e in settings.forwarded_allow_ips.split(","))):
+        try:
+            if entry != "*":
+                ipaddress.ip_network(entry, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"forwarded_allow_ips: {entry!r} is not an address") from exc
 
 
 def _parse(name: str, raw: str, kind: Any) -> Any:

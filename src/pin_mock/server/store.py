@@ -9,8 +9,9 @@ client's sandbox drops its tenant.
 
 from __future__ import annotations
 
-import random
+import secrets
 from collections.abc import Callable, Hashable, Iterator
+from hashlib import blake2b
 from typing import Any
 
 from pin_mock.server.errors import NotFound
@@ -20,19 +21,55 @@ from pin_mock.server.tenants import Tenant
 
 
 class IdFactory:
-    """Short, unique, seed-deterministic ids like ``patient_1a2b3c4d5e6f``."""
+    """Ids of created objects, like ``patient_9f3a0c1b2d4e``: unpredictable, never reused.
 
-    def __init__(self, seed: int) -> None:
-        self._random = random.Random(f"ids:{seed}")
-        self._issued: set[str] = set()
+    Every created id is ``<prefix>_`` and 12 hex digits: a keyed pseudorandom
+    permutation (a Feistel network over a process-wide counter, keyed by
+    ``secrets``) of the number of ids issued so far. So ids never repeat in one
+    sandbox's life (a permutation of a counter cannot collide), reveal nothing
+    about how many objects other tenants created (the gaps are random), and
+    differ after a restart (a new key), while the process keeps no set of issued
+    ids. The top bit of the 48 is always set, so created ids never equal a seeded
+    one (those count patients from 0: ``cd_0000097000a3``). Seeded data does not
+    use this factory; it stays a pure function of the seed.
+    """
+
+    BITS = 47  # the permutation's width; bit 48 marks a created id
+    _ROUNDS = 6  # Luby-Rackoff: four rounds of a PRF already give a strong PRP
+
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+        self._count = 0
 
     def new(self, prefix: str) -> str:
         """A fresh id with ``prefix``, never issued before in this process."""
-        while True:
-            candidate = f"{prefix}_{self._random.getrandbits(48):012x}"
-            if candidate not in self._issued:
-                self._issued.add(candidate)
-                return candidate
+        if self._count >= 1 << self.BITS:
+            raise RuntimeError("id space exhausted")  # 1.4e14 ids: unreachable in practice
+        value = self._permute(self._count)
+        self._count += 1
+        return f"{prefix}_{(1 << self.BITS) | value:012x}"
+
+    def _permute(self, number: int) -> int:
+        # An unbalanced Feistel network: halves of 23 and 24 bits swap widths each
+        # round, so every round (and the whole) is a bijection on 47-bit numbers.
+        left_bits = self.BITS // 2
+        right_bits = self.BITS - left_bits
+        left, right = number >> right_bits, number & ((1 << right_bits) - 1)
+        for round_no in range(self._ROUNDS):
+            mixed = blake2b(
+                round_no.to_bytes(1, "big") + right.to_bytes(4, "big"),
+                key=self._key,
+                digest_size=4,
+            )
+            new_right = left ^ (int.from_bytes(mixed.digest(), "big") & ((1 << left_bits) - 1))
+            left, right = right, new_right
+            left_bits, right_bits = right_bits, left_bits
+        return (left << right_bits) | right
+
+
+def search_key(patient: dict[str, Any]) -> str:
+    """What ``search`` matches in a patient: its id and name, lower-cased."""
+    return f"{patient['id']} {patient['name']}".lower()
 
 
 class Store:
@@ -44,7 +81,7 @@ class Store:
         self._tenants: dict[str, Tenant] = {}
         self._base_patients = {p["id"]: p for p in seed.patients}
         # Lower-cased "id name" per base patient, indexed once for search.
-        self._search = TrigramIndex([f"{p['id']} {p['name']}".lower() for p in seed.patients])
+        self._search = TrigramIndex([search_key(p) for p in seed.patients])
         # Derived views of the seeded data (read-only, so valid for ever), oldest first.
         self._derived: dict[Hashable, Any] = {}
 
@@ -83,7 +120,8 @@ class Store:
             return page, total
         term = search.lower()
         matches = [self.seed.patients[row] for row in self._search.find(term)]
-        matches += [p for p in created if term in f"{p['id']} {p['name']}".lower()]
+        # The tenant's index rows are its patients in creation order, like ``created``.
+        matches += [created[row] for row in self.tenant(client_id).search.find(term)]
         return matches[offset : offset + limit], len(matches)
 
     def get_patient(self, client_id: str, patient_id: str) -> dict[str, Any]:
@@ -99,6 +137,7 @@ class Store:
         """Store a new patient (its ``id`` already set)."""
         tenant = self.tenant(client_id)
         tenant.patients[patient["id"]] = patient
+        tenant.search.add(search_key(patient))
         tenant.version += 1
         return patient
 
@@ -118,6 +157,7 @@ class Store:
         self.get_patient(client_id, entry["patient_id"])
         tenant = self.tenant(client_id)
         tenant.entries.setdefault(entry["patient_id"], []).append(entry)
+        tenant.entry_count += 1
         tenant.version += 1
         return entry
 

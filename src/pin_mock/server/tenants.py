@@ -2,7 +2,10 @@
 
 Every client sees the same seeded data (``store.Store``) plus its own tenant;
 resetting a client's sandbox drops its tenant. Derived views (analytics) are
-cached per tenant and keyed by ``version``, which every write bumps.
+cached per tenant and keyed by ``version``, which every write bumps. The
+tenant's created patients are indexed for search as they are added
+(``search``, row ``n`` = the ``n``-th created patient), and its entries are
+counted (``entry_count``) for the per-tenant quota (``quotas.py``).
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
+
+from pin_mock.server.search_index import TrigramIndex
 
 
 @dataclass
@@ -21,6 +26,9 @@ class Tenant:
     reports: dict[str, Any] = field(default_factory=dict)
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Lower-cased "id name" of each created patient, in creation order (``Store.add_patient``).
+    search: TrigramIndex = field(default_factory=TrigramIndex)
+    entry_count: int = 0  # created clinical-data entries, over all patients
     version: int = 0  # bumped on every write, so derived views can be cached
     # Derived views (analytics) of this tenant: key -> (version computed at, value).
     derived: dict[Hashable, tuple[int, Any]] = field(default_factory=dict)

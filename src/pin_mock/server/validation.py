@@ -9,16 +9,26 @@ per operation at start-up, and raise ``InvalidParameter`` with
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
+import orjson
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
-from pin_mock.server.errors import InvalidParameter, InvalidRequest
+from pin_mock.server.errors import InvalidParameter, InvalidRequest, UnsupportedMediaType
 
 DATE_MESSAGE = "Invalid date format. Use YYYY-MM-DD."
+DATE_RANGE = ("1900-01-01", "2100-12-31")
 # Draft 4 checks no "date"; the full checker does (1985-02-30 is refused).
 _FORMAT_CHECKER = FormatChecker()
+#: JSON nested deeper than this is refused: no PIN body needs more than a few levels.
+MAX_JSON_DEPTH = 32
+#: JSON is UTF-8 (RFC 8259 section 8.1); these are the names clients send for it.
+_UTF8 = {"utf-8", "utf8", "us-ascii", "ascii"}  # ASCII is a subset of UTF-8
+# C0 and C1 control characters other than tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
+_ASCII_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
 def compile_validator(
@@ -28,6 +38,36 @@ def compile_validator(
     return cls(schema, format_checker=_FORMAT_CHECKER)
 
 
+def parse_integer(raw: str) -> int | str:
+    """A query value as an integer if it is plain ASCII digits, else the text itself.
+
+    ``int()`` also takes `` 10``, ``1_0`` and Arabic-Indic digits; a query
+    parameter is only an integer when it is written as one.
+    """
+    return int(raw) if _ASCII_INTEGER.fullmatch(raw) else raw
+
+
+def parse_number(raw: str) -> float | str:
+    """A query value as a finite number if it is written as one, else the text itself."""
+    if _ASCII_NUMBER.fullmatch(raw):
+        number = float(raw)
+        if number not in (float("inf"), float("-inf")):
+            return number
+    return raw
+
+
+def check_text(name: str, value: str) -> None:
+    """Text the API stores or searches: no control characters (lone surrogates never
+    get this far: the JSON parser refuses them)."""
+    found = _CONTROL.search(value)
+    if found:
+        raise InvalidParameter(
+            name,
+            value,
+            f"'{name}' contains the control character U+{ord(found.group()):04X}.",
+        )
+
+
 def check_parameter(param: dict, validator: Draft4Validator, value: Any) -> None:
     """Validate one parameter value against its spec; ``InvalidParameter`` names it."""
     name = param["name"]
@@ -35,30 +75,66 @@ def check_parameter(param: dict, validator: Draft4Validator, value: Any) -> None
         if param.get("required"):
             raise InvalidParameter(name, None, f"Missing required parameter '{name}'.")
         return
+    if isinstance(value, str):
+        check_text(name, value)
     error = next(iter(validator.iter_errors(value)), None)
     if error is None:
         return
     if validator.schema.get("format") == "date":
+        if error.validator == "pattern" and _is_date(value):
+            raise InvalidParameter(name, value, _range_message(name))
         raise InvalidParameter(name, value, DATE_MESSAGE)
-    raise InvalidParameter(name, value, f"Invalid value for parameter '{name}': {error.message}.")
+    raise InvalidParameter(name, value, f"Invalid value for parameter '{name}': {describe(error)}.")
 
 
-def parse_json_body(raw: bytes, encoding: str | None = "utf-8") -> Any:
-    """Decode a JSON body; undecodable or malformed bytes are a clean ``InvalidRequest``."""
+def parse_json_body(raw: bytes, charset: str | None = "utf-8") -> Any:
+    """Decode a JSON body; anything but well-formed, bounded UTF-8 JSON is a clean 4xx."""
+    if charset and charset.strip().strip('"').lower() not in _UTF8:
+        raise UnsupportedMediaType(
+            f"Unsupported charset {charset[:40]!r}: JSON bodies are UTF-8.",
+            {"charset": charset[:40]},
+        )
     if not raw.strip():
         return None
     try:
-        text = raw.decode(encoding or "utf-8")
-    except (UnicodeDecodeError, LookupError) as exc:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise InvalidRequest("The request body is not valid UTF-8 text.") from exc
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        # orjson refuses lone surrogates, NaN/Infinity and numbers it cannot hold,
+        # and nesting beyond 1024 levels, where the stdlib parser would recurse.
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise InvalidRequest(
             f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} "
             f"column {exc.colno}.",
             {"line": exc.lineno, "column": exc.colno},
         ) from exc
+    check_json(body)
+    return body
+
+
+def check_json(body: Any) -> None:
+    """Depth, numbers and text of a decoded body, checked without recursion."""
+    pending: list[tuple[Any, int, str]] = [(body, 1, "body")]
+    while pending:
+        value, depth, where = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidRequest(
+                    f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
+                    {"max_depth": MAX_JSON_DEPTH},
+                )
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    check_text(f"{where}.{key}" if where != "body" else key, key)
+                pending.append((item, depth + 1, f"{where}.{key}" if where != "body" else str(key)))
+        elif isinstance(value, str):
+            check_text(where, value)
+        elif isinstance(value, float) and value in (float("inf"), float("-inf")):
+            # orjson reads 1e400 as infinity, which JSON cannot carry back out.
+            raise InvalidParameter(where, None, f"'{where}' is a number too large to hold.")
 
 
 def validate_json_body(validator: Draft4Validator, body: Any) -> None:
@@ -91,9 +167,42 @@ def body_error(error: ValidationError) -> InvalidParameter:
     name = ".".join(path) or "body"
     if isinstance(value, dict | list):
         value = None
+    date_format = error.schema.get("format") in ("date", "date-time")
+    if error.validator == "pattern" and date_format and _is_date(str(value)[:10]):
+        return InvalidParameter(name, value, _range_message(name))
     if error.validator == "format" and error.validator_value == "date":
         return InvalidParameter(name, value, f"Invalid date format for '{name}'. Use YYYY-MM-DD.")
-    return InvalidParameter(name, value, f"Invalid value for '{name}': {error.message}.")
+    return InvalidParameter(name, value, f"Invalid value for '{name}': {describe(error)}.")
+
+
+def describe(error: ValidationError) -> str:
+    """What a value fails, without quoting the value (the details quote it, shortened)."""
+    rule, limit = error.validator, error.validator_value
+    simple = {
+        "type": f"must be of type {limit}",
+        "maxLength": f"must be at most {limit} characters",
+        "minLength": f"must be at least {limit} characters",
+        "maximum": f"must be at most {limit}",
+        "minimum": f"must be at least {limit}",
+        "maxItems": f"must have at most {limit} items",
+        "minItems": f"must have at least {limit} items",
+        "uniqueItems": "must not repeat items",
+        "pattern": f"must match the pattern {limit}",
+        "format": f"must be a valid {limit}",
+    }
+    if rule == "enum":
+        return "must be one of: " + ", ".join(str(v) for v in limit)
+    if rule in simple:
+        return simple[rule]
+    return f"fails the schema's '{rule}' rule"
+
+
+def _is_date(value: str) -> bool:
+    return _FORMAT_CHECKER.conforms(value, "date")
+
+
+def _range_message(name: str) -> str:
+    return f"'{name}' must be a date from {DATE_RANGE[0]} to {DATE_RANGE[1]}."
 
 
 def _one_of_error(error: ValidationError) -> InvalidParameter:

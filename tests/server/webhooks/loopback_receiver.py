@@ -1,8 +1,9 @@
-"""A real HTTP receiver on 127.0.0.1 for webhook deliveries (each path has a plan of statuses)."""
+"""Real receivers on 127.0.0.1 for webhook deliveries: one answers from a plan, one never."""
 
 from __future__ import annotations
 
 import http.server
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -85,3 +86,50 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class SilentReceiver:
+    """A receiver on 127.0.0.1 that accepts connections and never answers (a dead backend).
+
+    ``close`` drops every connection it holds, so attempts still waiting on it
+    end at once (the test's teardown does not wait for their timeout).
+    """
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=512)
+        self.listener.settimeout(0.05)  # accept() wakes up to see close()
+        self.connections: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/dead") -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}{path}"
+
+    def accepted(self) -> int:
+        with self._lock:
+            return len(self.connections)
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed
+            with self._lock:
+                if self._closed:
+                    connection.close()
+                    return
+                self.connections.append(connection)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            held, self.connections = self.connections, []
+        self.thread.join(timeout=5)
+        self.listener.close()
+        for connection in held:
+            connection.close()

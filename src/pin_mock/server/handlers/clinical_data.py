@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pin_mock.server.quotas as quotas
 from pin_mock.server.callers import Caller
 from pin_mock.server.errors import InvalidParameter
 from pin_mock.server.handlers._http import created, now_iso, page_of
@@ -61,6 +62,8 @@ async def add_clinical_data(
         check_date_range(
             value.get("start_date"), value.get("end_date"), prefix="value.", blame="end_date"
         )
+    svc.store.get_patient(caller.client_id, patient_id)  # 404 before 409
+    quotas.check(svc.settings, svc.store.tenant(caller.client_id), "entries")
     entry = {
         "id": svc.store.ids.new("cd"),
         "patient_id": patient_id,

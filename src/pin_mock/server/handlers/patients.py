@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pin_mock.server.quotas as quotas
 from pin_mock.server.callers import Caller
 from pin_mock.server.handlers._http import created, now_iso, paged
 from pin_mock.server.services import Services
@@ -71,6 +72,7 @@ async def create_patient(
 ) -> tuple[Any, int, dict]:
     """POST /v1/patients"""
     svc = services
+    quotas.check(svc.settings, svc.store.tenant(caller.client_id), "patients")
     patient = {
         "id": svc.store.ids.new("patient"),
         "name": body["name"].strip(),

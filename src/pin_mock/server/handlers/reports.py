@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.responses import Response
 
+import pin_mock.server.quotas as quotas
 from pin_mock.server.callers import Caller
 from pin_mock.server.errors import Conflict, NotFound
 from pin_mock.server.handlers._http import created, page_of
@@ -36,6 +37,7 @@ async def create_report(
     """POST /v1/reports: 202 with the pending report and its Location."""
     params = body.get("parameters") or {}
     check_parameters(services, caller.client_id, body["type"], params)
+    quotas.check(services.settings, services.store.tenant(caller.client_id), "reports")
     report = new_report(services, body["type"], body["format"], params)
     jobs_of(services).submit(caller.client_id, report)
     return created(report, report["links"]["self"], status=202)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pin_mock.server.quotas as quotas
 from pin_mock.server.callers import Caller
 from pin_mock.server.errors import NotFound
 from pin_mock.server.handlers._http import created, now_iso, page_of
@@ -39,9 +40,11 @@ async def create_webhook(
 ) -> tuple[Any, int, dict]:
     """POST /v1/webhooks"""
     svc = services
-    url = await check_url(
-        body["url"].strip(), allow_private=svc.settings.webhook_allow_private_targets
-    )
+    # Only the URL's form is checked here: the target policy (webhook_targets) is
+    # applied at each delivery, where an address outside it is logged ``blocked``.
+    url = check_url(body["url"].strip())
+    # Nothing awaits below: no other create can run between this check and the store.
+    quotas.check(svc.settings, svc.store.tenant(caller.client_id), "webhooks")
     webhook = {
         "id": svc.store.ids.new("wh"),
         "url": url,

@@ -9,7 +9,8 @@ A report is stored at once as ``pending`` (so ``GET /v1/reports/{id}`` never
 
 The document is built on the event loop (it reads the store, which is not
 thread-safe); only rendering the file runs in a thread. On shutdown, unfinished
-reports fail with ``SANDBOX_SHUTDOWN`` and no event is sent.
+reports fail with ``SANDBOX_SHUTDOWN`` and no event is sent; each is logged as
+one WARNING line on ``pin_mock.reports``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pin_mock.server.validation import check_date_range
 if TYPE_CHECKING:  # services imports this package to install it
     from pin_mock.server.services import Services
 
-logger = logging.getLogger("pin_mock.server.reports")
+logger = logging.getLogger("pin_mock.reports")
 
 
 @dataclass
@@ -91,16 +92,21 @@ class ReportJobs:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], tuple[str, StoredReport]] = {}
 
     async def start(self) -> None:
         """Nothing to set up: jobs start on ``submit`` (the lifespan calls every worker)."""
 
     async def aclose(self) -> None:
         """Stop unfinished jobs; their reports fail with ``SANDBOX_SHUTDOWN``."""
-        for task in list(self._tasks):
+        jobs = dict(self._tasks)
+        for task in jobs:
             task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await asyncio.gather(*jobs, return_exceptions=True)
+        for client_id, stored in jobs.values():
+            # A task cancelled before its first step never ran its own handler.
+            if stored.view["status"] in ("pending", "processing"):
+                self._finish(client_id, stored, "SANDBOX_SHUTDOWN", "The sandbox shut down.")
 
     async def drain(self) -> None:
         """Wait until no job is running (for tests and tools)."""
@@ -114,8 +120,8 @@ class ReportJobs:
         task = asyncio.get_running_loop().create_task(
             self._run(client_id, stored), name=f"report {report['id']}"
         )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[task] = (client_id, stored)
+        task.add_done_callback(lambda done: self._tasks.pop(done, None))
         return stored
 
     async def _run(self, client_id: str, stored: StoredReport) -> None:
@@ -148,6 +154,13 @@ class ReportJobs:
         view["completed_at"] = iso(self.services.clock())
         view["error"] = {"code": code, "message": message} if code else None
         if code == "SANDBOX_SHUTDOWN":
+            logger.warning(
+                "report %s (%s, %s) abandoned at shutdown",
+                view["id"],
+                view["type"],
+                view["format"],
+                extra={"client_id": client_id, "report_id": view["id"], "outcome": "abandoned"},
+            )
             return  # nobody is left to tell
         self.services.emit(
             client_id,

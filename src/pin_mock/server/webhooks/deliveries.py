@@ -3,8 +3,11 @@
 A ``Message`` is one event on its way to one webhook; each attempt to deliver
 it gives an ``Outcome``. Every attempt, and every message given up on, is
 appended to the owning tenant's log as a ``Delivery`` object (what
-``GET /v1/webhooks/{id}/deliveries`` returns). A webhook removed meanwhile
-gets no more entries: its log went with it.
+``GET /v1/webhooks/{id}/deliveries`` returns) and logged as one line on the
+``pin_mock.webhooks`` logger, with the fields in ``extra`` for JSON logs:
+INFO for an attempt, WARNING for a delivery given up without an attempt
+(``not_delivered``). A webhook removed meanwhile gets no more log entries:
+its log went with it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pin_mock.server.timestamps import iso_millis as iso
 if TYPE_CHECKING:  # services imports this package to install it
     from pin_mock.server.services import Services
 
-logger = logging.getLogger("pin_mock.server.webhooks")
+logger = logging.getLogger("pin_mock.webhooks")
 
 #: Oldest attempts are dropped past this many per webhook, so a long run stays bounded.
 MAX_LOG = 1_000
@@ -44,6 +47,8 @@ class Outcome:
     status_code: int | None
     error: str | None
     retry_after: float | None = None
+    #: The target was outside the policy: nothing was sent, and nothing will be.
+    blocked: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -72,7 +77,8 @@ class DeliveryLog:
         *,
         error: str | None = None,
     ) -> None:
-        """Append one attempt to the webhook's delivery log."""
+        """Log one attempt (a line, and an entry in the webhook's delivery log)."""
+        self.announce(message, attempt, status, outcome, duration_ms, error=error)
         if not self.subscribed(message):
             return
         store = self.services.store
@@ -93,11 +99,42 @@ class DeliveryLog:
             }
         )
         del log[:-MAX_LOG]
-        logger.info(
-            "webhook %s %s attempt %d -> %s %s",
+
+    def announce(
+        self,
+        message: Message,
+        attempt: int,
+        status: str,
+        outcome: Outcome | None = None,
+        duration_ms: float | None = None,
+        *,
+        error: str | None = None,
+    ) -> None:
+        """One log line for one attempt or one delivery given up on."""
+        code = outcome.status_code if outcome else None
+        detail = (outcome.error if outcome else None) or error
+        level = logging.WARNING if status == "not_delivered" else logging.INFO
+        took = "" if duration_ms is None else f" in {duration_ms:g} ms"
+        logger.log(
+            level,
+            "webhook %s %s %s attempt %d: %s%s%s%s",
             message.webhook_id,
             message.event_type,
+            message.event_id,
             attempt,
             status,
-            (outcome.status_code if outcome else None) or (outcome.error if outcome else error),
+            f" {code}" if code is not None else "",
+            took,
+            f" ({detail})" if detail and code is None else "",
+            extra={
+                "client_id": message.client_id,
+                "webhook_id": message.webhook_id,
+                "event_type": message.event_type,
+                "event_id": message.event_id,
+                "attempt": attempt,
+                "outcome": status,
+                "status_code": code,
+                "duration_ms": duration_ms,
+                "error": detail,
+            },
         )

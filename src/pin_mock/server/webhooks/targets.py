@@ -1,12 +1,24 @@
-"""Where a webhook may point: URL checks and the SSRF policy.
+"""Where a webhook may point: URL checks at registration, the target policy at delivery.
 
-A local sandbox must reach receivers on ``localhost``, so private targets are
-allowed by default. With ``webhook_allow_private_targets=False`` (a hosted
-sandbox) a URL whose host is or resolves to a loopback, private, link-local or
-otherwise non-global address is refused twice: at registration
-(``check_url``), and at each delivery (``pinned``), where the host is resolved
-once, checked, and the connection pinned to that address so a DNS answer that
-changes between the check and the connect (DNS rebinding) cannot slip through.
+Registration only checks the form of a URL (http or https, a host): any
+well-formed URL is accepted, so a client (or a fuzzer sending schema-valid
+bodies) never sees a 400 for a URL the spec allows. The policy
+(``Settings.webhook_targets``) is applied at every delivery, to the addresses
+the host resolves to at that moment:
+
+- ``local`` (default): loopback and private addresses only, so a sandbox on a
+  CI runner never sends signed requests to the internet;
+- ``public``: those and public (global) addresses;
+- ``hosted``: public addresses only, for a sandbox serving many integrators.
+
+Link-local (cloud metadata at 169.254.169.254), unspecified, multicast and
+reserved addresses are refused under every policy. An IPv6 address that
+carries an IPv4 one (mapped ``::ffff:a.b.c.d``, compatible ``::a.b.c.d``,
+translated, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``) is judged by the IPv4
+address it carries; Teredo and local-use NAT64 are refused. A host is
+resolved once per attempt and the connection pinned to the checked address
+(``Host`` header and TLS SNI keep the name), so a DNS answer that changes
+between the check and the connect (DNS rebinding) cannot slip through.
 """
 
 from __future__ import annotations
@@ -15,67 +27,132 @@ import asyncio
 import ipaddress
 import re
 import socket
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
 from pin_mock.server.errors import InvalidParameter
 
+Policy = Literal["local", "public", "hosted"]
+#: The values of ``Settings.webhook_targets``.
+POLICIES: tuple[str, ...] = ("local", "public", "hosted")
+Kind = Literal["local", "public", "forbidden"]
+
+_IPv4 = ipaddress.IPv4Address
+_LOCAL_V4 = tuple(
+    ipaddress.IPv4Network(n)
+    for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+_LOCAL_V6 = (ipaddress.IPv6Network("::1/128"), ipaddress.IPv6Network("fc00::/7"))
+_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated IPv4-compatible ::a.b.c.d
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # SIIT ::ffff:0:a.b.c.d
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
+_TEREDO = ipaddress.IPv6Network("2001::/32")
+_ALLOWED: dict[str, frozenset[str]] = {
+    "local": frozenset({"local"}),
+    "public": frozenset({"local", "public"}),
+    "hosted": frozenset({"public"}),
+}
+_WHAT = {
+    "local": "loopback and private addresses",
+    "public": "loopback, private and public addresses",
+    "hosted": "public addresses",
+}
+
 
 class TargetRefused(Exception):
-    """The target was refused before connecting (SSRF guard)."""
+    """The target is outside the policy: the attempt is logged ``blocked``, never retried."""
 
 
-async def check_url(url: str, *, allow_private: bool) -> str:
-    """The webhook URL if deliverable, else ``InvalidParameter('url')``."""
+class TargetUnresolved(Exception):
+    """The host did not resolve: a failed attempt, retried like a refused connection."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way to reach a webhook: the URL with its host pinned, and httpx extensions."""
+
+    url: str
+    extensions: dict[str, Any]
+    host_header: str
+
+
+def check_url(url: str) -> str:
+    """The webhook URL if well-formed (http or https, a host), else ``InvalidParameter``."""
     try:
-        parts = urlsplit(url)
-        port = parts.port  # raises on a bad port
+        urlsplit(url).port  # noqa: B018 (raises on a bad port)
         httpx.URL(url)
     except (ValueError, httpx.InvalidURL):
         raise InvalidParameter("url", url, "The webhook URL is not a valid URL.") from None
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not _valid_host(parts.hostname):
         raise InvalidParameter("url", url, "The webhook URL must be http or https with a host.")
-    if not allow_private:
-        port = port or (443 if parts.scheme == "https" else 80)
-        try:
-            addresses = await _resolve(parts.hostname, port)
-        except OSError:
-            raise InvalidParameter("url", url, "The webhook URL's host does not resolve.") from None
-        if any(_blocked(a) for a in addresses):
-            raise InvalidParameter(
-                "url", url, "The webhook URL points to a private or local address."
-            )
     return url
 
 
-async def pinned(url: str, headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """``url`` with its host replaced by a checked public address, and httpx extensions.
+def classify(address: str) -> Kind:
+    """``local`` (loopback, private), ``public`` (global) or ``forbidden`` (everything else)."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = _carried_ipv4(ip)
+        if carried is False:
+            return "forbidden"
+        if carried is not None:
+            ip = carried
+        elif any(ip in net for net in _LOCAL_V6):
+            return "local"
+    if isinstance(ip, _IPv4) and any(ip in net for net in _LOCAL_V4):
+        return "local"
+    if ip.is_global and not ip.is_multicast:
+        return "public"
+    return "forbidden"
 
-    Sets ``headers["host"]`` to the original host, and the TLS SNI name through
-    the returned extensions, so the receiver sees the request it was sent.
-    Raises ``TargetRefused`` when the host does not resolve or resolves to an
-    address that is not public.
+
+def allowed(policy: str, address: str) -> bool:
+    """Whether ``policy`` lets a delivery connect to ``address``."""
+    return classify(address) in _ALLOWED[policy]
+
+
+async def routes(url: str, policy: str, timeout: float) -> list[Route]:
+    """The pinned routes to ``url`` under ``policy``, in the resolver's order.
+
+    Raises ``TargetUnresolved`` if the host does not resolve within ``timeout``,
+    ``TargetRefused`` if any address it resolves to is outside the policy.
     """
     parsed = httpx.URL(url)
     host = parsed.raw_host.decode("ascii")  # IDNs as xn--, IPv6 without brackets
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
-        addresses = await _resolve(host, port)
-    except OSError as exc:
-        raise TargetRefused(f"cannot resolve {host}: {exc}") from None
-    if not addresses or any(_blocked(a) for a in addresses):
-        raise TargetRefused(f"{host} resolves to a private or local address")
-    headers["host"] = parsed.netloc.decode("ascii")
-    return str(parsed.copy_with(host=addresses[0])), {"sni_hostname": host}
+        addresses = await asyncio.wait_for(_resolve(host, port), timeout)
+    except (OSError, TimeoutError) as exc:
+        raise TargetUnresolved(f"cannot resolve {host}: {exc or 'timeout'}") from None
+    refused = [a for a in addresses if not allowed(policy, a)]
+    if refused or not addresses:
+        raise TargetRefused(
+            f"{host} resolves to {', '.join(refused) or 'nothing'}; "
+            f"webhook_targets={policy} delivers only to {_WHAT[policy]}"
+        )
+    netloc = parsed.netloc.decode("ascii")
+    return [
+        Route(str(parsed.copy_with(host=a.split("%", 1)[0])), {"sni_hostname": host}, netloc)
+        for a in dict.fromkeys(addresses)
+    ]
 
 
-def _blocked(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None | Literal[False]:
+    """The IPv4 address an IPv6 transition form carries; None if none; False if refused."""
+    if ip in _TEREDO or ip in _NAT64_LOCAL:
+        return False  # the real peer is hidden or local to some network: never a target
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64 or ip in _TRANSLATED or (ip in _COMPATIBLE and int(ip) > 1):
+        return _IPv4(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def _valid_host(host: str | None) -> bool:
@@ -95,5 +172,9 @@ def _valid_host(host: str | None) -> bool:
 
 
 async def _resolve(host: str, port: int) -> list[str]:
+    try:
+        return [str(ipaddress.ip_address(host.split("%", 1)[0]))]  # a literal: no resolver
+    except ValueError:
+        pass
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [info[4][0] for info in infos]

@@ -1,0 +1,245 @@
+"""Connection guards uvicorn lacks: head and body deadlines, and a bound on the head.
+
+uvicorn closes a connection only when it has been idle *after* a response
+(``timeout_keep_alive``); a socket that never sends, sends its headers a byte
+at a time, or never finishes its body stays open for as long as the client
+likes, and httptools buffers a header of any size. This protocol (a subclass
+of uvicorn's httptools one, chosen by ``serving.py``) adds:
+
+- a **head deadline**: the request line and headers must arrive within
+  ``header_timeout`` seconds of the connection opening or of the request's
+  first byte. A head left half-sent is answered ``408 REQUEST_TIMEOUT``; a
+  connection that sent nothing at all is just closed (like nginx, so browsers'
+  pre-connects are not answered with errors);
+- a **head bound**: more than ``max_header_fields`` fields or more than
+  ``max_header_bytes`` of them is ``431 HEADERS_TOO_LARGE``, counted as
+  ``request_limits.py`` counts them but while the head streams in, so a 20 MB
+  header is refused after its first 24 KiB instead of being buffered whole;
+- a **body backstop**: a body still incomplete ``body_timeout`` + 1 s after its
+  head closes the connection. The answer itself (408 with the envelope) comes
+  from ``timeouts.BodyTimeoutMiddleware`` at ``body_timeout``, inside the app,
+  where the request id is known; this timer catches bodies nobody reads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, ClassVar
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from pin_mock.server.errors import ApiError, HeadersTooLarge
+from pin_mock.server.timeouts import RequestTimeout
+
+log = logging.getLogger(__name__)
+
+#: Room for the request line on top of ``max_header_bytes`` while the head streams in.
+REQUEST_LINE_ALLOWANCE = 8_192
+#: The body backstop fires this long after the app's own 408 would have.
+BODY_BACKSTOP_GRACE = 1.0
+
+
+class _HeadRefused(Exception):
+    """Raised from a parser callback to stop reading a head that is too large."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with head/body deadlines and a head bound.
+
+    The limits are class attributes: ``guarded_protocol`` makes a subclass per server.
+    """
+
+    header_timeout: ClassVar[float] = 10.0
+    body_timeout: ClassVar[float] = 30.0
+    max_header_bytes: ClassVar[int] = 16_384
+    max_header_fields: ClassVar[int] = 100
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._body_timer: asyncio.TimerHandle | None = None
+        self._in_head = False  # between a request's first byte and its last header
+        self._head_bytes = 0  # raw bytes received since the request's first byte
+        self._header_bytes = 0  # names and values of the fields parsed so far
+
+    # connection ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        self._unset_keepalive_if_required()
+        was_in_head = self._in_head or self._head_timer is not None
+        if was_in_head:
+            self._head_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _HeadRefused):
+                self._refuse(exc.__context__.error)
+                return
+            self._invalid_request()
+            return
+        except httptools.HttpParserError:
+            self._invalid_request()
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._unsupported_upgrade_warning()
+            return
+        if self._in_head and not was_in_head:  # this chunk began a keep-alive request
+            self._head_bytes = len(data)
+        if self._in_head and self._head_bytes > self.max_header_bytes + REQUEST_LINE_ALLOWANCE:
+            # A head still incomplete after this much: refuse before buffering more.
+            self._refuse(HeadersTooLarge(_too_large(self.max_header_bytes), _limit(self)))
+
+    # parser callbacks ------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if not self._in_head:
+            self._in_head = True
+            self._header_bytes = 0
+            if self._head_timer is None:  # a keep-alive connection's next request
+                self._head_bytes = 0
+                self._arm_head_timer()
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF, as request_limits
+        if len(self.headers) >= self.max_header_fields:
+            raise _HeadRefused(
+                HeadersTooLarge(
+                    f"The request has more than {self.max_header_fields} header fields.",
+                    {"limit": self.max_header_fields},
+                )
+            )
+        if self._header_bytes > self.max_header_bytes:
+            raise _HeadRefused(HeadersTooLarge(_too_large(self.max_header_bytes), _limit(self)))
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        self._cancel_head_timer()
+        self._body_timer = self.loop.call_later(
+            self.body_timeout + BODY_BACKSTOP_GRACE, self._body_backstop
+        )
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+        super().on_message_complete()
+
+    # timers ----------------------------------------------------------------------
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(self.header_timeout, self._head_deadline)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _cancel_timers(self) -> None:
+        self._cancel_head_timer()
+        if self._body_timer is not None:
+            self._body_timer.cancel()
+            self._body_timer = None
+
+    def _head_deadline(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined head stalled behind a request being answered: answering
+            # now would interleave two responses, so close after that one instead.
+            self.cycle.keep_alive = False
+            return
+        if self._head_bytes == 0:
+            self.transport.close()  # nothing was asked: nothing to answer
+            return
+        seconds = f"{self.header_timeout:g}"
+        self._refuse(
+            RequestTimeout(
+                f"The request headers did not arrive within {seconds} s.",
+                {"timeout_seconds": self.header_timeout},
+            )
+        )
+
+    def _body_backstop(self) -> None:
+        self._body_timer = None
+        if not self.transport.is_closing():
+            log.info(
+                "Closed a connection whose request body was still incomplete",
+                extra={"client": _peer(self.client), "timeout": self.body_timeout},
+            )
+            self.transport.close()
+
+    # answers written before any app runs ----------------------------------------
+
+    def _refuse(self, error: ApiError) -> None:
+        """Answer ``error`` in PIN's envelope and close: the head was never complete."""
+        self._cancel_timers()
+        status, headers, body = error.render()
+        lines = [STATUS_LINE[status]]
+        for name, value in self.server_state.default_headers:
+            lines += [name, b": ", value, b"\r\n"]
+        for name, value in headers.items():
+            lines += [name.lower().encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n"]
+        lines += [b"content-length: %d\r\n" % len(body), b"connection: close\r\n\r\n", body]
+        log.info(
+            "Refused a request head: %s",
+            error.message,
+            extra={"client": _peer(self.client), "status": status, "code": error.code},
+        )
+        self.transport.write(b"".join(lines))
+        self.transport.close()
+
+    def _invalid_request(self) -> None:
+        msg = "Invalid HTTP request received."
+        self.logger.warning(msg)
+        self._cancel_timers()
+        self.send_400_response(msg)
+
+
+def _peer(client: tuple[str, int] | None) -> str:
+    return f"{client[0]}:{client[1]}" if client else ""
+
+
+def _too_large(limit: int) -> str:
+    return f"The request's header fields exceed {limit} bytes."
+
+
+def _limit(protocol: GuardedHttpToolsProtocol) -> dict[str, int]:
+    return {"limit_bytes": protocol.max_header_bytes}
+
+
+def guarded_protocol(
+    *, header_timeout: float, body_timeout: float, max_header_bytes: int, max_header_fields: int
+) -> type[GuardedHttpToolsProtocol]:
+    """A protocol class with these limits, for ``uvicorn.Config(http=...)``."""
+    return type(
+        "PinMockHttpProtocol",
+        (GuardedHttpToolsProtocol,),
+        {
+            "header_timeout": header_timeout,
+            "body_timeout": body_timeout,
+            "max_header_bytes": max_header_bytes,
+            "max_header_fields": max_header_fields,
+        },
+    )

@@ -1,0 +1,48 @@
+"""The last resort: whatever escapes every other layer still answers PIN's envelope.
+
+Connexion's own last layer answers a plain-text ``Internal Server Error``; this
+one answers ``500 INTERNAL_ERROR`` in the envelope (with ``X-Request-Id``: it
+sits just inside that layer) and logs the traceback for the operator. The
+exception layer inside it handles everything the app raises on purpose, so this
+only ever sees bugs.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from pin_mock.server.errors import InternalError, render_raw
+
+logger = logging.getLogger("pin_mock.errors")
+
+
+class LastResortMiddleware:
+    """Turn an escaped exception into a 500 envelope, if no answer was started."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if started:
+                return  # half an answer is on the wire; the server closes the connection
+            error = InternalError("An internal error occurred.")
+            status, headers, body = render_raw(error, scope["path"])
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})

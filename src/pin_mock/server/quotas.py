@@ -1,0 +1,77 @@
+"""Per-tenant quotas: how much one client's sandbox may hold.
+
+A sandbox hosts many integrators; without a cap one of them can fill the
+process (20,000 patients in a row, 30,000 pending deliveries) and slow or
+stop everyone. Each quota is a setting (``quota_<name>``) and counts what the
+tenant holds now: created patients, created clinical-data entries, reports
+(kept until the sandbox is reset), registered webhooks, and webhook deliveries
+waiting to be attempted. A create that would pass the quota is refused with
+``409 QUOTA_EXCEEDED`` before anything is stored or announced; the details
+name the quota, its limit and the current use. 409, not 429: waiting does not
+help, deleting (webhooks) or resetting the sandbox (``POST /_sandbox/reset``)
+does.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pin_mock.server.errors import Conflict
+from pin_mock.server.settings import Settings
+from pin_mock.server.tenants import Tenant
+
+Quota = Literal["patients", "entries", "reports", "webhooks", "pending_deliveries"]
+
+CODE = "QUOTA_EXCEEDED"
+
+#: What each quota counts, as the error message says it.
+NOUNS: dict[str, str] = {
+    "patients": "patients",
+    "entries": "clinical data entries",
+    "reports": "reports",
+    "webhooks": "webhooks",
+    "pending_deliveries": "pending webhook deliveries",
+}
+
+
+def limit(settings: Settings, quota: Quota) -> int:
+    """The configured limit of ``quota`` (``Settings.quota_<quota>``)."""
+    return getattr(settings, f"quota_{quota}")
+
+
+def usage(tenant: Tenant, quota: Quota) -> int:
+    """What ``tenant`` holds of ``quota`` now (pending deliveries: the dispatcher knows)."""
+    if quota == "patients":
+        return len(tenant.patients)
+    if quota == "entries":
+        return tenant.entry_count
+    if quota == "reports":
+        return len(tenant.reports)
+    if quota == "webhooks":
+        return len(tenant.webhooks)
+    raise ValueError(f"the store does not count {quota}; pass used= to check()")
+
+
+def exceeded(quota: Quota, limit: int, used: int) -> Conflict:
+    """The ``409 QUOTA_EXCEEDED`` refusal for ``quota``."""
+    noun = NOUNS[quota]
+    return Conflict(
+        f"Quota exceeded: this sandbox client may hold at most {limit} {noun} "
+        f"and holds {used}. Delete some or reset the sandbox.",
+        {"quota": quota, "limit": limit, "used": used},
+        code=CODE,
+    )
+
+
+def check(
+    settings: Settings, tenant: Tenant, quota: Quota, *, adding: int = 1, used: int | None = None
+) -> None:
+    """Raise ``exceeded`` unless ``tenant`` may hold ``adding`` more of ``quota``.
+
+    Call it after the request's own checks and with no ``await`` between it and
+    the write, so concurrent creates cannot both pass the last free slot.
+    """
+    cap = limit(settings, quota)
+    held = usage(tenant, quota) if used is None else used
+    if held + adding > cap:
+        raise exceeded(quota, cap, held)

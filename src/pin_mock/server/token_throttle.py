@@ -1,0 +1,105 @@
+"""Throttling of ``POST /oauth/token``: failed client authentications and token grants.
+
+Without it, one address could try 400 secrets a second. Three budgets, each a
+fixed window (``token_throttle_window``, 60 s by default) counted by the
+``limits`` library like the API's rate limits (``rate_limits.py``):
+
+* failed client authentications per **client id** (default 10): guessing one
+  client's secret, from however many addresses;
+* refused token requests per peer **address** (default 50): failed
+  authentications and malformed requests, so one address cannot guess across
+  many client ids or hammer the endpoint with junk;
+* tokens requested per authenticated **client** (default 60): a client with
+  the right secret still cannot mint tokens at 400/s (a token lasts an hour).
+
+A request over a budget is answered ``429`` with ``Retry-After`` (seconds to
+the window's end) and an RFC 6749 body whose ``error`` is
+``temporarily_unavailable``. A locked address or client id is refused *before*
+its secret is checked, so the lock also stops a guess that would have been
+right; the price is that someone failing for a client id locks that id out for
+up to one window, which is the usual trade of brute-force protection.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+
+from pin_mock.server.errors import OAuthError
+from pin_mock.server.settings import Settings
+
+#: The RFC 6749 error code of a throttled token request. RFC 6749 defines none
+#: for rate limits; this one (section 4.1.2.1: "temporarily unable to handle the
+#: request") is the closest registered code, and OAuth libraries pass it through.
+ERROR = "temporarily_unavailable"
+
+
+class TokenThrottle:
+    """The token endpoint's three budgets; in-memory and atomic within the event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        window = settings.token_throttle_window
+        self._items = {
+            "client_failures": RateLimitItemPerSecond(settings.token_failures_per_client, window),
+            "address_failures": RateLimitItemPerSecond(settings.token_failures_per_address, window),
+            "grants": RateLimitItemPerSecond(settings.token_grants_per_client, window),
+        }
+        self._strategy = FixedWindowRateLimiter(MemoryStorage())
+
+    # -- before the secret is checked -------------------------------------------
+
+    def check_address(self, address: str) -> None:
+        """429 if ``address`` has used up its refused-request budget."""
+        self._refuse_if_spent(
+            "address_failures",
+            address,
+            "Too many refused token requests from this address",
+        )
+
+    def check_client(self, client_id: str) -> None:
+        """429 if ``client_id`` has used up its failed-authentication budget."""
+        self._refuse_if_spent(
+            "client_failures",
+            client_id,
+            "Too many failed authentications for this client",
+        )
+
+    # -- after it -----------------------------------------------------------------
+
+    def failed(self, address: str) -> None:
+        """Count one refused token request (400 or 401) from ``address``."""
+        self._strategy.hit(self._items["address_failures"], address)
+
+    def failed_login(self, client_id: str) -> None:
+        """Count one failed authentication of the registered client ``client_id``."""
+        self._strategy.hit(self._items["client_failures"], client_id)
+
+    def granted(self, client_id: str) -> None:
+        """Count one token request of an authenticated client; 429 past its budget."""
+        item = self._items["grants"]
+        if not self._strategy.hit(item, client_id):
+            raise self._throttled(
+                item, client_id, f"Too many token requests for client {client_id}"
+            )
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _refuse_if_spent(self, budget: str, key: str, why: str) -> None:
+        item = self._items[budget]
+        if not self._strategy.test(item, key):
+            raise self._throttled(item, key, why)
+
+    def _throttled(self, item: RateLimitItemPerSecond, key: str, why: str) -> OAuthError:
+        reset_at, _ = self._strategy.get_window_stats(item, key)
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        error = OAuthError(
+            ERROR,
+            f"{why} (at most {item.amount} per {item.get_expiry()} s); retry in {retry_after} s.",
+            status=429,
+        )
+        error.headers["Retry-After"] = str(retry_after)
+        return error
