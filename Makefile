@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The exact, known-good versions: pyproject.toml has ranges, constraints.txt pins.
 CONSTRAINTS := constraints.txt
 
-.PHONY: serve test lint format bench contract-long constraints clean
+.PHONY: serve test lint format bench soak contract-long constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	npm install --silent --prefix bench
 	$(BIN)/python bench/run.py $(ARGS)
+
+# The kit's fuzzing against one sandbox for SOAK_MINUTES (default 10): fails on any 5xx
+# or RSS growth past SOAK_RSS_GROWTH_MIB (bench/README.md). Not part of `make test`.
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py $(ARGS)
 
 contract-long: $(STAMP)
 	PIN_MOCK_LONG=1 $(BIN)/python -m pytest -m slow tests/contract -o addopts="" -s $(PYTEST_ARGS)

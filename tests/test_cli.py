@@ -112,3 +112,15 @@ def test_kit_only_install_runs_contract_and_refuses_serve_cleanly() -> None:
     assert "exit 0" in result.stdout and "exit 2" in result.stdout
     assert "pip install 'pin-mock[server]'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_forwarded_allow_ips_entry_that_is_not_an_address() -> None:
+    result = CliRunner().invoke(main, ["serve", "--forwarded-allow-ips", "127.0.0.1,proxy"])
+    assert result.exit_code == 2
+    assert "forwarded_allow_ips: 'proxy' is not an address" in result.output
+
+
+def test_serve_refuses_non_positive_timeouts() -> None:
+    result = CliRunner().invoke(main, ["serve", "--body-timeout", "0"])
+    assert result.exit_code == 2
+    assert "body_timeout must be positive" in result.output

@@ -17,6 +17,11 @@ import uvicorn
 
 #: Test sandboxes allow far more than a real tier: many kit runs share one client and address.
 TEST_TIER_LIMITS = {"standard": 1_000_000, "professional": 1_000_000, "enterprise": 1_000_000}
+TEST_TOKEN_THROTTLE = {
+    "token_failures_per_client": 1_000_000,
+    "token_failures_per_address": 1_000_000,
+    "token_grants_per_client": 1_000_000,
+}
 
 
 @contextmanager
@@ -55,6 +60,9 @@ def sandbox_app(**overrides: Any) -> Any:
         **{
             "report_delay": 0.0,
             "tier_limits": TEST_TIER_LIMITS,
+            # ... and the token endpoint's throttle: every run fetches tokens, its probes
+            # send wrong secrets and Schemathesis fuzzes /oauth/token, all from 127.0.0.1.
+            **TEST_TOKEN_THROTTLE,
             "webhook_timeout": 2.0,
             **overrides,
         }

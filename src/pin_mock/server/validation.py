@@ -57,8 +57,10 @@ def parse_number(raw: str) -> float | str:
 
 
 def check_text(name: str, value: str) -> None:
-    """Text the API stores or searches: no control characters (lone surrogates never
-    get this far: the JSON parser refuses them)."""
+    """Text in a body (what the API stores): no control characters but tab and line
+    breaks, as the spec's text patterns say (lone surrogates never get this far:
+    the JSON parser refuses them). Query and path values are never stored, so
+    they are left to their schemas."""
     found = _CONTROL.search(value)
     if found:
         raise InvalidParameter(
@@ -75,8 +77,6 @@ def check_parameter(param: dict, validator: Draft4Validator, value: Any) -> None
         if param.get("required"):
             raise InvalidParameter(name, None, f"Missing required parameter '{name}'.")
         return
-    if isinstance(value, str):
-        check_text(name, value)
     error = next(iter(validator.iter_errors(value)), None)
     if error is None:
         return
@@ -127,8 +127,6 @@ def check_json(body: Any) -> None:
                 )
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
-                if isinstance(key, str):
-                    check_text(f"{where}.{key}" if where != "body" else key, key)
                 pending.append((item, depth + 1, f"{where}.{key}" if where != "body" else str(key)))
         elif isinstance(value, str):
             check_text(where, value)
