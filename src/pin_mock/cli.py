@@ -25,6 +25,7 @@ SERVER_MODULES = (
     "connexion",
     "starlette",
     "uvicorn",
+    "httptools",
     "jsonschema",
     "faker",
     "jwt",

@@ -269,3 +269,34 @@ def test_a_trailing_slash_is_served_not_redirected_from_the_host_header(
     assert response.status_code == 200
     assert "location" not in response.headers
     assert response.json()["pagination"]["total"] == 150
+
+
+def test_a_bug_in_a_handler_still_answers_the_envelope(sandbox: Sandbox, monkeypatch) -> None:
+    import pin_mock.server.handlers.patients as patients
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    # list_patients calls summary() per row at request time, so patching it breaks the handler.
+    monkeypatch.setattr(patients, "summary", broken)
+    response = sandbox.get("/v1/patients?limit=1")
+    assert response.status_code == 500
+    assert response.json() == {
+        "error": {"code": "INTERNAL_ERROR", "message": "An internal error occurred.", "details": {}}
+    }
+    assert response.headers["x-request-id"] and response.headers["x-ratelimit-remaining"]
+    assert "a bug" not in response.text
+
+
+def test_a_bug_in_the_error_layer_still_answers_the_envelope(sandbox: Sandbox, monkeypatch) -> None:
+    import pin_mock.server.error_handlers as error_handlers
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the error layer itself fails")
+
+    monkeypatch.setattr(error_handlers, "_response", broken)
+    response = sandbox.get("/v1/patients/nobody")  # a 404, rendered by the broken layer
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["error"]["code"] == "INTERNAL_ERROR"
+    assert response.headers["x-request-id"]

@@ -154,3 +154,12 @@ def test_the_spec_documents_the_defaults() -> None:
 def test_quotas_cannot_be_negative(quota: str) -> None:
     with pytest.raises(ConfigError, match=f"quota_{quota}"):
         Settings(**{f"quota_{quota}": -1})
+
+
+def test_the_spec_example_is_what_the_sandbox_answers(sandbox: Sandbox) -> None:
+    """At the default limit of 100 webhooks, the 101st gets the spec's example, word for word."""
+    for _ in range(sandbox.settings.quota_webhooks):
+        assert _webhook(sandbox).status_code == 201
+    refused = _webhook(sandbox)
+    example = spec()["components"]["responses"]["QuotaExceeded"]["content"]["application/json"]
+    assert refused.json() == example["example"]

@@ -3,10 +3,11 @@
 The request path, outer to inner (``create_app`` builds exactly this list)::
 
     RequestId          X-Request-Id on every answer below, 429s included
-    LastResort         a bug still answers PIN's 500 envelope, never plain text
     Caller             the Authorization header parsed and verified once
     RateLimit          per-client budget; X-RateLimit-*, no-store, nosniff on every
                        /v1 answer, or 429
+    BodyTimeout        a body that has not arrived in time: 408 (timeouts.py)
+    LastResort         a bug still answers PIN's 500 envelope, never plain text
     Exception          error handlers: every error becomes PIN's envelope
     RequestLimits      header count and size, one Authorization, body size (413)
     SandboxReset       POST /_sandbox/reset (mock-only, not in the spec)
@@ -99,10 +100,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
         middlewares=[
             RequestIdMiddleware,
-            partial(BodyTimeoutMiddleware, timeout=settings.body_timeout),  # 408 (timeouts.py)
-            LastResortMiddleware,
             partial(CallerMiddleware, tokens=services.tokens),
             partial(RateLimitMiddleware, limiter=services.limiter),
+            partial(BodyTimeoutMiddleware, timeout=settings.body_timeout),
+            LastResortMiddleware,
             ExceptionMiddleware,
             partial(
                 RequestLimitsMiddleware,

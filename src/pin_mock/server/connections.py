@@ -30,8 +30,7 @@ from typing import Any, ClassVar
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from pin_mock.server.errors import ApiError, HeadersTooLarge
-from pin_mock.server.timeouts import RequestTimeout
+from pin_mock.server.errors import ApiError, HeadersTooLarge, RequestTimeout
 
 log = logging.getLogger(__name__)
 

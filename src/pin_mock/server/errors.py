@@ -11,6 +11,7 @@
         ├── Forbidden             403 FORBIDDEN (+ details.required_scope)
         ├── NotFound              404 NOT_FOUND
         ├── MethodNotAllowed      405 METHOD_NOT_ALLOWED (+ Allow)
+        ├── RequestTimeout        408 REQUEST_TIMEOUT (head or body not in time)
         ├── Conflict              409 CONFLICT / REPORT_NOT_READY
         ├── PayloadTooLarge       413 PAYLOAD_TOO_LARGE
         ├── UnsupportedMediaType  415 UNSUPPORTED_MEDIA_TYPE
@@ -151,6 +152,12 @@ class MethodNotAllowed(ApiError):
     status, code = 405, "METHOD_NOT_ALLOWED"
 
 
+class RequestTimeout(ApiError):
+    """The request did not arrive in time (its head: ``connections``; its body: ``timeouts``)."""
+
+    status, code = 408, "REQUEST_TIMEOUT"
+
+
 class Conflict(ApiError):
     status, code = 409, "CONFLICT"
 
@@ -199,7 +206,7 @@ def for_token_endpoint(error: ApiError) -> OAuthError:
     """The token endpoint's view of a generic error (RFC 6749 section 5.2)."""
     if error.status >= 500:
         return OAuthError("server_error", error.message, status=500)
-    if error.status in (405, 413, 415, 431):
+    if error.status in (405, 408, 413, 415, 431):
         oauth = OAuthError("invalid_request", error.message, status=error.status)
         oauth.headers.update({k: v for k, v in error.headers.items() if k == "Allow"})
         return oauth

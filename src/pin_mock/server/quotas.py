@@ -33,6 +33,12 @@ NOUNS: dict[str, str] = {
     "pending_deliveries": "pending webhook deliveries",
 }
 
+#: How to get room back, where there is more than a reset.
+HINTS: dict[str, str] = {
+    "webhooks": "Delete some or reset the sandbox.",
+    "pending_deliveries": "Wait for deliveries to end or reset the sandbox.",
+}
+
 
 def limit(settings: Settings, quota: Quota) -> int:
     """The configured limit of ``quota`` (``Settings.quota_<quota>``)."""
@@ -57,7 +63,7 @@ def exceeded(quota: Quota, limit: int, used: int) -> Conflict:
     noun = NOUNS[quota]
     return Conflict(
         f"Quota exceeded: this sandbox client may hold at most {limit} {noun} "
-        f"and holds {used}. Delete some or reset the sandbox.",
+        f"and holds {used}. {HINTS.get(quota, 'Reset the sandbox to start again.')}",
         {"quota": quota, "limit": limit, "used": used},
         code=CODE,
     )

@@ -22,7 +22,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pin_mock.server.errors import HeadersTooLarge, InvalidRequest, PayloadTooLarge
 
-
 #: Paths of the API proper, whose trailing slashes are dropped.
 API_PREFIXES = ("/v1/", "/oauth/", "/_sandbox/")
 

@@ -2,8 +2,8 @@
 
 uvicorn has no body read timeout: a client that sends its headers and then
 dribbles (or stops sending) its body holds a request, its memory and, at
-SIGTERM, the server's exit. This layer, right inside ``RequestIdMiddleware``
-(so the 408 carries an ``X-Request-Id``), gives the whole body ``timeout``
+SIGTERM, the server's exit. This layer, right inside the rate-limit layer
+(so the 408 carries ``X-Request-Id`` and the rate-limit headers), gives the whole body ``timeout``
 seconds from the moment the request reaches the app. When the time is up and
 no answer has started it answers ``408 REQUEST_TIMEOUT`` with
 ``Connection: close`` (RFC 9110 section 15.5.9), then tells the app the client
@@ -28,15 +28,9 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pin_mock.server.errors import TOKEN_PATH, ApiError, OAuthError
+from pin_mock.server.errors import RequestTimeout, render_raw
 
 log = logging.getLogger(__name__)
-
-
-class RequestTimeout(ApiError):
-    """408: the request did not arrive in time (its head: ``connections``; its body: here)."""
-
-    status, code = 408, "REQUEST_TIMEOUT"
 
 
 @dataclass(eq=False)
@@ -135,13 +129,8 @@ class BodyTimeoutMiddleware:
             return  # an answer has begun: all that is left is to stop reading
         exchange.answered = True
         message = f"The request body did not arrive within {self.timeout:g} s."
-        error: ApiError | OAuthError
-        if scope["path"] == TOKEN_PATH:
-            error = OAuthError("invalid_request", message, status=408)
-        else:
-            error = RequestTimeout(message, {"timeout_seconds": self.timeout})
-        status, headers, body = error.render()
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        raw += [(b"content-length", b"%d" % len(body)), (b"connection", b"close")]
+        error = RequestTimeout(message, {"timeout_seconds": self.timeout})
+        status, raw, body = render_raw(error, scope["path"])  # RFC 6749 shape on the token path
+        raw.append((b"connection", b"close"))
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
