@@ -9,8 +9,10 @@ Prints requests served, 5xx answers, kit runs and their exit statuses, and
 RSS at start (after the first kit run: caches warm), peak and end. Fails
 (exit 1) on any 5xx, on an error logged by the server, if the server dies, or
 if RSS grows by more than ``SOAK_RSS_GROWTH_MIB`` (default 150 MiB) from that
-start to the end: created data is capped per tenant by the quotas, so growth
-beyond that would be a leak.
+start to the end. The soak's sandbox has small quotas (2,000 patients, 10,000
+entries, 200 reports, 20 webhooks, 1,000 pending deliveries per client), so
+what the kit creates stops growing within minutes; growth beyond the bound
+would be a leak.
 
     make soak                       # 10 minutes
     SOAK_MINUTES=3 make soak
@@ -58,7 +60,17 @@ class Server:
             # The kit's requests are counted but never refused: the soak is about 5xx and memory.
             "PIN_MOCK_TIER_LIMITS": "standard=100000000,professional=100000000,enterprise=100000000",
             "PIN_MOCK_TOKEN_GRANTS_PER_CLIENT": "1000000",
+            # The kit's auth probes send wrong secrets on purpose; lift the lock-out too.
+            "PIN_MOCK_TOKEN_FAILURES_PER_CLIENT": "1000000",
+            "PIN_MOCK_TOKEN_FAILURES_PER_ADDRESS": "1000000",
             "PIN_MOCK_REPORT_DELAY": "0.2",
+            # Small quotas, so what the kit creates is capped within the first minutes:
+            # after that the data stops growing, and so must the memory.
+            "PIN_MOCK_QUOTA_PATIENTS": "2000",
+            "PIN_MOCK_QUOTA_ENTRIES": "10000",
+            "PIN_MOCK_QUOTA_REPORTS": "200",
+            "PIN_MOCK_QUOTA_WEBHOOKS": "20",
+            "PIN_MOCK_QUOTA_PENDING_DELIVERIES": "1000",
             "PIN_MOCK_WEBHOOK_TIMEOUT": "2",
         }
         command = [sys.executable, "-m", "pin_mock.cli", "serve", "--host", "127.0.0.1"]
