@@ -119,7 +119,9 @@ def main() -> None:
     help="Peers whose X-Forwarded-For/-Proto are believed, comma-separated (default: none).",
 )
 @click.option(
-    "--keep-alive-timeout", type=float, help="Close idle keep-alive connections after s (default 5)."
+    "--keep-alive-timeout",
+    type=float,
+    help="Close idle keep-alive connections after s (default 5).",
 )
 @click.option(
     "--header-timeout", type=float, help="Seconds a request's headers may take (default 10)."

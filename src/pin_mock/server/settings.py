@@ -81,7 +81,9 @@ class Settings:
         if not 1 <= self.port <= 65535:
             raise ConfigError(f"port must be between 1 and 65535, got {self.port}")
         if min(self.max_body_bytes, self.max_header_fields, self.max_header_bytes) < 1:
-            raise ConfigError("max_body_bytes, max_header_fields and max_header_bytes must be positive")
+            raise ConfigError(
+                "max_body_bytes, max_header_fields and max_header_bytes must be positive"
+            )
         if self.patients < 1:
             raise ConfigError(f"patients must be at least 1, got {self.patients}")
         if self.token_ttl < 1:
