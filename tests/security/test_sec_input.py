@@ -300,3 +300,40 @@ def test_a_bug_in_the_error_layer_still_answers_the_envelope(sandbox: Sandbox, m
     assert response.headers["content-type"] == "application/json"
     assert response.json()["error"]["code"] == "INTERNAL_ERROR"
     assert response.headers["x-request-id"]
+
+
+def test_a_lone_surrogate_in_a_webhook_description_is_400_and_the_list_stays_readable(
+    sandbox: Sandbox,
+) -> None:
+    body = {
+        "url": "http://127.0.0.1:9/hook",
+        "events": ["patient.created"],
+        "description": "\ud800",
+    }
+    response = raw_post(sandbox, "/v1/webhooks", json.dumps(body, ensure_ascii=True).encode())
+    assert response.status_code == 400
+    assert sandbox.get("/v1/webhooks").status_code == 200
+    assert sandbox.services.store.tenant("sandbox-enterprise").webhooks == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b'{"a": 1e400}', "infinity"),
+        (b'{"a": -1e400}', "infinity"),
+        (b'{"a": NaN}', "not valid JSON"),
+        (b'{"a": Infinity}', "not valid JSON"),
+        (b'{"a": ' + b"1" * 5000 + b"}", "not valid JSON"),
+        (b'{"a": ' + b"[" * 33 + b"]" * 33 + b"}", "deeper than 32"),
+        (b'{"a": "\\ud800"}', "not valid JSON"),
+    ],
+)
+def test_the_body_parser_refuses_what_json_cannot_carry_back(content: bytes, fragment: str) -> None:
+    # Unit-level: each refusal is the parser's own, not an unknown-field error.
+    from pin_mock.server.errors import ApiError
+    from pin_mock.server.validation import parse_json_body
+
+    with pytest.raises(ApiError) as refused:
+        parse_json_body(content)
+    assert refused.value.status == 400
+    assert fragment in refused.value.message
