@@ -96,7 +96,15 @@ def sandbox(port: int, patients: int = 150):
     cmd = [sys.executable, "-m", "pin_mock.cli", "serve", "--port", str(port)]
     cmd += ["--patients", str(patients)]
     # The limits are lifted for the benchmark (not the code path): it is still counted.
-    env = {"PIN_MOCK_LOG_LEVEL": "warning", "PIN_MOCK_TIER_LIMITS": LIFTED_LIMITS}
+    env = {
+        "PIN_MOCK_LOG_LEVEL": "warning",
+        "PIN_MOCK_TIER_LIMITS": LIFTED_LIMITS,
+        # wrk mints no tokens, but the kit timing run does; creates must not hit quotas.
+        "PIN_MOCK_TOKEN_GRANTS_PER_CLIENT": "1000000000",
+        "PIN_MOCK_TOKEN_FAILURES_PER_CLIENT": "1000000000",
+        "PIN_MOCK_TOKEN_FAILURES_PER_ADDRESS": "1000000000",
+        "PIN_MOCK_QUOTA_PATIENTS": "1000000000",
+    }
     return process(cmd, env=env)
 
 

@@ -102,7 +102,14 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--path", default="/v1/patients?limit=10")
     args = parser.parse_args()
-    app = create_app(Settings(tier_limits={"standard": 1, "professional": 1, "enterprise": 10**9}))
+    # Limits lifted (tier, token throttle, quotas): the benchmark measures work, not refusals.
+    app = create_app(
+        Settings(
+            tier_limits={"standard": 1, "professional": 1, "enterprise": 10**9},
+            token_grants_per_client=10**9,
+            quota_patients=10**9,
+        )
+    )
     form = urlencode(CLIENT).encode()
     status, answer = await call(
         app, "POST", "/oauth/token", {"content-type": "application/x-www-form-urlencoded"}, form
