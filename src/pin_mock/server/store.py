@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Hashable, Iterator
 from hashlib import blake2b
+from itertools import islice
 from typing import Any
 
 from pin_mock.server.errors import NotFound
@@ -109,19 +110,24 @@ class Store:
         self, client_id: str, *, search: str | None, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of patients matching ``search``, and the number of matches."""
-        created = list(self.tenant(client_id).patients.values())
+        tenant = self.tenant(client_id)
         if not search:
             base = self.seed.patients
-            total = len(base) + len(created)
+            total = len(base) + len(tenant.patients)
             page = base[offset : offset + limit]
-            if len(page) < limit:
-                start = max(0, offset - len(base))
-                page = page + created[start : start + limit - len(page)]
+            start = max(0, offset - len(base))
+            if len(page) < limit and start < len(tenant.patients):
+                # Only the slice is copied: a tenant may hold 10,000 patients.
+                rest = islice(tenant.patients.values(), start, start + limit - len(page))
+                page = page + list(rest)
             return page, total
         term = search.lower()
         matches = [self.seed.patients[row] for row in self._search.find(term)]
-        # The tenant's index rows are its patients in creation order, like ``created``.
-        matches += [created[row] for row in self.tenant(client_id).search.find(term)]
+        rows = tenant.search.find(term)
+        if rows:
+            # The tenant's index rows are its patients in creation order.
+            created = list(tenant.patients.values())
+            matches += [created[row] for row in rows]
         return matches[offset : offset + limit], len(matches)
 
     def get_patient(self, client_id: str, patient_id: str) -> dict[str, Any]:
