@@ -6,14 +6,14 @@ end-to-end tests need a real server: uvicorn in a thread, on a free port.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import uvicorn
+
+from loopback import running
 
 #: Test sandboxes allow far more than a real tier: many kit runs share one client and address.
 TEST_TIER_LIMITS = {"standard": 1_000_000, "professional": 1_000_000, "enterprise": 1_000_000}
@@ -27,27 +27,11 @@ TEST_TOKEN_THROTTLE = {
 @contextmanager
 def serve(app: Any, *, lifespan: str = "on") -> Iterator[str]:
     """Serve an ASGI app on a free loopback port; yields its base URL."""
-    # loop="asyncio": a uvloop loop still running in a thread when the interpreter
-    # exits can crash it (exit 139); the join below makes sure the loop has ended.
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, log_level="error", lifespan=lifespan, loop="asyncio"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="kit-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-        if thread.is_alive():
-            raise RuntimeError("the test server did not stop within 60 s")
+    with running(config, name="kit-test-server") as url:
+        yield url
 
 
 def sandbox_app(**overrides: Any) -> Any:

@@ -18,8 +18,8 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import uvicorn
 
+from loopback import running
 from pin_mock.server.app import create_app
 from pin_mock.server.serving import uvicorn_config
 from pin_mock.server.settings import Settings
@@ -29,26 +29,11 @@ from pin_mock.server.settings import Settings
 def serve_sandbox(**overrides: Any) -> Iterator[str]:
     """A sandbox with ``overrides`` served as ``pin-mock serve`` would; yields its base URL."""
     settings = Settings(**{"report_delay": 0.0, **overrides})
-    # loop="asyncio": a uvloop loop still running in a thread at exit can crash it.
     config = uvicorn_config(
         create_app(settings), settings, port=0, log_level="error", loop="asyncio"
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sec-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-        if thread.is_alive():
-            raise RuntimeError("the test server did not stop within 60 s")
+    with running(config, name="sec-test-server") as url:
+        yield url
 
 
 def address(base_url: str) -> tuple[str, int]:

@@ -20,6 +20,7 @@ import socket
 import time
 
 import httpx
+
 from sec_servers import CliServer, address, read_until_closed, serve_sandbox, token
 
 FAST = {"keep_alive_timeout": 0.5, "header_timeout": 1.0, "body_timeout": 1.0}

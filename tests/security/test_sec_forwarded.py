@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from sec_servers import serve_sandbox
 
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.settings import Settings
+from sec_servers import serve_sandbox
 
 #: A tiny budget for callers without a token (counted per address, at the standard tier).
 LIMITS = {"standard": 3, "professional": 1000, "enterprise": 1000}

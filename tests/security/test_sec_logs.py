@@ -13,9 +13,9 @@ import json
 import logging
 
 import pytest
-from sec_servers import CliServer
 
 from pin_mock.server.logs import JsonFormatter, TextFormatter
+from sec_servers import CliServer
 
 
 def _served_lines(*args: str) -> list[str]:

@@ -18,11 +18,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sec_servers import serve_sandbox
 
 from harness import Sandbox
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.settings import Settings
+from sec_servers import serve_sandbox
 from spec_conformance import assert_conforms, operation_for
 
 
