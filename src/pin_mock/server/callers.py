@@ -10,7 +10,7 @@ can see a different caller from another.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -64,22 +64,20 @@ class Caller:
 ANONYMOUS = Caller()
 
 
-def identify(authorization: str, tokens: TokenService) -> Caller:
-    """The caller behind one ``Authorization`` header value."""
+def identify(authorization: str, tokens: TokenService, peer: str = "") -> Caller:
+    """The caller behind one ``Authorization`` header value, seen from ``peer``."""
     kind, _, token = authorization.partition(" ")
     if kind.lower() != "bearer":
         # No credentials for the API (none, or Basic for the token endpoint).
-        return Caller(authorization) if authorization else ANONYMOUS
+        return Caller(authorization, peer=peer) if authorization or peer else ANONYMOUS
     token = token.strip()
     if not token:
-        return Caller(
-            authorization,
-            problem=Unauthorized("The access token is missing, malformed or expired."),
-        )
+        problem = Unauthorized("The access token is missing, malformed or expired.")
+        return Caller(authorization, problem=problem, peer=peer)
     try:
-        return Caller(authorization, claims=tokens.verify(token))
+        return Caller(authorization, claims=tokens.verify(token), peer=peer)
     except Unauthorized as problem:
-        return Caller(authorization, problem=problem)
+        return Caller(authorization, problem=problem, peer=peer)
 
 
 def caller_of(scope: Scope) -> Caller:
@@ -100,9 +98,7 @@ class CallerMiddleware:
             for name, value in scope["headers"]:
                 if name == b"authorization":
                     authorization = value.decode("latin-1")  # the last one counts
-            caller = identify(authorization, self.tokens) if authorization else ANONYMOUS
-            peer = scope.get("client")
-            if peer:
-                caller = replace(caller, peer=str(peer[0]))
-            scope.setdefault("state", {})[STATE_KEY] = caller
+            client = scope.get("client")
+            peer = str(client[0]) if client else ""
+            scope.setdefault("state", {})[STATE_KEY] = identify(authorization, self.tokens, peer)
         await self.app(scope, receive, send)

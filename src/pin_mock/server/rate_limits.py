@@ -96,8 +96,7 @@ class RateLimitMiddleware:
         if caller.client_id is not None:
             key, tier = f"client:{caller.client_id}", caller.tier or "standard"
         else:
-            client = scope.get("client")
-            key, tier = f"addr:{client[0] if client else 'unknown'}", "standard"
+            key, tier = f"addr:{caller.peer or 'unknown'}", "standard"
         decision = self.limiter.hit(key, tier)
         extra = [*decision.headers(), *API_HEADERS]
         if not decision.allowed:
