@@ -105,3 +105,34 @@ def test_an_unreachable_token_endpoint_is_a_usage_problem():
     with pytest.raises(TokenError, match="cannot reach") as info:
         TokenSource(CREDS, post=refuse).token()
     assert info.value.usage
+
+
+def test_a_throttled_token_endpoint_is_waited_for_as_it_asks():
+    answers = [
+        httpx.Response(
+            429, headers={"Retry-After": "7"}, json={"error": "temporarily_unavailable"}
+        ),
+        httpx.Response(
+            200, json={"access_token": "late", "token_type": "Bearer", "expires_in": 60}
+        ),
+    ]
+    slept = []
+
+    def post(url, data):
+        return answers.pop(0)
+
+    source = TokenSource(CREDS, post=post, sleep=slept.append)
+    assert source.token() == "late"
+    assert slept == [7.0]
+
+
+def test_a_throttle_asking_for_too_long_is_reported_not_waited_for():
+    slept = []
+
+    def post(url, data):
+        return httpx.Response(429, headers={"Retry-After": "3600"}, json={"error": "x"})
+
+    source = TokenSource(CREDS, post=post, sleep=slept.append)
+    with pytest.raises(TokenError, match="429"):
+        source.token()
+    assert slept == []

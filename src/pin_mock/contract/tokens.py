@@ -21,6 +21,11 @@ import httpx
 #: Refresh when this share of the lifetime is left (and at least ``MIN_HEADROOM`` seconds).
 HEADROOM_SHARE = 0.1
 MIN_HEADROOM = 5.0
+#: A throttled token endpoint (429 with ``Retry-After``) is waited for at most this
+#: long, this many times: its own brute-force throttle may count the kit's
+#: deliberately wrong secrets, and that must not fail the next run.
+MAX_RETRY_AFTER = 60.0
+THROTTLE_RETRIES = 2
 
 
 class TokenError(Exception):
@@ -65,10 +70,12 @@ class TokenSource:
         post: Callable[..., httpx.Response] | None = None,
         clock: Callable[[], float] = time.monotonic,
         timeout: float = 10.0,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.credentials = credentials
         self._post = post or (lambda url, **kw: httpx.post(url, timeout=timeout, **kw))
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
@@ -91,12 +98,13 @@ class TokenSource:
         }
         if creds.scope:
             form["scope"] = creds.scope
-        try:
-            response = self._post(creds.token_url, data=form)
-        except httpx.HTTPError as exc:
-            raise TokenError(
-                f"cannot reach the token endpoint {creds.token_url}: {exc}", usage=True
-            ) from exc
+        response = self._post_form(form)
+        for _ in range(THROTTLE_RETRIES):
+            wait = retry_after(response)
+            if wait is None or wait > MAX_RETRY_AFTER:
+                break
+            self._sleep(wait)
+            response = self._post_form(form)
         payload = _json(response)
         if response.status_code in (400, 401) and isinstance(payload, dict):
             if payload.get("error") in ("invalid_client", "unauthorized_client"):
@@ -118,6 +126,23 @@ class TokenSource:
         if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
             raise TokenError(f"token endpoint answered a bad expires_in: {lifetime!r}")
         return token, float(lifetime)
+
+    def _post_form(self, form: dict[str, str]) -> httpx.Response:
+        try:
+            return self._post(self.credentials.token_url, data=form)
+        except httpx.HTTPError as exc:
+            raise TokenError(
+                f"cannot reach the token endpoint {self.credentials.token_url}: {exc}",
+                usage=True,
+            ) from exc
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds a 429 asks to wait (``Retry-After`` in seconds), or None."""
+    if response.status_code != 429:
+        return None
+    raw = response.headers.get("retry-after", "")
+    return float(raw) if raw.isdigit() else None
 
 
 def _json(response: httpx.Response) -> Any:

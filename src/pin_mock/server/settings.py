@@ -44,7 +44,7 @@ class Settings:
     # per client id and per peer address, and tokens issued per client.
     token_throttle_window: int = 60
     token_failures_per_client: int = 10
-    token_failures_per_address: int = 50
+    token_failures_per_address: int = 100
     token_grants_per_client: int = 60
     # What one tenant (client) may hold (quotas.py); a create past it is 409 QUOTA_EXCEEDED.
     quota_patients: int = 10_000

@@ -6,9 +6,10 @@ fixed window (``token_throttle_window``, 60 s by default) counted by the
 
 * failed client authentications per **client id** (default 10): guessing one
   client's secret, from however many addresses;
-* refused token requests per peer **address** (default 50): failed
-  authentications and malformed requests, so one address cannot guess across
-  many client ids or hammer the endpoint with junk;
+* failed client authentications per peer **address** (default 100), so one
+  address cannot guess across many client ids (malformed requests guess no
+  secret and are not counted: a fuzzing run must not lock a developer out of
+  their own sandbox);
 * tokens requested per authenticated **client** (default 60): a client with
   the right secret still cannot mint tokens at 400/s (a token lasts an hour).
 
@@ -53,11 +54,11 @@ class TokenThrottle:
     # -- before the secret is checked -------------------------------------------
 
     def check_address(self, address: str) -> None:
-        """429 if ``address`` has used up its refused-request budget."""
+        """429 if ``address`` has used up its failed-authentication budget."""
         self._refuse_if_spent(
             "address_failures",
             address,
-            "Too many refused token requests from this address",
+            "Too many failed client authentications from this address",
         )
 
     def check_client(self, client_id: str) -> None:
@@ -71,7 +72,7 @@ class TokenThrottle:
     # -- after it -----------------------------------------------------------------
 
     def failed(self, address: str) -> None:
-        """Count one refused token request (400 or 401) from ``address``."""
+        """Count one failed client authentication (401) from ``address``."""
         self._strategy.hit(self._items["address_failures"], address)
 
     def failed_login(self, client_id: str) -> None:

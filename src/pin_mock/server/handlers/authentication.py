@@ -25,7 +25,10 @@ async def issue_token(
     try:
         return _issue(services, caller, body or {})
     except OAuthError as error:
-        if error.status in (400, 401):  # every refusal counts against the address
+        # Failed client authentications count against the address; a malformed
+        # request (400) guesses no secret, and counting it would let a fuzzer's
+        # harmless junk lock a developer out of their own sandbox.
+        if error.error == "invalid_client":
             throttle.failed(address)
         raise
 

@@ -1,0 +1,49 @@
+"""The probes' HTTP client: a throttled token endpoint is waited for, nothing else is."""
+
+from __future__ import annotations
+
+import httpx
+
+from kit_helpers import SPEC
+from pin_mock.contract.target import Target
+
+
+def serve(answers: list[httpx.Response]) -> tuple[httpx.MockTransport, list[str]]:
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return answers.pop(0)
+
+    return httpx.MockTransport(handler), seen
+
+
+def throttled(seconds: str) -> httpx.Response:
+    body = {"error": "temporarily_unavailable", "error_description": "later"}
+    return httpx.Response(429, headers={"Retry-After": seconds}, json=body)
+
+
+def test_a_throttled_token_request_is_retried_after_the_wait_it_asks_for() -> None:
+    granted = {"access_token": "t", "token_type": "Bearer", "expires_in": 60, "scope": "a"}
+    transport, seen = serve([throttled("3"), httpx.Response(200, json=granted)])
+    slept: list[float] = []
+    target = Target("http://pin.test", None, SPEC, transport=transport, sleep=slept.append)
+    try:
+        ex = target.request("POST", "/oauth/token", template="/oauth/token", token=None, data={})
+    finally:
+        target.close()
+    assert ex.status == 200 and slept == [3.0] and seen == ["/oauth/token"] * 2
+    assert target.requests == 2
+
+
+def test_other_429s_and_long_waits_are_not_retried() -> None:
+    transport, seen = serve([throttled("3"), throttled("3600")])
+    slept: list[float] = []
+    target = Target("http://pin.test", None, SPEC, transport=transport, sleep=slept.append)
+    try:
+        api = target.request("GET", "/v1/patients", template="/v1/patients", token=None)
+        token = target.request("POST", "/oauth/token", template="/oauth/token", token=None)
+    finally:
+        target.close()
+    assert (api.status, token.status) == (429, 429)
+    assert slept == [] and len(seen) == 2
