@@ -18,6 +18,15 @@ from sec_servers import address, serve_sandbox, token
 LIMITS = {"standard": 2, "professional": 2, "enterprise": 2}
 
 
+def send_head(sock: socket.socket, bearer: str, framing: bytes) -> None:
+    """The head of a JSON ``POST /v1/patients`` whose body is framed by ``framing``."""
+    sock.sendall(
+        b"POST /v1/patients HTTP/1.1\r\nHost: sandbox\r\n"
+        b"Authorization: Bearer " + bearer.encode() + b"\r\n"
+        b"Content-Type: application/json\r\n" + framing + b"\r\n\r\n"
+    )
+
+
 def test_two_authorization_headers_on_the_wire_are_400_and_cannot_dodge_a_spent_budget() -> None:
     with serve_sandbox(tier_limits=LIMITS) as base:
         good = token(base, "sandbox-standard")
@@ -43,11 +52,7 @@ def test_a_chunked_body_past_the_limit_is_413_while_it_streams() -> None:
         good = token(base)
         host, port = address(base)
         with socket.create_connection((host, port), timeout=30) as sock:
-            sock.sendall(
-                b"POST /v1/patients HTTP/1.1\r\nHost: sandbox\r\n"
-                b"Authorization: Bearer " + good.encode() + b"\r\n"
-                b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-            )
+            send_head(sock, good, b"Transfer-Encoding: chunked")
             answer = b""
             for _ in range(64):  # up to 64 KiB, far past the limit; stop once answered
                 chunk = b"x" * 1024
@@ -77,11 +82,7 @@ def test_a_declared_body_past_the_limit_is_413_before_it_is_sent() -> None:
         host, port = address(base)
         with socket.create_connection((host, port), timeout=30) as sock:
             # Only the head: the server must answer without waiting for 100 MB.
-            sock.sendall(
-                b"POST /v1/patients HTTP/1.1\r\nHost: sandbox\r\n"
-                b"Authorization: Bearer " + good.encode() + b"\r\n"
-                b"Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n"
-            )
+            send_head(sock, good, b"Content-Length: 100000000")
             sock.settimeout(30)
             answer = sock.recv(65536)
         assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
