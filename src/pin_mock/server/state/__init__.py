@@ -1,0 +1,1 @@
+"""Where the state that clients change lives: this process (``memory://``) or Redis."""
