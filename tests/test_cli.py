@@ -24,7 +24,7 @@ def test_help_lists_every_command() -> None:
 def test_serve_refuses_several_workers_with_a_reason() -> None:
     result = CliRunner().invoke(main, ["serve", "--workers", "2"])
     assert result.exit_code == 2
-    assert "--workers must be 1" in result.output
+    assert "--workers 2 needs --state redis://" in result.output
 
 
 def test_serve_reports_bad_environment_value() -> None:

@@ -34,7 +34,6 @@ SERVER_DISTRIBUTIONS = {
     "faker",
     "pyjwt",
     "limits",
-    "standardwebhooks",
     "fpdf2",
     "orjson",
 }

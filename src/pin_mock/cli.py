@@ -30,9 +30,9 @@ SERVER_MODULES = (
     "faker",
     "jwt",
     "limits",
-    "standardwebhooks",
     "fpdf",
     "orjson",
+    "redis",
 )
 
 SERVER_INSTALL_HINT = "pip install 'pin-mock[server]'"
@@ -40,6 +40,12 @@ SERVER_INSTALL_HINT = "pip install 'pin-mock[server]'"
 
 class ServerNotInstalled(click.ClickException):
     """``pin-mock serve`` without the ``server`` extra: one line, exit 2, no traceback."""
+
+    exit_code = 2
+
+
+class StartRefused(click.ClickException):
+    """Settings or state ``serve`` cannot start with: the reason in one line, exit 2."""
 
     exit_code = 2
 
@@ -91,6 +97,11 @@ def main() -> None:
 )
 @click.option("--report-delay", type=float, help="Seconds a report takes (default 2).")
 @click.option(
+    "--job-claim-timeout",
+    type=float,
+    help="Redis: seconds before a dead worker's report or delivery is taken over (default 30).",
+)
+@click.option(
     "--max-body-bytes", type=int, help="Largest request body accepted, bytes (default 1048576)."
 )
 @click.option(
@@ -107,7 +118,11 @@ def main() -> None:
     help="Where webhooks may be delivered: local (loopback and private addresses, "
     "the default), public (those and the internet) or hosted (public addresses only).",
 )
-@click.option("--workers", type=int, help="Worker processes (only 1 is supported).")
+@click.option(
+    "--workers",
+    type=int,
+    help="Worker processes (default 1; more need --state redis://, which they share).",
+)
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option(
     "--log-format",
@@ -117,6 +132,12 @@ def main() -> None:
 @click.option(
     "--forwarded-allow-ips",
     help="Peers whose X-Forwarded-For/-Proto are believed, comma-separated (default: none).",
+)
+@click.option(
+    "--cors-origins",
+    help="Web origins that may call the sandbox from a browser, comma-separated: "
+    "exact origins, * or local (any port of localhost, 127.0.0.1, [::1]; the default); "
+    "none turns CORS off.",
 )
 @click.option(
     "--keep-alive-timeout",
@@ -147,7 +168,7 @@ def serve(**options: object) -> None:
         try:  # settings first: a bad flag is reported before the app's imports
             settings = Settings.from_env(**options)
         except ConfigError as exc:
-            raise click.UsageError(str(exc)) from exc
+            raise StartRefused(str(exc)) from exc
 
         import pin_mock.server.logs as logs
         import pin_mock.server.serving as serving
@@ -157,17 +178,18 @@ def serve(**options: object) -> None:
             raise
         raise _server_not_installed([exc.name or str(exc)]) from exc
     logs.configure(settings.log_level, settings.log_format)  # once, before anything logs
-    try:
-        app = create_app(settings)
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from exc
+    try:  # one worker: the app is built here; several: each builds its own
+        config = serving.prepare(settings, create_app)
+    except ConfigError as exc:  # e.g. Redis unreachable: one line, no traceback
+        raise StartRefused(str(exc)) from exc
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"pin-mock sandbox on {base}  (seed {settings.seed}, {settings.patients} patients)")
     click.echo(f"  docs:  {base}/docs    spec: {base}/openapi.yaml")
+    click.echo(f"  state: {serving.redacted(settings.state)}    workers: {settings.workers}")
     click.echo("  clients (secret = <client_id>-secret):")
     for client in _clients_summary(settings):
         click.echo(f"    {client}")
-    serving.run(app, settings)
+    serving.run(config)
 
 
 def _clients_summary(settings: Settings) -> list[str]:

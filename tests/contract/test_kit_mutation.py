@@ -13,11 +13,22 @@ import schemathesis.specs.openapi.checks  # noqa: F401 - registers Schemathesis'
 from schemathesis.checks import CHECKS
 
 from kit_helpers import SPEC, long_runs_enabled
-from kit_mutants import MUTANTS, Mutant, Proxy
+from kit_mutants import MUTANTS as FIRST_MUTANTS
+from kit_mutants import Mutant, Proxy
+from kit_mutants_blind import BLIND_MUTANTS
 from kit_servers import reset_sandbox, serve
 from pin_mock.contract.checks.catalogue import CHECK_NAMES
 from pin_mock.contract.output.summary import render
 from pin_mock.contract.probes.catalogue import probe_check_names
+
+#: Every broken implementation: the first edition's and the blind spots' (issue 11).
+MUTANTS = [*FIRST_MUTANTS, *BLIND_MUTANTS]
+
+
+SECOND_CLIENT = {
+    "second_client_id": "sandbox-professional",
+    "second_client_secret": "sandbox-professional-secret",
+}
 
 
 def killed_for_the_right_reason(mutant: Mutant, result) -> bool:
@@ -30,12 +41,32 @@ def killed_for_the_right_reason(mutant: Mutant, result) -> bool:
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_kit_fails_a_broken_implementation(mutant, sandbox_url, run_kit):
     reset_sandbox(sandbox_url)
-    with serve(Proxy(sandbox_url, mutant)) as url:
+    proxy = Proxy(sandbox_url, mutant)
+    with serve(proxy) as url:
+        proxy.state["url"] = url  # the webhook mutants relay deliveries through themselves
         result = run_kit(url, **mutant.focus)
     assert killed_for_the_right_reason(mutant, result), (
         f"mutant {mutant.name} ({mutant.breaks}) survived or died of the wrong cause; "
         f"wanted one of {sorted(mutant.kills)}\n{render(result)}"
     )
+
+
+def _distinct_probe_focuses() -> list[dict]:
+    found: list[dict] = []
+    for mutant in BLIND_MUTANTS:
+        if mutant.focus not in found:
+            found.append(mutant.focus)
+    return found
+
+
+@pytest.mark.parametrize(
+    "focus", _distinct_probe_focuses(), ids=lambda f: "+".join(f["include"])[:60]
+)
+def test_the_unbroken_sandbox_passes_each_focused_run(focus, sandbox_url, run_kit):
+    """A mutant's focused run finds nothing on the real sandbox: its kill is the mutant's doing."""
+    reset_sandbox(sandbox_url)
+    result = run_kit(sandbox_url, **focus)
+    assert result.exit_code == 0, render(result)
 
 
 def test_every_mutant_is_killed_by_checks_the_kit_has():
@@ -46,7 +77,7 @@ def test_every_mutant_is_killed_by_checks_the_kit_has():
         | set(CHECKS.get_all_names())  # Schemathesis's own checks
         | {"rate-limited run"}  # the verdict on a run dominated by 429s
     )
-    assert len({m.name for m in MUTANTS}) == len(MUTANTS) >= 10
+    assert len({m.name for m in MUTANTS}) == len(MUTANTS) >= 35
     unknown = {m.name: sorted(m.kills - known) for m in MUTANTS if m.kills - known}
     assert unknown == {}
 
@@ -60,10 +91,13 @@ def test_full_runs_kill_every_mutant(sandbox_url, run_kit, capsys):
     survivors = []
     for mutant in MUTANTS:
         reset_sandbox(sandbox_url)
-        with serve(Proxy(sandbox_url, mutant)) as url:
-            result = run_kit(url, max_examples=5)
-        if result.exit_code != 1:
-            survivors.append(f"{mutant.name}: exit {result.exit_code} ({result.reason})")
+        proxy = Proxy(sandbox_url, mutant)
+        with serve(proxy) as url:
+            proxy.state["url"] = url
+            result = run_kit(url, max_examples=5, **SECOND_CLIENT)
+        if not killed_for_the_right_reason(mutant, result):
+            found = sorted({f.check for f in result.findings})
+            survivors.append(f"{mutant.name}: exit {result.exit_code} ({result.reason}) {found}")
         with capsys.disabled():
             print(
                 f"\n{mutant.name:<26} exit {result.exit_code}  {result.seconds:5.1f} s  {result.reason[:90]}"

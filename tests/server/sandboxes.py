@@ -1,4 +1,12 @@
-"""Sandbox factories (pytest fixtures), shared by tests/server and tests/security."""
+"""Sandbox factories (pytest fixtures), shared by tests/server and tests/security.
+
+Every sandbox test runs on both state engines: ``[memory]`` (in this process)
+and ``[redis]`` (a Redis database claimed by this test process,
+``tests/helpers/redis_db.py``, flushed for each test). Without Redis the
+``[redis]`` half is skipped with the reason (failed under
+``PIN_MOCK_REQUIRE_REDIS=1``). A test that is about one engine only asks for
+it with ``@pytest.mark.parametrize("sandbox_factory", ["redis"], indirect=True)``.
+"""
 
 from __future__ import annotations
 
@@ -12,15 +20,24 @@ from starlette.testclient import TestClient
 from harness import Sandbox
 from pin_mock.server import Settings, create_app
 from pin_mock.server.services import build_services
+from redis_db import fresh_db
+
+ENGINES = ["memory", "redis"]
 
 
-@pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., Sandbox]]:
-    """Build sandboxes with custom settings; they are shut down after the test."""
+def engine_url(engine: str) -> str:
+    """``--state`` for ``engine``: ``memory://`` or this process's Redis database, flushed."""
+    return "memory://" if engine == "memory" else fresh_db().url
+
+
+@pytest.fixture(params=ENGINES)
+def sandbox_factory(request: pytest.FixtureRequest) -> Iterator[Callable[..., Sandbox]]:
+    """Build sandboxes with custom settings (on this test's engine); shut down after the test."""
+    engine = engine_url(request.param)
     opened: list[TestClient] = []
 
     def make(clock: Callable[[], float] | None = None, **overrides: Any) -> Sandbox:
-        settings = Settings(**{"report_delay": 0.0, **overrides})
+        settings = Settings(**{"report_delay": 0.0, "state": engine, **overrides})
         services = build_services(settings, clock=clock or time.time)
         client = TestClient(create_app(settings, services=services), raise_server_exceptions=False)
         client.__enter__()

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from connexion.json_schema import Draft4ResponseValidator, resolve_refs
-from jsonschema import FormatChecker
+from jsonschema import FormatChecker, validators
 
 from pin_mock.server.app import load_spec
 from pin_mock.server.settings import Settings
@@ -73,9 +73,26 @@ def assert_conforms(response: httpx.Response) -> None:
         assert problem is None, f"{where}: body {problem}"
 
 
+def _null_allowed(rule: Any) -> Any:
+    def check(validator: Any, value: Any, instance: Any, schema: dict[str, Any]) -> Any:
+        if instance is None and schema.get("nullable") is True:
+            return
+        yield from rule(validator, value, instance, schema)
+
+    return check
+
+
+# The spec marks a nullable reference as `nullable: true` beside `allOf: [$ref]`
+# (one generated type, not a copy); Connexion's validator honours `nullable`
+# only beside `type` and `enum`.
+_ResponseValidator = validators.extend(
+    Draft4ResponseValidator, {"allOf": _null_allowed(Draft4ResponseValidator.VALIDATORS["allOf"])}
+)
+
+
 def schema_problem(schema: dict[str, Any], value: Any) -> str | None:
     """Why ``value`` breaks a response ``schema`` (OpenAPI 3.0 rules, formats checked), or None."""
-    validator = Draft4ResponseValidator(schema, format_checker=FormatChecker())
+    validator = _ResponseValidator(schema, format_checker=FormatChecker())
     errors = sorted(validator.iter_errors(value), key=lambda e: list(e.path))
     if not errors:
         return None

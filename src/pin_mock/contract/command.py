@@ -44,6 +44,31 @@ def _phases(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[s
     help="OAuth client secret [env PIN_CLIENT_SECRET].",
 )
 @click.option(
+    "--second-client-id",
+    envvar="PIN_SECOND_CLIENT_ID",
+    metavar="ID",
+    help="A second client of the same target, for the tenancy probe [env PIN_SECOND_CLIENT_ID].",
+)
+@click.option(
+    "--second-client-secret",
+    envvar="PIN_SECOND_CLIENT_SECRET",
+    metavar="SECRET",
+    help="The second client's secret [env PIN_SECOND_CLIENT_SECRET].",
+)
+@click.option(
+    "--webhook-receiver-url",
+    envvar="PIN_WEBHOOK_RECEIVER_URL",
+    metavar="URL",
+    help="Where a remote target reaches the kit's webhook receiver (default: loopback, local "
+    "targets only) [env PIN_WEBHOOK_RECEIVER_URL].",
+)
+@click.option(
+    "--webhook-bind",
+    envvar="PIN_WEBHOOK_BIND",
+    metavar="HOST:PORT",
+    help="Where the webhook receiver listens (default: an ephemeral loopback port).",
+)
+@click.option(
     "--spec",
     type=click.Path(dir_okay=False, path_type=Path),
     help="OpenAPI file (default: the bundled pin.yaml).",

@@ -17,11 +17,15 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from pin_mock.contract.findings import Finding, dedupe
+from pin_mock.contract.budget import Plan
+from pin_mock.contract.budget import choose_pace as _choose_pace
+from pin_mock.contract.findings import SECRETS, Finding, dedupe
 from pin_mock.contract.output.progress import Progress
 from pin_mock.contract.output.summary import verdict, write_reports
+from pin_mock.contract.pacing import OverBudget, fit_run, read_target_budget, refit
 from pin_mock.contract.probes.catalogue import all_probes
 from pin_mock.contract.probes.framework import ProbeContext, ProbeResult, run_probes
+from pin_mock.contract.safe_urls import ENV_RECEIVER_URL
 from pin_mock.contract.sandbox_client import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from pin_mock.contract.schemathesis_auth import ENV_CLIENT_ID, ENV_CLIENT_SECRET
 from pin_mock.contract.schemathesis_run import ST_PHASES, EventParser, StRunOutcome, StRunSettings
@@ -59,6 +63,12 @@ class ContractOptions:
     request_timeout: float = 10.0
     #: Where Schemathesis and Hypothesis keep their caches (default: a temporary directory).
     cache_dir: Path | None = None
+    #: A second client of the target, for the tenancy probe.
+    second_client_id: str | None = None
+    second_client_secret: str | None = None
+    #: Where a remote target reaches the kit's webhook receiver, and where it listens.
+    webhook_receiver_url: str | None = None
+    webhook_bind: str | None = None
 
 
 @dataclass
@@ -75,6 +85,8 @@ class ContractResult:
     token_url: str = ""
     client_id: str = ""
     base_url: str = ""
+    #: When the run started (``time.monotonic()``): the reports show the real duration.
+    started: float = field(default_factory=time.monotonic, repr=False)
 
     @property
     def passed(self) -> bool:
@@ -96,10 +108,8 @@ def parse_rate(value: str) -> tuple[float, str]:
 def choose_pace(
     remaining: int | None, seconds_to_reset: float | None, estimate: int
 ) -> float | None:
-    """Requests per second that stay within the client's budget; ``None`` when no pacing is needed."""
-    if remaining is None or seconds_to_reset is None or estimate <= remaining:
-        return None
-    return max(remaining, 1) / max(seconds_to_reset, 1.0)
+    """Requests per second that fit the budget when that is quick; ``None``: no pacing (see budget.py)."""
+    return _choose_pace(remaining, seconds_to_reset, estimate)
 
 
 def select_operations(
@@ -146,6 +156,18 @@ def validate(options: ContractOptions) -> None:
         )
     if options.rate_limit:
         parse_rate(options.rate_limit)
+    if bool(options.second_client_id) != bool(options.second_client_secret):
+        raise UsageProblem(
+            "give both --second-client-id and --second-client-secret "
+            "(or PIN_SECOND_CLIENT_ID and PIN_SECOND_CLIENT_SECRET)"
+        )
+    receiver = urlsplit(options.webhook_receiver_url or "http://x")
+    if receiver.scheme not in ("http", "https") or not receiver.netloc:
+        raise UsageProblem(
+            f"--webhook-receiver-url must be an http(s) URL, got {options.webhook_receiver_url!r}"
+        )
+    if options.webhook_bind and not re.fullmatch(r"[^\s:]*:\d{1,5}", options.webhook_bind):
+        raise UsageProblem(f"--webhook-bind must be HOST:PORT, got {options.webhook_bind!r}")
 
 
 def run_contract(options: ContractOptions, progress: Progress | None = None) -> ContractResult:
@@ -198,22 +220,35 @@ def _run(options: ContractOptions, progress: Progress) -> ContractResult:
     for note in notes:  # after the target answered: a usage error stays one line
         progress.note(note)
 
+    SECRETS.add(client_secret, options.second_client_secret)
     st_phases = tuple(p for p in options.phases if p in ST_PHASES)
-    pace, st_rate = _pace(options, base_url, tokens, spec, selected, st_phases, result, progress)
+    probes = all_probes(spec, selected) if "probes" in options.phases else []
+    pace, st_rate, plan, fitted = _pace(
+        options, base_url, tokens, spec, selected, st_phases, result, progress, len(probes)
+    )
     if "probes" in options.phases:
         target = Target(base_url, tokens, spec, pacer=Pacer(pace), timeout=options.request_timeout)
         try:
-            ctx = ProbeContext(target, selected, client_id, client_secret)
+            ctx = ProbeContext(
+                target, selected, client_id, client_secret,
+                second_client_id=options.second_client_id,
+                second_client_secret=options.second_client_secret,
+                receiver_url=options.webhook_receiver_url, receiver_bind=options.webhook_bind,
+            )  # fmt: skip
             result.probes = run_probes(
                 ctx,
-                all_probes(spec, selected),
+                probes,
                 lambda r: progress.probe(r.name, len(r.findings), r.skipped),
             )
         finally:
             target.close()
-    if st_phases:
+        if plan is not None and fitted:
+            plan = _refit(
+                plan, st_phases, options.max_examples, target, len(selected), result, progress
+            )
+    if st_phases and plan is not None:
         result.schemathesis = _schemathesis(
-            options, spec_path, base_url, st_phases, st_rate, client_id, client_secret, progress
+            options, spec_path, base_url, plan, st_rate, client_id, client_secret, progress
         )
     return _finish(result, options, spec_path)
 
@@ -228,60 +263,67 @@ def _reach(base_url: str, timeout: float) -> None:
 def _pace(
     options: ContractOptions, base_url: str, tokens: TokenSource, spec: Spec,
     selected: list[Operation], st_phases: tuple[str, ...], result: ContractResult, progress: Progress,
-) -> tuple[float | None, str | None]:  # fmt: skip
-    """The run's pace: ``--rate-limit`` if given, else what the client's remaining budget allows."""
-    if options.rate_limit:
-        return parse_rate(options.rate_limit)
+    probes: int,
+) -> tuple[float | None, str | None, Plan | None, bool]:  # fmt: skip
+    """Pace, Schemathesis plan, and whether that plan is fitted to a (believable) budget."""
+    reading, why = None, ""
     listing = next(
-        (
-            op
-            for op in selected
-            if op.method == "get" and "{" not in op.path and op.requires(spec.oauth2_scheme)
-        ),
+        (op for op in selected if op.method == "get" and "{" not in op.path and op.requires(spec.oauth2_scheme)),
         None,
-    )
-    if listing is None:
-        return None, None
+    )  # fmt: skip
+    if not options.rate_limit and listing is not None:
+        reading, why = read_target_budget(
+            base_url + listing.path, tokens.token(), options.request_timeout
+        )
     try:
-        answer = httpx.get(
-            base_url + listing.path,
-            headers={"Authorization": f"Bearer {tokens.token()}"},
-            timeout=options.request_timeout,
-        )
-        remaining = int(answer.headers["x-ratelimit-remaining"])
-        reset_in = int(answer.headers["x-ratelimit-reset"]) - time.time()
-    except (httpx.HTTPError, KeyError, ValueError):
-        return None, None  # no usable headers: the checks will say so
-    estimate = len(selected) * options.max_examples * max(1, len(st_phases)) * 3 + 150
-    if remaining == 0:
-        raise UsageProblem(
-            f"client {result.client_id} has no requests left until its window resets in {reset_in:.0f} s"
-        )
-    pace = choose_pace(remaining, reset_in, estimate)
-    if pace is None:
-        return None, None
-    note = f"about {estimate} requests needed, {remaining} left for {reset_in:.0f} s: pacing at {pace:.2f} requests/s"
+        fit = fit_run(reading, why, client_id=result.client_id, operations=len(selected), phases=st_phases,
+                      max_examples=options.max_examples, probes=probes)  # fmt: skip
+    except OverBudget as exc:
+        raise UsageProblem(str(exc)) from None
+    for note in fit.notes:
+        _note(result, progress, note)
+    if options.rate_limit:
+        return (*parse_rate(options.rate_limit), fit.plan, False)
+    return fit.pace, fit.rate, fit.plan, fit.reading is not None and fit.pace is None
+
+
+def _refit(
+    plan: Plan, phases: tuple[str, ...], max_examples: int, target: Target, operations: int,
+    result: ContractResult, progress: Progress,
+) -> Plan:  # fmt: skip
+    """After the probes: the plan fitted to the budget they really left."""
+    try:
+        plan, note = refit(plan, max_examples, target.last_headers, target.last_at, operations,
+                           result.client_id, phases)  # fmt: skip
+    except OverBudget as exc:
+        raise UsageProblem(str(exc)) from None
+    if note:
+        _note(result, progress, note)
+    return plan
+
+
+def _note(result: ContractResult, progress: Progress, note: str) -> None:
     result.notes.append(note)
     progress.note(note)
-    per_minute = max(1, int(pace * 60))
-    return pace, f"{per_minute}/m"
 
 
 def _schemathesis(
-    options: ContractOptions, spec_path: Path, base_url: str, phases: tuple[str, ...], rate: str | None,
+    options: ContractOptions, spec_path: Path, base_url: str, plan: Plan, rate: str | None,
     client_id: str, client_secret: str | None, progress: Progress,
 ) -> StRunOutcome:  # fmt: skip
     report_dir = options.report_dir or Path(tempfile.mkdtemp(prefix="pin-contract-"))
     # Never the user's working directory: a throwaway directory unless one is configured.
     cache_dir = options.cache_dir or Path(tempfile.mkdtemp(prefix="pin-contract-cache-"))
     settings = StRunSettings(
-        spec=spec_path, base_url=base_url, report_dir=report_dir, max_examples=options.max_examples,
-        seed=options.seed, phases=phases, workers=options.workers, include=options.include,
+        spec=spec_path, base_url=base_url, report_dir=report_dir, max_examples=plan.max_examples,
+        seed=options.seed, phases=plan.phases, workers=options.workers, include=options.include,
         exclude=options.exclude, rate_limit=rate, request_timeout=options.request_timeout,
-        cache_dir=cache_dir, env={ENV_CLIENT_ID: client_id, ENV_CLIENT_SECRET: client_secret or ""},
+        cache_dir=cache_dir, env={ENV_CLIENT_ID: client_id, ENV_CLIENT_SECRET: client_secret or "",
+                                  ENV_RECEIVER_URL: options.webhook_receiver_url or ""},
+        coverage_mode=plan.coverage_mode,
     )  # fmt: skip
     try:
-        return run_schemathesis(settings, EventParser(progress.event))
+        return run_schemathesis(settings, EventParser(progress.event, Spec.load(spec_path)))
     finally:
         if options.report_dir is None:
             shutil.rmtree(report_dir, ignore_errors=True)
@@ -297,6 +339,7 @@ def _finish(result: ContractResult, options: ContractOptions, spec_path: Path) -
         result.findings.extend(result.schemathesis.findings)
     result.findings = dedupe(result.findings)
     result.exit_code, result.reason = verdict(result, MAX_429_SHARE)
+    result.seconds = time.monotonic() - result.started
     if options.report_dir is not None:
         write_reports(result, options.report_dir)
     return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -20,8 +21,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pin_mock.contract.findings import Finding, RecordedRequest, RecordedResponse
+from pin_mock.contract.spec import Spec
 
 ST_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 HOOKS_MODULE = "pin_mock.contract.hooks"
@@ -47,6 +50,8 @@ class StRunSettings:
     #: Where Schemathesis (``.schemathesis``) and Hypothesis (``.hypothesis``) write their caches.
     cache_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
+    #: ``"positive"``: the coverage phase sends only its positive cases (a small budget).
+    coverage_mode: str | None = None
 
     def __post_init__(self) -> None:
         # ``st run`` starts in the cache directory (see ``run``): every path must be absolute.
@@ -59,7 +64,10 @@ class StRunSettings:
         """Schemathesis's configuration: fail on starved operations, caches in ``cache_dir``."""
         # A JSON string is a valid TOML basic string (quotes and backslashes escaped alike).
         directory = json.dumps(str(self.cache_dir / "schemathesis"))
-        return f"{WARNINGS_TOML}\n[cache]\ndirectory = {directory}\n"
+        toml = f"{WARNINGS_TOML}\n[cache]\ndirectory = {directory}\n"
+        if self.coverage_mode:
+            toml += f"\n[phases.coverage.generation]\nmode = {json.dumps(self.coverage_mode)}\n"
+        return toml
 
     @property
     def hypothesis_dir(self) -> Path:
@@ -135,6 +143,8 @@ class StRunOutcome:
     errors: list[str] = field(default_factory=list)
     fatal: str | None = None
     seconds: float = 0.0
+    #: (operation, check) -> [passed, failed] over every scenario.
+    outcomes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
 
     @property
     def responses(self) -> int:
@@ -145,11 +155,16 @@ class EventParser:
     """Accumulates findings and status counts from NDJSON events; calls ``on_event``."""
 
     def __init__(
-        self, on_event: Callable[[str, dict[str, Any], list[Finding]], None] | None = None
+        self,
+        on_event: Callable[[str, dict[str, Any], list[Finding]], None] | None = None,
+        spec: Spec | None = None,
     ):
         self.findings: list[Finding] = []
         self.statuses: Counter = Counter()
+        #: (operation, check) -> [passed, failed]: one JUnit test case each.
+        self.outcomes: dict[tuple[str, str], list[int]] = {}
         self.on_event = on_event
+        self.spec = spec
         self._buffer = ""
 
     def feed(self, text: str) -> None:
@@ -175,14 +190,28 @@ class EventParser:
             response = interaction.get("response")
             if isinstance(response, dict) and "status_code" in response:
                 self.statuses[response["status_code"]] += 1
+        cases = recorder.get("cases") or {}
         for case_id, checks in (recorder.get("checks") or {}).items():
+            interaction = interactions.get(case_id) or {}
+            value = (cases.get(case_id) or {}).get("value") or {}
+            planned = (
+                f"{value['method'].upper()} {value['path']}"
+                if value.get("method") and value.get("path")
+                else recorder.get("label", "?")
+            )
+            label = self.label(planned, interaction.get("request"))
             for check in checks:
+                name = check.get("name", "?")
+                outcome = self.outcomes.setdefault((label, name), [0, 0])
                 if check.get("status") != "failure":
+                    outcome[0] += check.get("status") == "success"
                     continue
+                outcome[1] += 1
                 failure = (check.get("failure_info") or {}).get("failure") or {}
-                interaction = interactions.get(case_id) or {}
                 yield Finding(
-                    operation=failure.get("operation") or recorder.get("label", "?"),
+                    operation=self.label(
+                        failure.get("operation") or label, interaction.get("request")
+                    ),
                     check=check.get("name", "?"),
                     message=failure.get("message") or failure.get("title") or "",
                     request=_request(interaction.get("request")),
@@ -190,6 +219,32 @@ class EventParser:
                     code=failure.get("code"),
                     case_id=case_id,
                 )
+
+    def label(self, operation: str, request: Any) -> str:
+        """The operation the request really reached, by its method and URL path.
+
+        A stateful step that followed a wrong ``Location`` never reached the
+        operation Schemathesis names: the label is then the operation whose
+        template the path matches, or the raw ``METHOD /path``.
+        """
+        if self.spec is None or not isinstance(request, dict) or not request.get("uri"):
+            return operation
+        method = str(request.get("method") or "GET").upper()
+        path = urlsplit(str(request["uri"])).path or "/"
+        if _matches(operation, method, path):
+            return operation
+        candidates = [op.label for op in self.spec.operations if _matches(op.label, method, path)]
+        if candidates:  # the most literal template (fewest parameters) wins
+            return min(candidates, key=lambda label: label.count("{"))
+        return f"{method} {path}"
+
+
+def _matches(label: str, method: str, path: str) -> bool:
+    wanted, _, template = label.partition(" ")
+    if wanted.upper() != method or not template.startswith("/"):
+        return False
+    pattern = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template))
+    return re.search(f"{pattern}$", path) is not None
 
 
 def _bytes(value: Any) -> bytes | None:
@@ -218,7 +273,7 @@ def _response(raw: Any) -> RecordedResponse | None:
         k.lower(): (v if isinstance(v, list) else [v])
         for k, v in (raw.get("headers") or {}).items()
     }
-    return RecordedResponse(
+    return RecordedResponse.build(
         raw["status_code"], headers, _bytes(raw.get("content")) or b"", raw.get("elapsed") or 0.0
     )
 
@@ -258,6 +313,7 @@ def run(settings: StRunSettings, parser: EventParser, poll: float = 0.2) -> StRu
     parser.feed("\n")  # a last line without its newline
     outcome = StRunOutcome(exit_code=process.returncode, seconds=time.monotonic() - started)
     outcome.findings, outcome.statuses = parser.findings, parser.statuses
+    outcome.outcomes = parser.outcomes
     _read_json_report(settings, outcome)
     return outcome
 

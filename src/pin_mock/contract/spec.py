@@ -283,6 +283,17 @@ class Spec:
         """Whether a request path is the OAuth token endpoint."""
         return bool(self.token_path) and template.rstrip("/") == self.token_path
 
+    def body_enum(self, op: Operation, name: str) -> tuple[str, ...]:
+        """The ``enum`` of property ``name`` of the operation's JSON request body (or of its items)."""
+        raw = resolve(self.document, (self.document["paths"][op.path] or {}).get(op.method) or {})
+        body = resolve(self.document, raw.get("requestBody") or {})
+        content = (body.get("content") or {}).get("application/json") or {}
+        schema = resolve(self.document, content.get("schema") or {})
+        prop = resolve(self.document, (schema.get("properties") or {}).get(name) or {})
+        if prop.get("type") == "array":
+            prop = resolve(self.document, prop.get("items") or {})
+        return tuple(v for v in prop.get("enum") or () if isinstance(v, str))
+
     # --- Error codes ---------------------------------------------------------------------
 
     @cached_property
@@ -358,6 +369,10 @@ def _examples(spec: dict[str, Any], content: dict[str, Any]) -> list[Any]:
         if "value" in example:
             found.append(example["value"])
     return found
+
+
+#: The example values of one media type (public name for the probes).
+examples_of = _examples
 
 
 def _body_example(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str | None, Any]:

@@ -18,7 +18,7 @@ import httpx
 from pin_mock.contract.checks.catalogue import ALL_CHECKS
 from pin_mock.contract.checks.registry import Check, Rule
 from pin_mock.contract.exchange import ContractViolation, Exchange
-from pin_mock.contract.findings import Finding, RecordedRequest, RecordedResponse
+from pin_mock.contract.findings import SECRETS, Finding, RecordedRequest, RecordedResponse
 from pin_mock.contract.spec import Spec
 from pin_mock.contract.tokens import (
     MAX_RETRY_AFTER,
@@ -74,6 +74,9 @@ class Target:
         self.findings: list[Finding] = []
         self.requests = 0
         self.spec = spec
+        #: The rate-limit headers of the latest API answer, and when it came (the budget).
+        self.last_headers: dict[str, list[str]] = {}
+        self.last_at = 0.0
         # Every registered check, each answer: one rule per check for this target's life
         # (a per-run check, the rate-limit window, remembers earlier answers).
         self.ambient: tuple[tuple[Check, Rule], ...] = tuple(
@@ -104,7 +107,9 @@ class Target:
         """Send one request; its answer is checked by the ambient rules (findings kept)."""
         headers = dict(kwargs.pop("headers", {}) or {})
         if token is USE_TOKEN and self.tokens is not None:
-            headers["Authorization"] = f"Bearer {self.tokens.token()}"
+            real = self.tokens.token()
+            SECRETS.add(real)  # the run's own credential: redacted in every report
+            headers["Authorization"] = f"Bearer {real}"
         elif isinstance(token, str):
             headers["Authorization"] = token
         response = self._send(method, path, headers, kwargs)
@@ -119,6 +124,13 @@ class Target:
                 response = self._send(method, path, headers, kwargs)
         ex = Exchange.from_httpx(response, template=template, path_params=path_params or {})
         operation = f"{method.upper()} {template or ex.path}"
+        # Only the run's own client's answers tell its budget (not a second client's).
+        if (
+            token is USE_TOKEN
+            and self.spec.in_api(ex.template)
+            and "x-ratelimit-remaining" in ex.headers
+        ):
+            self.last_headers, self.last_at = dict(ex.headers), time.time()
         for check, rule in self.ambient:
             if not check.applies_to(ex, self.spec):
                 continue
@@ -137,7 +149,7 @@ class Target:
 
 
 def finding(operation: str, check: str, message: str, ex: Exchange | None) -> Finding:
-    """A probe finding with its exchange (credentials filtered)."""
+    """A probe finding with its exchange (the run's real credentials filtered)."""
     if ex is None:
         return Finding(operation, check, message, source="probe")
     return Finding(
@@ -145,6 +157,6 @@ def finding(operation: str, check: str, message: str, ex: Exchange | None) -> Fi
         check=check,
         message=message,
         request=RecordedRequest.build(ex.method, ex.url, dict(ex.request_headers), ex.request_body),
-        response=RecordedResponse(ex.status, dict(ex.headers), ex.body, ex.elapsed),
+        response=RecordedResponse.build(ex.status, dict(ex.headers), ex.body, ex.elapsed),
         source="probe",
     )

@@ -79,6 +79,8 @@ class TokenSource:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refresh_at = 0.0
+        #: The scopes the last grant gave (its ``scope``; ``None`` when it did not say).
+        self.granted: frozenset[str] | None = None
 
     def token(self) -> str:
         """A valid access token, fetched on first use and again before it expires."""
@@ -125,6 +127,8 @@ class TokenSource:
             )
         if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
             raise TokenError(f"token endpoint answered a bad expires_in: {lifetime!r}")
+        scope = payload.get("scope")
+        self.granted = frozenset(scope.split()) if isinstance(scope, str) else None
         return token, float(lifetime)
 
     def _post_form(self, form: dict[str, str]) -> httpx.Response:

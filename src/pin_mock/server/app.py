@@ -3,6 +3,7 @@
 The request path, outer to inner (``create_app`` builds exactly this list)::
 
     RequestId          X-Request-Id on every answer below, 429s included
+    Browser            CORS (preflights answered here); no Basic challenge to scripts
     Caller             the Authorization header parsed and verified once
     RateLimit          per-client budget; X-RateLimit-*, no-store, nosniff on every
                        /v1 answer, or 429
@@ -11,11 +12,13 @@ The request path, outer to inner (``create_app`` builds exactly this list)::
     Exception          error handlers: every error becomes PIN's envelope
     RequestLimits      header count and size, one Authorization, body size (413)
     SandboxReset       POST /_sandbox/reset (mock-only, not in the spec)
-    SwaggerUI          /docs, /openapi.json, /openapi.yaml
+    DocsPage           the /docs page (Swagger UI titled and set up for the sandbox)
+    SwaggerUI          /docs assets (Connexion's own spec copy turned off)
     Routing            finds the operation; 404 and 405 for what the spec lacks
     Prefer             Prefer: code= / example= / delay= scenarios
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
+    (routes)           /openapi.yaml, /openapi.json as written, /reference (spec_files.py)
 
 Connexion's role: it loads and validates the spec, routes, answers 404/405
 (rendered by our handlers), serves the docs and runs the lifespan. Its
@@ -41,6 +44,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
+from pin_mock.server.browsers import BrowserMiddleware
 from pin_mock.server.callers import CallerMiddleware
 from pin_mock.server.error_handlers import register_error_handlers
 from pin_mock.server.errors import ConfigError
@@ -54,7 +58,9 @@ from pin_mock.server.routing import AllowedMethods, OperationIdResolver
 from pin_mock.server.sandbox_reset import SandboxResetMiddleware
 from pin_mock.server.services import Services, build_services
 from pin_mock.server.settings import Settings
-from pin_mock.server.timeouts import BodyTimeoutMiddleware
+from pin_mock.server.spec_files import add_docs_routes
+from pin_mock.server.swagger_ui import DocsPageMiddleware, oauth_defaults
+from pin_mock.server.timeouts import BodyTimeoutMiddleware, InFlight
 
 try:  # libyaml's parser is ~10x faster than the pure-Python one
     _YamlLoader: Any = yaml.CSafeLoader
@@ -86,8 +92,17 @@ def _parse_spec(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     return spec
 
 
-def create_app(settings: Settings | None = None, *, services: Services | None = None) -> AsyncApp:
-    """Build the sandbox ASGI app for ``settings`` (or the defaults)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    in_flight: InFlight | None = None,
+) -> AsyncApp:
+    """Build the sandbox ASGI app for ``settings`` (or the defaults).
+
+    ``in_flight``: where the app records its requests in flight (``serving.py``
+    logs those a shutdown abandons).
+    """
     settings = settings or Settings()
     services = services or build_services(settings)
     spec = load_spec(settings.spec)
@@ -97,12 +112,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app = AsyncApp(
         "pin_mock",
         lifespan=_lifespan(services),
-        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs"),
+        swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False),
         middlewares=[
             RequestIdMiddleware,
+            partial(BrowserMiddleware, cors_origins=settings.cors_origins),
             partial(CallerMiddleware, tokens=services.tokens),
             partial(RateLimitMiddleware, limiter=services.limiter),
-            partial(BodyTimeoutMiddleware, timeout=settings.body_timeout),
+            partial(BodyTimeoutMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
             LastResortMiddleware,
             ExceptionMiddleware,
             partial(
@@ -112,6 +128,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
                 max_header_bytes=settings.max_header_bytes,
             ),
             partial(SandboxResetMiddleware, services=services),
+            partial(DocsPageMiddleware, oauth=_docs_oauth(settings, services)),
             SwaggerUIMiddleware,
             RoutingMiddleware,
             partial(
@@ -125,11 +142,18 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.add_api(spec, resolver=resolver)
     register_error_handlers(app, AllowedMethods(spec))
+    add_docs_routes(app, settings.spec.read_bytes(), load_spec(settings.spec))
     # A broken spec has already stopped us (``add_api`` validates it) and so has a
     # missing handler (``compile_operations``); Connexion wires the layers above
     # on the first request.
     services.warm()
     return app
+
+
+def _docs_oauth(settings: Settings, services: Services) -> dict[str, Any]:
+    # The first sandbox client; its secret only if it is the bundled, public one.
+    client = next(iter(services.clients))
+    return oauth_defaults(client.client_id, None if settings.clients else client.client_secret)
 
 
 def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncContextManager]:

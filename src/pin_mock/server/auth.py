@@ -1,10 +1,11 @@
 """OAuth 2.0 client credentials: the sandbox clients, JWT access tokens, scopes.
 
-Tokens are HS256 JWTs (RFC 9068 profile) signed with PyJWT; the key is
-generated at start-up unless configured. A token is verified once per request
-(``callers.py``); the outcome, good or bad, is cached per token string, so a
-client repeating a token, or a forged one, costs one signature check, not one
-per request.
+Tokens are HS256 JWTs (RFC 9068 profile) signed with PyJWT; the header's
+``kid`` names the signing key, kept by a ``KeyRing`` (state/keys.py: made at
+start-up unless configured, shared through Redis on that engine, rotated with
+a grace period). A token is verified once per request (``callers.py``); the
+outcome, good or bad, is cached per token string, so a client repeating a
+token, or a forged one, costs one signature check, not one per request.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import jwt
 import yaml
 
 from pin_mock.server.errors import ConfigError, OAuthError, Unauthorized
+from pin_mock.server.state.engine import unavailable
+from pin_mock.server.state.keys import KeyRing
 
 AUDIENCE = "pin-api"
 _CACHE_MAX = 10_000
@@ -93,10 +96,19 @@ class ClientRegistry:
 class TokenService:
     """Issues and verifies access tokens."""
 
-    def __init__(self, *, ttl: int, issuer: str, key: str | None = None, clock=time.time) -> None:
+    def __init__(
+        self,
+        *,
+        ttl: int,
+        issuer: str,
+        key: str | None = None,
+        clock=time.time,
+        keys: KeyRing | None = None,
+    ) -> None:
         self.ttl = ttl
         self.issuer = issuer
-        self._key = key or secrets.token_urlsafe(32)
+        # A configured key signs everything; otherwise keys of this process (memory).
+        self.keys = keys or KeyRing(rotation=0, grace=ttl, static=key, clock=clock)
         self._clock = clock
         self._cache: dict[str, dict[str, Any] | str] = {}
 
@@ -115,7 +127,8 @@ class TokenService:
             "exp": now + self.ttl,
             "jti": uuid.uuid4().hex,
         }
-        token = jwt.encode(claims, self._key, algorithm="HS256", headers={"typ": "at+jwt"})
+        kid, secret = self.keys.current()
+        token = jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "at+jwt", "kid": kid})
         return {
             "access_token": token,
             "token_type": "Bearer",
@@ -127,7 +140,13 @@ class TokenService:
         """The token's claims, or ``Unauthorized`` naming what is wrong."""
         cached = self._cache.get(token)
         if cached is None:
-            cached = self._decode(token)
+            try:
+                cached = self._decode(token)
+            except Exception as exc:  # the key ring could not reach Redis: not cached
+                problem = unavailable(exc)
+                if problem is None:
+                    raise
+                raise problem from None
             if len(self._cache) >= _CACHE_MAX:
                 self._cache.clear()
             self._cache[token] = cached
@@ -141,11 +160,15 @@ class TokenService:
         return cached
 
     def _decode(self, token: str) -> dict[str, Any] | str:
-        """The claims, or why the token is refused."""
+        """The claims, or why the token is refused (the key ring may raise a Redis error)."""
         try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            secret = self.keys.lookup(kid) if isinstance(kid, str) else None
+            if secret is None:
+                return "The access token is malformed or its signature is invalid."
             return jwt.decode(
                 token,
-                self._key,
+                secret,
                 algorithms=["HS256"],  # a fixed list: "none" and key confusion are refused
                 audience=AUDIENCE,
                 issuer=self.issuer,

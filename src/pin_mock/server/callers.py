@@ -16,7 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pin_mock.server.auth import TokenService
-from pin_mock.server.errors import Forbidden, Unauthorized
+from pin_mock.server.errors import Forbidden, ServiceUnavailable, Unauthorized
 
 #: Where the caller is kept in the ASGI scope's ``state`` (shared by the
 #: shallow copies Connexion's routing makes of the scope).
@@ -31,8 +31,9 @@ class Caller:
     authorization: str = ""
     #: The verified claims of a bearer token, or None.
     claims: dict[str, Any] | None = None
-    #: Why a bearer token was refused (a missing one is not a problem until an operation needs it).
-    problem: Unauthorized | None = None
+    #: Why a bearer token was refused (a missing one is not a problem until an operation needs
+    #: it), or ``ServiceUnavailable`` when its key could not be read from the shared state.
+    problem: Unauthorized | ServiceUnavailable | None = None
     #: The peer address (``scope["client"]`` host, "" when unknown): the token endpoint
     #: throttles failed client authentications per address.
     peer: str = ""
@@ -76,7 +77,7 @@ def identify(authorization: str, tokens: TokenService, peer: str = "") -> Caller
         return Caller(authorization, problem=problem, peer=peer)
     try:
         return Caller(authorization, claims=tokens.verify(token), peer=peer)
-    except Unauthorized as problem:
+    except (Unauthorized, ServiceUnavailable) as problem:
         return Caller(authorization, problem=problem, peer=peer)
 
 

@@ -18,6 +18,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 import pin_mock.server.errors as errors
+from pin_mock.server.state.engine import unavailable
 
 logger = logging.getLogger("pin_mock.errors")
 
@@ -38,6 +39,10 @@ def register_error_handlers(app: AsyncApp, allowed: Callable[[str], list[str]]) 
         return _response(*errors.render(error, request.url.path))
 
     async def on_unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        problem = unavailable(exc)  # Redis lost: 503 + Retry-After, no traceback
+        if problem is not None:
+            logger.warning("state engine unavailable on %s %s: %s", request.method, request.url.path, exc)
+            return _response(*errors.render(problem, request.url.path))
         # Log the traceback for the operator; the client gets no internals.
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         error = errors.InternalError("An internal error occurred.")

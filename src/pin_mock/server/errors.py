@@ -17,7 +17,8 @@
         ├── UnsupportedMediaType  415 UNSUPPORTED_MEDIA_TYPE
         ├── HeadersTooLarge       431 HEADERS_TOO_LARGE
         ├── RateLimited           429 RATE_LIMIT_EXCEEDED (+ Retry-After)
-        └── InternalError         500 INTERNAL_ERROR
+        ├── InternalError         500 INTERNAL_ERROR
+        └── ServiceUnavailable    503 SERVICE_UNAVAILABLE (+ Retry-After: the state engine is down)
 
 ``OAuthError`` is apart: the token endpoint answers RFC 6749 section 5.2
 bodies (``{"error", "error_description"}``) because OAuth libraries parse that.
@@ -182,6 +183,16 @@ class InternalError(ApiError):
     status, code = 500, "INTERNAL_ERROR"
 
 
+class ServiceUnavailable(ApiError):
+    """The shared state (Redis) cannot be reached: nothing was changed, try again."""
+
+    status, code = 503, "SERVICE_UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after: int = 1) -> None:
+        super().__init__(message, {"retry_after": retry_after})
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class OAuthError(PinMockError):
     """An RFC 6749 section 5.2 token-endpoint error."""
 
@@ -204,6 +215,10 @@ class OAuthError(PinMockError):
 
 def for_token_endpoint(error: ApiError) -> OAuthError:
     """The token endpoint's view of a generic error (RFC 6749 section 5.2)."""
+    if error.status == 503:
+        oauth = OAuthError("temporarily_unavailable", error.message, status=503)
+        oauth.headers.update({k: v for k, v in error.headers.items() if k == "Retry-After"})
+        return oauth
     if error.status >= 500:
         return OAuthError("server_error", error.message, status=500)
     if error.status in (405, 408, 413, 415, 431):

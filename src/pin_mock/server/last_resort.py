@@ -15,6 +15,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pin_mock.server.errors import InternalError, render_raw
+from pin_mock.server.state.engine import unavailable
 
 logger = logging.getLogger("pin_mock.errors")
 
@@ -39,11 +40,13 @@ class LastResortMiddleware:
 
         try:
             await self.app(scope, receive, send_tracked)
-        except Exception:
-            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            problem = unavailable(exc)  # Redis lost (outside the error handlers): 503
+            if problem is None:
+                logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
             if started:
                 return  # half an answer is on the wire; the server closes the connection
-            error = InternalError("An internal error occurred.")
+            error = problem or InternalError("An internal error occurred.")
             status, headers, body = render_raw(error, scope["path"])
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})

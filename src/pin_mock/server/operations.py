@@ -35,6 +35,7 @@ from pin_mock.server.encoding import encode
 from pin_mock.server.routing import OperationIdResolver
 from pin_mock.server.services import Services
 from pin_mock.server.validation import (
+    check_cross_field,
     check_parameter,
     compile_validator,
     parse_integer,
@@ -94,6 +95,11 @@ class Operation:
     produces: str = JSON
     accepts: frozenset[str] = frozenset()
     takes_any: bool = False
+
+    @property
+    def cross_field_rules(self) -> list[dict[str, Any]]:
+        """The spec's ``x-cross-field-rules`` for this operation (checked after the schemas)."""
+        return self.definition.get("x-cross-field-rules", [])
 
 
 def compile_operations(spec: dict[str, Any], resolver: OperationIdResolver) -> dict[str, Operation]:
@@ -177,8 +183,13 @@ class OperationMiddleware:
         kwargs = self._parameters(operation, scope)
         if operation.body_types:
             kwargs["body"] = await self._body(operation, scope, receive)
+        check_cross_field(operation.cross_field_rules, kwargs, kwargs.get("body"))
         kwargs["services"] = self.services
         kwargs["caller"] = caller
+        if "accept" in operation.accepts:  # a handler that negotiates its media type
+            kwargs["accept"] = next(
+                (v.decode("latin-1") for k, v in scope["headers"] if k == b"accept"), None
+            )
         if not operation.takes_any:
             kwargs = {k: v for k, v in kwargs.items() if k in operation.accepts}
         result = operation.handler(**kwargs)

@@ -1,9 +1,11 @@
 """Per-client rate limits with PIN's headers, as an ASGI middleware.
 
 Counting is done by the ``limits`` library (a fixed window per client, so
-``X-RateLimit-Reset`` is exact); its in-memory storage is synchronous, so a
+``X-RateLimit-Reset`` is exact). In memory its storage is synchronous, so a
 hit is atomic within the event loop and N+k simultaneous requests admit
-exactly N. ``limits`` counts on the real clock, so the limiter does too (an
+exactly N; on the Redis engine its Redis storage counts with a Lua script, so
+the same holds across every worker and replica (``Counters``). If Redis is
+lost, the answer is ``503`` with ``Retry-After``. ``limits`` counts on the real clock, so the limiter does too (an
 injected clock could not move its windows). The middleware sits outside
 Connexion's exception layer so that every ``/v1`` response, error answers
 included, gets the headers; the client is the one ``CallerMiddleware``
@@ -18,13 +20,60 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from limits import RateLimitItemPerSecond
+from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pin_mock.server.callers import caller_of
 from pin_mock.server.errors import RateLimited, render_raw
+from pin_mock.server.state.engine import StateEngine, unavailable
+
+
+class Counters:
+    """Fixed-window counters of the engine in use: this process's memory or Redis."""
+
+    def __init__(self, engine: StateEngine | None = None, prefix: str = "limits") -> None:
+        self.shared = engine is not None and engine.redis is not None
+        if engine is not None and engine.redis is not None:
+            from limits.aio.storage import RedisStorage
+            from limits.aio.strategies import FixedWindowRateLimiter as AsyncFixedWindow
+
+            storage = RedisStorage(
+                "async+" + engine.url,
+                implementation="redispy",
+                key_prefix=engine.key(prefix),
+                connection_pool=engine.redis.connection_pool,
+            )
+            self._async = AsyncFixedWindow(storage)
+        else:
+            self._storage = MemoryStorage()
+            self._sync = FixedWindowRateLimiter(self._storage)
+
+    async def hit(self, item: RateLimitItem, key: str) -> bool:
+        """Count one for ``key``; False if that passed the limit."""
+        if self.shared:
+            return await self._async.hit(item, key)
+        return self._sync.hit(item, key)
+
+    async def test(self, item: RateLimitItem, key: str) -> bool:
+        """True if ``key`` may still be counted once."""
+        if self.shared:
+            return await self._async.test(item, key)
+        return self._sync.test(item, key)
+
+    async def stats(self, item: RateLimitItem, key: str) -> tuple[float, int]:
+        """``(reset_at, remaining)`` of ``key``'s window."""
+        if self.shared:
+            reset_at, remaining = await self._async.get_window_stats(item, key)
+        else:
+            reset_at, remaining = self._sync.get_window_stats(item, key)
+        return reset_at, remaining
+
+    def reset(self) -> None:
+        """Forget every counter (memory; Redis counters expire with their window)."""
+        if not self.shared:
+            self._storage.reset()
 
 
 @dataclass(frozen=True)
@@ -52,23 +101,24 @@ class Decision:
 class RateLimiter:
     """Fixed-window counters per key, one limit per tier."""
 
-    def __init__(self, tier_limits: Mapping[str, int], window: int) -> None:
+    def __init__(
+        self, tier_limits: Mapping[str, int], window: int, counters: Counters | None = None
+    ) -> None:
         self._items = {tier: RateLimitItemPerSecond(n, window) for tier, n in tier_limits.items()}
-        self._storage = MemoryStorage()
-        self._strategy = FixedWindowRateLimiter(self._storage)
+        self._counters = counters or Counters()
 
-    def hit(self, key: str, tier: str) -> Decision:
+    async def hit(self, key: str, tier: str) -> Decision:
         """Count one request for ``key`` and say whether it may proceed."""
         item = self._items[tier]
-        allowed = self._strategy.hit(item, key)
-        reset_at, remaining = self._strategy.get_window_stats(item, key)
+        allowed = await self._counters.hit(item, key)
+        reset_at, remaining = await self._counters.stats(item, key)
         reset = math.ceil(reset_at)
         retry_after = max(1, math.ceil(reset_at - time.time()))
         return Decision(allowed, item.amount, max(0, remaining), reset, retry_after)
 
     def reset(self) -> None:
         """Forget every counter (tests, and a restart of the sandbox)."""
-        self._storage.reset()
+        self._counters.reset()
 
 
 #: Every ``/v1`` answer carries these too: patient data must not be cached by a
@@ -97,7 +147,17 @@ class RateLimitMiddleware:
             key, tier = f"client:{caller.client_id}", caller.tier or "standard"
         else:
             key, tier = f"addr:{caller.peer or 'unknown'}", "standard"
-        decision = self.limiter.hit(key, tier)
+        try:
+            decision = await self.limiter.hit(key, tier)
+        except Exception as exc:
+            problem = unavailable(exc)  # Redis lost: 503, and nothing is counted
+            if problem is None:
+                raise
+            status, headers, body = render_raw(problem, scope["path"])
+            headers += API_HEADERS
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         extra = [*decision.headers(), *API_HEADERS]
         if not decision.allowed:
             error = RateLimited(

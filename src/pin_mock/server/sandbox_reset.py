@@ -45,20 +45,13 @@ class SandboxResetMiddleware:
         client_id = caller_of(scope).require([])["sub"]
         while (await receive()).get("more_body"):
             pass  # the body, if any, is ignored
-        body = encode(reset(self.services, client_id))
+        body = encode(await reset(self.services, client_id))
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
-def reset(services: Services, client_id: str) -> dict[str, Any]:
-    """Drop ``client_id``'s tenant; say what it held."""
-    tenant = services.store.tenant(client_id)
-    removed = {
-        "patients": len(tenant.patients),
-        "clinical_data": sum(len(entries) for entries in tenant.entries.values()),
-        "reports": len(tenant.reports),
-        "webhooks": len(tenant.webhooks),
-    }
-    services.store.reset(client_id)
+async def reset(services: Services, client_id: str) -> dict[str, Any]:
+    """Drop ``client_id``'s sandbox in one step (both engines); say what it held."""
+    removed = await services.store.reset(client_id)
     return {"client_id": client_id, "reset": True, "removed": removed}

@@ -6,16 +6,24 @@ rows holding all of its trigrams, then confirms each with a substring test, so
 its answers are exactly those of the scan, in row order. The seeded patients
 are indexed once; a tenant's created patients are appended one by one (rows
 are never removed: a tenant's patients go only when its sandbox is reset, which
-drops the whole tenant and its index).
+drops the whole tenant and its index). On the Redis engine a tenant's index
+is kept in Redis with the same trigrams (``state/redis_search.py``).
 """
 
 from __future__ import annotations
 
 from array import array
+from typing import Any
 
 
-def _grams(text: str) -> set[str]:
+def grams(text: str) -> set[str]:
+    """The trigrams of ``text`` (the Redis engine indexes the same ones)."""
     return {text[i : i + 3] for i in range(len(text) - 2)}
+
+
+def search_key(patient: dict[str, Any]) -> str:
+    """What ``search`` matches in a patient: its id and name, lower-cased."""
+    return f"{patient['id']} {patient['name']}".lower()
 
 
 class TrigramIndex:
@@ -35,7 +43,7 @@ class TrigramIndex:
         row = len(self._keys)
         self._keys.append(key)
         postings = self._postings
-        for gram in _grams(key):
+        for gram in grams(key):
             posting = postings.get(gram)
             if posting is None:
                 posting = postings[gram] = array("i")
@@ -47,7 +55,7 @@ class TrigramIndex:
         keys = self._keys
         if len(term) < 3:
             return [row for row, key in enumerate(keys) if term in key]
-        lists = sorted((self._postings.get(g) for g in _grams(term)), key=lambda p: len(p or ()))
+        lists = sorted((self._postings.get(g) for g in grams(term)), key=lambda p: len(p or ()))
         if not lists or lists[0] is None:
             return []
         candidates = set(lists[0])

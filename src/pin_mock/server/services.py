@@ -14,9 +14,14 @@ import pin_mock.server.analytics as analytics
 import pin_mock.server.reports.jobs as report_jobs
 import pin_mock.server.webhooks.dispatcher as webhook_dispatcher
 from pin_mock.server.auth import ClientRegistry, TokenService
-from pin_mock.server.rate_limits import RateLimiter
+from pin_mock.server.rate_limits import Counters, RateLimiter
 from pin_mock.server.seed.generator import SeedData, generate
 from pin_mock.server.settings import Settings
+from pin_mock.server.state.engine import StateEngine, open_state
+from pin_mock.server.state.keys import KeyRing
+from pin_mock.server.state.lifecycle import StateWorker
+from pin_mock.server.state.memory import MemoryTenants
+from pin_mock.server.state.redis_tenants import RedisTenants
 from pin_mock.server.store import IdFactory, Store
 from pin_mock.server.token_throttle import TokenThrottle
 
@@ -32,6 +37,8 @@ class Services:
     store: Store
     token_throttle: TokenThrottle
     clock: Callable[[], float] = time.time
+    # Where what clients change lives: memory (this process) or Redis (state/engine.py).
+    state: StateEngine = field(default_factory=lambda: StateEngine("memory://"))
     # Background workers (reports, webhooks) register here to hear about events.
     listeners: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
     # Objects with ``async start()`` and ``async aclose()``, run by the app's lifespan.
@@ -52,22 +59,44 @@ class Services:
 
 
 def build_services(settings: Settings, clock: Callable[[], float] = time.time) -> Services:
-    """Load fixtures and clients and create the services; fails fast on bad input."""
-    services = Services(
-        settings=settings,
-        clients=ClientRegistry.from_file(settings.clients_file, settings.tier_limits),
-        tokens=TokenService(
-            ttl=settings.token_ttl, issuer=settings.issuer, key=settings.signing_key, clock=clock
-        ),
-        limiter=RateLimiter(settings.tier_limits, settings.rate_limit_window),
-        token_throttle=TokenThrottle(settings),
-        store=Store(
-            # Created ids are random per sandbox (store.IdFactory); only seeded data follows the seed.
-            _seed(settings.fixtures, settings.seed, settings.patients),
-            IdFactory(),
-        ),
+    """Load fixtures and clients and create the services; fails fast on bad input.
+
+    On Redis, an unreachable server is a ``ConfigError`` with one line of reason.
+    """
+    clients = ClientRegistry.from_file(settings.clients_file, settings.tier_limits)
+    seed = _seed(settings.fixtures, settings.seed, settings.patients)
+    engine = open_state(settings.state)
+    keys = KeyRing(
+        rotation=settings.key_rotation,
+        grace=settings.key_grace or settings.token_ttl,
+        static=settings.signing_key,
+        client=engine.sync,
+        name=engine.key("keys"),
         clock=clock,
     )
+    if engine.sync is not None:
+        # Created ids unique across workers, replicas and restarts (state/ids.py).
+        ids = IdFactory.shared(engine.sync, engine.namespace)
+        tenants: MemoryTenants | RedisTenants = RedisTenants(
+            engine, ttl=settings.sandbox_ttl, clock=clock
+        )
+    else:
+        # Created ids are random per sandbox; only seeded data follows the seed.
+        ids, tenants = IdFactory(), MemoryTenants()
+    services = Services(
+        settings=settings,
+        clients=clients,
+        tokens=TokenService(ttl=settings.token_ttl, issuer=settings.issuer, clock=clock, keys=keys),
+        limiter=RateLimiter(
+            settings.tier_limits, settings.rate_limit_window, Counters(engine, "limits")
+        ),
+        token_throttle=TokenThrottle(settings, Counters(engine, "throttle")),
+        store=Store(seed, ids, tenants, settings),
+        clock=clock,
+        state=engine,
+    )
+    # The engine's worker first, so it stops last (the others may write while stopping).
+    services.workers.append(StateWorker(engine, tenants, settings.sandbox_ttl))
     # Background workers; webhooks first, so they stop last and hear reports' last events.
     webhook_dispatcher.install(services)
     report_jobs.install(services)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -53,6 +54,9 @@ class Settings:
     quota_webhooks: int = 100
     quota_pending_deliveries: int = 10_000
     report_delay: float = 2.0
+    # Redis only: a report or delivery job held this long (seconds) by a worker that
+    # stopped answering is taken over by another (state/queues.py).
+    job_claim_timeout: float = 30.0
     webhook_timeout: float = 10.0
     webhook_retry_schedule: tuple[float, ...] = (0.0, 5.0, 300.0, 1800.0, 7200.0)
     # Multiplies every retry delay: 0.001 turns the 2-hour retry into 7.2 seconds.
@@ -67,11 +71,23 @@ class Settings:
     max_header_fields: int = 100
     max_header_bytes: int = 16_384
     workers: int = 1
+    # Where what clients change lives (state/engine.py): "memory://" (this process)
+    # or "redis://HOST:PORT/DB" (shared by workers and replicas, kept across restarts).
+    state: str = "memory://"
+    # Redis only: a client's sandbox idle this long (seconds) is deleted.
+    sandbox_ttl: int = 7 * 86_400
+    # Signing keys: a new one every key_rotation seconds (0: never); a retired key
+    # still verifies for key_grace seconds (0: the token lifetime).
+    key_rotation: int = 0
+    key_grace: int = 0
     log_level: str = "info"
     # Connections (serving.py): what a careful API front end would enforce.
     log_format: str = "text"  # or "json": one object per line, for log shippers
     # X-Forwarded-For/-Proto are believed only from these peers ("" = nobody).
     forwarded_allow_ips: str = ""
+    # Web pages that may call the sandbox (browsers.py): "local" (any port of
+    # localhost/127.0.0.1/[::1]), "*", exact origins, comma-separated; "none" = no CORS.
+    cors_origins: str = "local"
     keep_alive_timeout: float = 5.0
     header_timeout: float = 10.0  # the whole request head, from its first byte
     body_timeout: float = 30.0  # the whole request body, from the end of the head
@@ -104,6 +120,8 @@ class Settings:
                 raise ConfigError(f"quota_{name} cannot be negative")
         if self.report_delay < 0:
             raise ConfigError("report_delay cannot be negative")
+        if self.job_claim_timeout <= 0:
+            raise ConfigError("job_claim_timeout must be positive")
         if self.webhook_timeout <= 0:
             raise ConfigError("webhook_timeout must be positive")
         if self.webhook_retry_factor < 0 or any(d < 0 for d in self.webhook_retry_schedule):
@@ -112,13 +130,20 @@ class Settings:
             raise ConfigError(
                 f"webhook_targets must be local, public or hosted, got {self.webhook_targets!r}"
             )
-        if self.workers != 1:
-            # State (tenants, rate-limit counters, tokens' signing key) lives in
-            # this process; several workers would each see a different sandbox.
+        if self.workers < 1:
+            raise ConfigError(f"workers must be at least 1, got {self.workers}")
+        if self.workers > 1 and not self.state.startswith(("redis://", "rediss://", "unix://")):
+            # In memory, state (tenants, rate-limit counters, tokens' signing key)
+            # lives in one process; several workers would each be a different sandbox.
             raise ConfigError(
-                "--workers must be 1: sandbox state, rate-limit counters and the "
-                "token signing key live in one process and are not shared"
+                f"--workers {self.workers} needs --state redis://HOST:PORT/DB: with "
+                "memory:// the sandboxes, rate-limit counters and signing key live in "
+                "one process and are not shared"
             )
+        if self.sandbox_ttl < 60:
+            raise ConfigError(f"sandbox_ttl must be at least 60 seconds, got {self.sandbox_ttl}")
+        if self.key_rotation < 0 or self.key_grace < 0:
+            raise ConfigError("key_rotation and key_grace cannot be negative")
         missing = set(DEFAULT_TIER_LIMITS) - set(self.tier_limits)
         if missing:
             raise ConfigError(f"tier_limits lacks {sorted(missing)}")
@@ -150,6 +175,10 @@ class Settings:
         return cls(**values)
 
 
+#: An origin as browsers send it: scheme, host, optional port; no path.
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://(\[[0-9a-f:.]+\]|[^/\s:\[\]]+)(:\d{1,5})?", re.I)
+
+
 def _check_connection_settings(settings: Settings) -> None:
     """Refuse connection settings a server cannot honour, naming the setting."""
     if settings.log_format not in {"text", "json"}:
@@ -165,6 +194,11 @@ def _check_connection_settings(settings: Settings) -> None:
                 ipaddress.ip_network(entry, strict=False)
         except ValueError as exc:
             raise ConfigError(f"forwarded_allow_ips: {entry!r} is not an address") from exc
+    for entry in filter(None, (e.strip() for e in settings.cors_origins.split(","))):
+        if entry not in ("*", "local", "none") and not _ORIGIN.fullmatch(entry.rstrip("/")):
+            raise ConfigError(
+                f"cors_origins: {entry!r} is not an origin (scheme://host[:port]), *, local or none"
+            )
 
 
 def _parse(name: str, raw: str, kind: Any) -> Any:

@@ -1,16 +1,16 @@
-"""Tenancy: what one sandbox client created, invisible to every other client.
+"""Tenancy: what one client created, invisible to every other client (memory engine).
 
 Every client sees the same seeded data (``store.Store``) plus its own tenant;
-resetting a client's sandbox drops its tenant. Derived views (analytics) are
-cached per tenant and keyed by ``version``, which every write bumps. The
-tenant's created patients are indexed for search as they are added
+resetting a client's sandbox drops its tenant. ``version`` changes on every
+write, so derived views (analytics) can be cached on it (``Store.derived``).
+The tenant's created patients are indexed for search as they are added
 (``search``, row ``n`` = the ``n``-th created patient), and its entries are
-counted (``entry_count``) for the per-tenant quota (``quotas.py``).
+counted (``entry_count``) for the per-tenant quota (``quotas.py``). On the
+Redis engine the same data lives in Redis (``state/redis_tenants.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,4 @@ class Tenant:
     # Lower-cased "id name" of each created patient, in creation order (``Store.add_patient``).
     search: TrigramIndex = field(default_factory=TrigramIndex)
     entry_count: int = 0  # created clinical-data entries, over all patients
-    version: int = 0  # bumped on every write, so derived views can be cached
-    # Derived views (analytics) of this tenant: key -> (version computed at, value).
-    derived: dict[Hashable, tuple[int, Any]] = field(default_factory=dict)
+    version: int = 0  # changed on every write, so derived views can be cached

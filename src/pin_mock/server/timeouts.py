@@ -14,9 +14,10 @@ one byte every 29 seconds.
 The connection protocol (``connections.py``) closes the socket a second after
 this deadline if the body is still incomplete: that catches bodies no layer
 reads. Requests still running when a graceful shutdown gives up are cancelled
-by uvicorn; ``log_abandoned`` (called by ``serving.py`` at that moment) logs
-each one, with what it was. (Logging from the cancelled request itself is too
-late: uvicorn re-raises SIGTERM and the process ends before it runs again.)
+by uvicorn; ``InFlight.log_abandoned`` (called by ``serving.py`` at that
+moment) logs each one, with what it was. (Logging from the cancelled request
+itself is too late: uvicorn re-raises SIGTERM and the process ends before it
+runs again.)
 """
 
 from __future__ import annotations
@@ -45,41 +46,60 @@ class _Exchange:
     timed_out: bool = False
 
 
-#: The requests in flight in this process (one server per process: ``pin-mock serve``).
-_IN_FLIGHT: set[_Exchange] = set()
+class InFlight:
+    """The requests in flight in one app, so a shutdown can say which it abandons.
 
-
-def log_abandoned() -> int:
-    """Log each request still in flight as abandoned; how many there were.
-
-    ``serving.py`` calls this when a graceful shutdown runs out of time, just
-    before uvicorn cancels those requests and the process exits.
+    One per app (``create_app`` makes it), not one per process: tests serve
+    several apps in one process, and each ``pin-mock serve`` worker builds its own.
     """
-    now = time.monotonic()
-    abandoned = sorted(_IN_FLIGHT, key=lambda e: e.started)
-    for exchange in abandoned:
-        log.warning(
-            "Request abandoned at shutdown: %s %s after %.1f s",
-            exchange.method,
-            exchange.path,
-            now - exchange.started,
-            extra={
-                "method": exchange.method,
-                "path": exchange.path,
-                "seconds": round(now - exchange.started, 3),
-                "body_complete": exchange.body_done,
-                "answered": exchange.answered,
-            },
-        )
-    return len(abandoned)
+
+    def __init__(self) -> None:
+        self._exchanges: set[_Exchange] = set()
+
+    def __len__(self) -> int:
+        return len(self._exchanges)
+
+    def add(self, exchange: _Exchange) -> None:
+        self._exchanges.add(exchange)
+
+    def discard(self, exchange: _Exchange) -> None:
+        self._exchanges.discard(exchange)
+
+    def log_abandoned(self) -> int:
+        """Log each request still in flight as abandoned; how many there were.
+
+        ``serving.py`` calls this when the server's lifespan shutdown begins:
+        uvicorn has then waited ``graceful_shutdown_timeout`` and cancelled what
+        was left, and the cancelled requests have not yet left this set.
+        """
+        now = time.monotonic()
+        abandoned = sorted(self._exchanges, key=lambda e: e.started)
+        for exchange in abandoned:
+            log.warning(
+                "Request abandoned at shutdown: %s %s after %.1f s",
+                exchange.method,
+                exchange.path,
+                now - exchange.started,
+                extra={
+                    "method": exchange.method,
+                    "path": exchange.path,
+                    "seconds": round(now - exchange.started, 3),
+                    "body_complete": exchange.body_done,
+                    "answered": exchange.answered,
+                },
+            )
+        return len(abandoned)
 
 
 class BodyTimeoutMiddleware:
     """Answer 408 when a request body is not complete within ``timeout`` seconds."""
 
-    def __init__(self, app: ASGIApp, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, app: ASGIApp, *, timeout: float = 30.0, in_flight: InFlight | None = None
+    ) -> None:
         self.app = app
         self.timeout = timeout
+        self.in_flight = InFlight() if in_flight is None else in_flight
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -111,11 +131,11 @@ class BodyTimeoutMiddleware:
                 exchange.answered = True
             await send(message)
 
-        _IN_FLIGHT.add(exchange)
+        self.in_flight.add(exchange)
         try:
             await self.app(scope, guarded_receive, guarded_send)
         finally:
-            _IN_FLIGHT.discard(exchange)
+            self.in_flight.discard(exchange)
 
     async def _time_out(self, scope: Scope, send: Send, exchange: _Exchange) -> None:
         log.info(

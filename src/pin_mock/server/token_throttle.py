@@ -27,10 +27,9 @@ import math
 import time
 
 from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter
 
 from pin_mock.server.errors import OAuthError
+from pin_mock.server.rate_limits import Counters
 from pin_mock.server.settings import Settings
 
 #: The RFC 6749 error code of a throttled token request. RFC 6749 defines none
@@ -40,62 +39,65 @@ ERROR = "temporarily_unavailable"
 
 
 class TokenThrottle:
-    """The token endpoint's three budgets; in-memory and atomic within the event loop."""
+    """The token endpoint's three budgets, counted by the engine's ``Counters``.
 
-    def __init__(self, settings: Settings) -> None:
+    In memory they are atomic within the event loop, on Redis across workers.
+    """
+
+    def __init__(self, settings: Settings, counters: Counters | None = None) -> None:
         window = settings.token_throttle_window
         self._items = {
             "client_failures": RateLimitItemPerSecond(settings.token_failures_per_client, window),
             "address_failures": RateLimitItemPerSecond(settings.token_failures_per_address, window),
             "grants": RateLimitItemPerSecond(settings.token_grants_per_client, window),
         }
-        self._strategy = FixedWindowRateLimiter(MemoryStorage())
+        self._counters = counters or Counters()
 
     # -- before the secret is checked -------------------------------------------
 
-    def check_address(self, address: str) -> None:
+    async def check_address(self, address: str) -> None:
         """429 if ``address`` has used up its failed-authentication budget."""
-        self._refuse_if_spent(
+        await self._refuse_if_spent(
             "address_failures",
-            address,
+            "address:" + address,
             "Too many failed client authentications from this address",
         )
 
-    def check_client(self, client_id: str) -> None:
+    async def check_client(self, client_id: str) -> None:
         """429 if ``client_id`` has used up its failed-authentication budget."""
-        self._refuse_if_spent(
+        await self._refuse_if_spent(
             "client_failures",
-            client_id,
+            "client:" + client_id,
             "Too many failed authentications for this client",
         )
 
     # -- after it -----------------------------------------------------------------
 
-    def failed(self, address: str) -> None:
+    async def failed(self, address: str) -> None:
         """Count one failed client authentication (401) from ``address``."""
-        self._strategy.hit(self._items["address_failures"], address)
+        await self._counters.hit(self._items["address_failures"], "address:" + address)
 
-    def failed_login(self, client_id: str) -> None:
+    async def failed_login(self, client_id: str) -> None:
         """Count one failed authentication of the registered client ``client_id``."""
-        self._strategy.hit(self._items["client_failures"], client_id)
+        await self._counters.hit(self._items["client_failures"], "client:" + client_id)
 
-    def granted(self, client_id: str) -> None:
+    async def granted(self, client_id: str) -> None:
         """Count one token request of an authenticated client; 429 past its budget."""
         item = self._items["grants"]
-        if not self._strategy.hit(item, client_id):
-            raise self._throttled(
-                item, client_id, f"Too many token requests for client {client_id}"
+        if not await self._counters.hit(item, "grants:" + client_id):
+            raise await self._throttled(
+                item, "grants:" + client_id, f"Too many token requests for client {client_id}"
             )
 
     # -- helpers ------------------------------------------------------------------
 
-    def _refuse_if_spent(self, budget: str, key: str, why: str) -> None:
+    async def _refuse_if_spent(self, budget: str, key: str, why: str) -> None:
         item = self._items[budget]
-        if not self._strategy.test(item, key):
-            raise self._throttled(item, key, why)
+        if not await self._counters.test(item, key):
+            raise await self._throttled(item, key, why)
 
-    def _throttled(self, item: RateLimitItemPerSecond, key: str, why: str) -> OAuthError:
-        reset_at, _ = self._strategy.get_window_stats(item, key)
+    async def _throttled(self, item: RateLimitItemPerSecond, key: str, why: str) -> OAuthError:
+        reset_at, _ = await self._counters.stats(item, key)
         retry_after = max(1, math.ceil(reset_at - time.time()))
         error = OAuthError(
             ERROR,

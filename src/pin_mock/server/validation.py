@@ -13,9 +13,10 @@ import re
 from typing import Any
 
 import orjson
-from jsonschema import Draft4Validator, FormatChecker, ValidationError
+from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
 
 from pin_mock.server.errors import InvalidParameter, InvalidRequest, UnsupportedMediaType
+from pin_mock.server.patterns import matches
 
 DATE_MESSAGE = "Invalid date format. Use YYYY-MM-DD."
 DATE_RANGE = ("1900-01-01", "2100-12-31")
@@ -34,8 +35,42 @@ _ASCII_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 def compile_validator(
     schema: dict, cls: type[Draft4Validator] = Draft4Validator
 ) -> Draft4Validator:
-    """A validator for ``schema`` that also checks formats (``date``, ``email``...)."""
-    return cls(schema, format_checker=_FORMAT_CHECKER)
+    """A validator for ``schema`` that also checks formats (``date``, ``email``...),
+    reads ``pattern`` as ECMA-262 (as JSON Schema says) and lets ``nullable`` hold
+    beside ``allOf`` (how the spec marks a nullable reference to a named schema)."""
+    return _openapi_flavour(cls)(schema, format_checker=_FORMAT_CHECKER)
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Any:
+    if isinstance(instance, str) and not matches(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _nullable(rule: Any) -> Any:
+    def check(validator: Any, value: Any, instance: Any, schema: dict) -> Any:
+        if instance is None and schema.get("nullable") is True:
+            return
+        yield from rule(validator, value, instance, schema)
+
+    return check
+
+
+_FLAVOURS: dict[type, type] = {}
+
+
+def _openapi_flavour(cls: type[Draft4Validator]) -> type[Draft4Validator]:
+    if cls not in _FLAVOURS:
+        rules = cls.VALIDATORS
+        _FLAVOURS[cls] = validators.extend(
+            cls,
+            {
+                "pattern": _ecma_pattern,
+                "allOf": _nullable(rules["allOf"]),
+                "type": _nullable(rules["type"]),
+                "enum": _nullable(rules["enum"]),
+            },
+        )
+    return _FLAVOURS[cls]
 
 
 def parse_integer(raw: str) -> int | str:
@@ -252,3 +287,45 @@ def check_date_range(
         raise InvalidParameter(f"{prefix}start_date", start, message)
     message = f"{prefix}end_date must not be before {prefix}start_date ({start})."
     raise InvalidParameter(f"{prefix}end_date", end, message)
+
+
+def check_cross_field(rules: list[dict[str, Any]], query: dict[str, Any], body: Any) -> None:
+    """An operation's ``x-cross-field-rules`` (rules a JSON schema cannot state).
+
+    Each rule names fields as ``query.<name>`` or ``body.<path>``, applies when
+    every ``when`` field has its given value, and is one of ``not-after`` (the
+    date ``first`` is not after ``second``; the error names ``blame``),
+    ``required`` and ``absent`` (of ``field``). The kit reads the same rules
+    (``pin_mock.contract.checks.cross_field``).
+    """
+    sources = {"query": query, "body": body}
+    for rule in rules:
+        if any(_field(sources, name) != value for name, value in (rule.get("when") or {}).items()):
+            continue
+        kind = rule["rule"]
+        if kind == "not-after":
+            first = rule["first"].partition(".")[2]
+            prefix = first.rpartition(".")[0] + "." if "." in first else ""
+            blame = rule.get("blame", rule["first"]).rpartition(".")[2]
+            check_date_range(
+                _field(sources, rule["first"]),
+                _field(sources, rule["second"]),
+                prefix=prefix,
+                blame=blame,
+            )
+            continue
+        name = rule["field"].partition(".")[2]
+        value = _field(sources, rule["field"])
+        if kind == "required" and value in (None, ""):
+            raise InvalidParameter(name, None, rule["description"])
+        if kind == "absent" and value is not None:
+            raise InvalidParameter(name, value, rule["description"])
+
+
+def _field(sources: dict[str, Any], reference: str) -> Any:
+    """The value at ``query.<name>`` or ``body.<a>.<b>``; None where anything is missing."""
+    location, *path = reference.split(".")
+    value = sources.get(location)
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    return value

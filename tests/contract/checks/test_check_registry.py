@@ -14,7 +14,7 @@ from schemathesis.openapi.checks import RejectedPositiveData
 
 from kit_helpers import SPEC
 from pin_mock.contract.checks.catalogue import ALL_CHECKS, CHECK_NAMES
-from pin_mock.contract.checks.cross_field import broken_rule
+from pin_mock.contract.checks.cross_field import broken_rule, rules_of
 from pin_mock.contract.checks.registry import check as register
 from pin_mock.contract.checks.schemathesis_checks import SCHEMATHESIS_CHECKS, filter_failure
 from pin_mock.contract.spec import bundled_spec_path
@@ -98,6 +98,10 @@ BROKEN = [
     ("pin_created_location", ("/v1/patients", "POST", 201, {"id": "patient_9"}), {"body": {"name": "A", "date_of_birth": "1980-01-01"}}, {}),
     ("pin_oauth_error", (TOKEN_PATH, "POST", 401, {"error": {"code": "UNAUTHORIZED", "message": "x"}}), {}, {}),
     ("pin_token_response", (TOKEN_PATH, "POST", 200, {"access_token": "t", "token_type": "Bearer", "expires_in": 1, "scope": ""}), {}, {}),
+    ("pin_bearer_error", ("/v1/patients", "GET", 401, {"error": {"code": "UNAUTHORIZED", "message": "x", "details": {}}}),
+     {"headers": {"Authorization": "Bearer junk"}}, {"www-authenticate": ['Bearer realm="pin"']}),
+    ("pin_forbidden_scope", ("/v1/patients", "POST", 403, {"error": {"code": "FORBIDDEN", "message": "x", "details": {}}}),
+     {"body": {"name": "A", "date_of_birth": "1980-01-01"}}, {"www-authenticate": ['Bearer error="insufficient_scope"']}),
 ]  # fmt: skip
 
 
@@ -152,9 +156,9 @@ def rejected(case, status=400):
         ("/v1/patients/{patient_id}/clinical-data", "GET",
          {"path_parameters": {"patient_id": "p"}, "query": {"start_date": "2024-02-01", "end_date": "2024-01-01"}}, "after end_date"),
         ("/v1/patients/{patient_id}/clinical-data", "POST",
-         {"path_parameters": {"patient_id": "p"}, "body": {"data_type": "medications", "value": {"name": "x", "dose": "1", "frequency": "daily", "start_date": "2024-02-01", "end_date": "2024-01-01"}}}, "end_date is before"),
+         {"path_parameters": {"patient_id": "p"}, "body": {"data_type": "medications", "value": {"name": "x", "dose": "1", "frequency": "daily", "start_date": "2024-02-01", "end_date": "2024-01-01"}}}, "must not be before"),
         ("/v1/reports", "POST", {"body": {"type": "patient_summary", "format": "pdf"}}, "needs parameters.patient_id"),
-        ("/v1/reports", "POST", {"body": {"type": "population_health", "format": "csv", "parameters": {"patient_id": "p"}}}, "covers everyone"),
+        ("/v1/reports", "POST", {"body": {"type": "population_health", "format": "csv", "parameters": {"patient_id": "p"}}}, "covers every patient"),
     ],
 )  # fmt: skip
 def test_documented_cross_field_400s_are_not_positive_data_failures(
@@ -167,14 +171,14 @@ def test_documented_cross_field_400s_are_not_positive_data_failures(
         {"error": {"code": "INVALID_PARAMETER", "message": "x"}},
         case_kwargs=case_kwargs,
     )
-    assert rule in broken_rule(case.operation.path, case.method, case.query, case.body)
+    assert rule in broken_rule(rules_of(case.operation.definition.raw), case.query, case.body)
     assert filter_failure(None, rejected(case), case, response) is False
 
 
 def test_other_rejections_of_valid_data_still_fail():
     case, response = respond("/v1/reports", "POST", 400, {"error": {"code": "INVALID_PARAMETER", "message": "x"}},
                              case_kwargs={"body": {"type": "outcomes", "format": "pdf"}})  # fmt: skip
-    assert broken_rule(case.operation.path, case.method, case.query, case.body) is None
+    assert broken_rule(rules_of(case.operation.definition.raw), case.query, case.body) is None
     assert filter_failure(None, rejected(case), case, response) is True
     # A 500 to a request that does break a rule is still kept.
     case, response = respond(

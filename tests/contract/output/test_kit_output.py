@@ -2,23 +2,43 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections import Counter
 from xml.etree import ElementTree
 
+import pytest
+
+from kit_helpers import SPEC
 from pin_mock.contract.findings import (
+    SECRETS,
     Finding,
     RecordedRequest,
     RecordedResponse,
     curl_command,
     dedupe,
+    group_causes,
+    normalise,
 )
-from pin_mock.contract.output.junit_har import probe_suite, write_har, write_junit
+from pin_mock.contract.output.junit_har import (
+    probe_suite,
+    schemathesis_suite,
+    write_har,
+    write_junit,
+)
 from pin_mock.contract.output.summary import render, verdict
 from pin_mock.contract.probes.framework import ProbeResult
 from pin_mock.contract.runner import ContractResult
 from pin_mock.contract.schemathesis_run import EventParser, StRunOutcome
+
+
+@pytest.fixture(autouse=True)
+def real_credentials():
+    """The run's real token and client secret, as the runner registers them."""
+    SECRETS.add("secret-token", "the-client-secret")
+    yield
+    SECRETS.clear()
 
 
 def a_finding(
@@ -37,6 +57,44 @@ def a_finding(
 def test_secrets_never_reach_a_recorded_request():
     request = a_finding().request
     assert request.headers["Authorization"] == "[Filtered]"
+
+
+def test_a_token_that_is_no_real_credential_is_shown_as_sent():
+    """The garbage or forged token a probe sent is what failed: the reproduction carries it."""
+    forged = RecordedRequest.build(
+        "GET",
+        "http://pin.test/v1/patients",
+        {"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."},
+        None,
+    )
+    assert forged.headers["Authorization"] == "Bearer eyJhbGciOiJub25lIn0.e30."
+    assert "'Authorization: Bearer eyJhbGciOiJub25lIn0.e30.'" in curl_command(forged)
+    tampered = RecordedRequest.build(
+        "GET", "http://pin.test/v1/x", {"Authorization": "Bearer secret-tokenX"}, None
+    )
+    assert tampered.headers["Authorization"] == "Bearer [Filtered]X"
+    assert '"$PIN_TOKEN"' in curl_command(tampered) and "secret-token" not in curl_command(tampered)
+
+
+def test_client_secrets_are_filtered_in_basic_auth_bodies_and_token_answers():
+    basic = base64.b64encode(b"sandbox-standard:the-client-secret").decode()
+    request = RecordedRequest.build("POST", "http://pin.test/oauth/token", {"Authorization": f"Basic {basic}"},
+                                    b"grant_type=client_credentials&client_secret=the-client-secret")  # fmt: skip
+    assert request.headers["Authorization"] == "Basic [Filtered]"
+    assert request.body == b"grant_type=client_credentials&client_secret=[Filtered]"
+    command = curl_command(request)
+    assert (
+        '-u "$PIN_CLIENT_ID:$PIN_CLIENT_SECRET"' in command and "the-client-secret" not in command
+    )
+    assert 'client_secret=\'"$PIN_CLIENT_SECRET"' in command or '"$PIN_CLIENT_SECRET"' in command
+    wrong = RecordedRequest.build(
+        "POST", "http://pin.test/oauth/token", {}, b"client_secret=wrong-secret"
+    )
+    assert wrong.body == b"client_secret=wrong-secret"  # a wrong secret is no credential
+    answer = RecordedResponse.build(
+        200, {}, b'{"access_token": "eyJ.real.token", "token_type": "Bearer"}', 0.0
+    )
+    assert answer.body == b'{"access_token": "[Filtered]", "token_type": "Bearer"}'
 
 
 def test_curl_reproduces_with_a_token_placeholder():
@@ -73,22 +131,27 @@ def test_har_holds_the_failing_exchanges(tmp_path):
     assert "secret-token" not in path.read_text()
 
 
-def test_junit_merges_schemathesis_and_probe_suites(tmp_path):
-    st = tmp_path / "st.xml"
-    st.write_text('<testsuites><testsuite name="schemathesis" tests="2" failures="1" errors="0" skipped="0" time="1.0">'
-                  '<testcase name="GET /v1/patients"><failure message="ST901">x</failure></testcase>'
-                  '<testcase name="GET /v1/reports"/></testsuite></testsuites>')  # fmt: skip
-    probes = probe_suite([("auth enforced: GET /v1/patients", 0.1, [a_finding(check="pin_auth_enforced")], None),
+def test_junit_has_one_test_case_per_operation_and_check(tmp_path):
+    outcomes = {("GET /v1/patients", "pin_paging"): [9, 1], ("GET /v1/patients", "not_a_server_error"): [10, 0],
+                ("GET /v1/reports", "pin_paging"): [5, 0]}  # fmt: skip
+    st = schemathesis_suite(outcomes, [a_finding()], 3.0)
+    probes = probe_suite([("auth enforced", 0.1, [a_finding(check="pin_auth_enforced"),
+                                                  a_finding(check="pin_challenge")], None),
                           ("paging walk", 0.1, [], None), ("webhooks", 0.0, [], "operations not selected")])  # fmt: skip
     out = tmp_path / "junit.xml"
     write_junit(out, st, probes)
     root = ElementTree.parse(out).getroot()
     assert [s.get("name") for s in root] == ["schemathesis", "pin-contract-probes"]
-    assert root.get("tests") == "5" and root.get("failures") == "2" and root.get("skipped") == "1"
+    assert root.get("tests") == "7" and root.get("failures") == "3" and root.get("skipped") == "1"
+    failing = root.find(".//testcase[@classname='GET /v1/patients'][@name='pin_paging']/failure")
     assert (
-        "reproduce"
-        in root.find(".//testcase[@name='auth enforced: GET /v1/patients']/failure").text
+        failing is not None and "reproduce" in failing.text and failing.get("type") == "pin_paging"
     )
+    assert (
+        root.find(".//testcase[@classname='GET /v1/reports'][@name='pin_paging']/failure") is None
+    )
+    names = [c.get("name") for c in root.iter("testcase") if c.get("classname") == "auth enforced"]
+    assert names == ["GET /v1/patients pin_auth_enforced", "GET /v1/patients pin_challenge"]
 
 
 def outcome(**fields):
@@ -145,6 +208,52 @@ def test_summary_names_operation_check_and_reproduction():
     text = render(result)
     assert "FAILED against http://pin.test" in text and "GET /v1/patients  [pin_paging]" in text
     assert "curl -i -X GET" in text and "export PIN_TOKEN=" in text and "secret-token" not in text
+
+
+def test_one_root_cause_is_one_line_with_its_count_and_operations():
+    same = [a_finding(check="pin_rate_limit_headers", url=f"http://pin.test/v1/{name}", message=f"X-RateLimit-Remaining must be a non-negative integer, got '{n}'")
+            for n, name in enumerate(["patients", "reports", "webhooks"] * 40)]  # fmt: skip
+    same = [
+        Finding(
+            f"GET /v1/{f.request.url.rsplit('/', 1)[1]}", f.check, f.message, f.request, f.response
+        )
+        for f in same
+    ]
+    other = a_finding()
+    causes = group_causes([*same, other])
+    assert [(c.check, len(c.findings)) for c in causes] == [
+        ("pin_rate_limit_headers", 120),
+        ("pin_paging", 1),
+    ]
+    assert causes[0].operations == ["GET /v1/patients", "GET /v1/reports", "GET /v1/webhooks"]
+    result = ContractResult(1, "", findings=dedupe([*same, other]), base_url="http://pin.test")
+    text = render(result)
+    assert "Failures: 121 from 2 causes" in text
+    assert "  1. 120x pin_rate_limit_headers: X-RateLimit-Remaining must be" in text
+    assert "on GET /v1/patients, GET /v1/reports, GET /v1/webhooks" in text
+    assert text.count("reproduce:") == 2
+    code, reason = verdict(result, 0.5)
+    assert reason.startswith("121 failures from 2 causes in 3 operations")
+
+
+def test_normalised_messages_drop_values_not_meaning():
+    assert normalise("Remaining went up from 5 to 7 for 'patient_0a1b2c3d'\nmore") == normalise(
+        "Remaining went up from 90 to 91 for 'x'"
+    )
+    assert normalise("search listed p1") != normalise("page repeated p1")
+
+
+def test_a_stateful_failure_is_labelled_with_the_request_that_failed():
+    """A step that followed a wrong Location is not labelled with the operation it never reached."""
+    parser = EventParser(spec=SPEC)
+    request = {"method": "GET", "uri": "http://pin.test/v1/patients/p1/entries/e1"}
+    assert (
+        parser.label("GET /v1/patients/{patient_id}", request) == "GET /v1/patients/p1/entries/e1"
+    )
+    right = {"method": "GET", "uri": "http://pin.test/v1/patients/p1"}
+    assert parser.label("GET /v1/patients/{patient_id}", right) == "GET /v1/patients/{patient_id}"
+    elsewhere = {"method": "GET", "uri": "http://pin.test/v1/reports/r1"}
+    assert parser.label("GET /v1/patients/{patient_id}", elsewhere) == "GET /v1/reports/{report_id}"
 
 
 def test_event_parser_reads_failures_and_statuses_from_ndjson_chunks():

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 
-from pypdf import PdfReader
-from report_helpers import RANGE, analytics_outcomes, download
+from report_helpers import RANGE, analytics_outcomes, csv_parts, download, pdf_text
 
 from harness import Sandbox
 
@@ -30,15 +27,15 @@ def test_population_health_report_equals_the_endpoint(sandbox: Sandbox) -> None:
     assert document["summary"]["outcomes"] == analytics_outcomes(sandbox, {})
 
     _, response = download(sandbox, "population_health", "csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
-    genders = {r["key"]: int(r["patients"]) for r in rows if r["group"] == "gender"}
+    rows = csv_parts(response.content)["tables"]["Patients by group"]
+    genders = {r["Code"]: int(r["Patients"]) for r in rows if r["Group"] == "Gender"}
     assert genders == population["by_gender"]
     assert sum(genders.values()) == population["total_patients"]
-    diagnoses = [(r["key"], int(r["patients"])) for r in rows if r["group"] == "diagnosis"]
+    diagnoses = [(r["Code"], int(r["Patients"])) for r in rows if r["Group"].startswith("Diag")]
     assert diagnoses == [(d["icd10_code"], d["patients"]) for d in population["top_diagnoses"]]
 
     _, response = download(sandbox, "population_health", "pdf")
-    words = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    words = " ".join(pdf_text(response.content))
     assert "PIN report: Population health" in words
     assert f"Total patients: {population['total_patients']}" in words
 
@@ -54,15 +51,16 @@ def test_patient_summary_lists_the_patients_entries_in_the_range(sandbox: Sandbo
     assert document["summary"]["outcomes"] == analytics_outcomes(sandbox, params)
 
     _, response = download(sandbox, "patient_summary", "csv", params)
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    rows = csv_parts(response.content)["tables"]["Clinical data in the range"]
     assert len(rows) == entries["pagination"]["total"]
+    assert [r["Entry ID"] for r in rows] == [e["id"] for e in entries["data"]]
     pain = [e for e in entries["data"] if e["data_type"] == "pain_scores"]
-    assert [int(r["value"]) for r in rows if r["data_type"] == "pain_scores"] == [
+    assert [int(r["Value"]) for r in rows if r["Type"] == "Pain score"] == [
         e["value"]["score"] for e in pain
     ]
 
     _, response = download(sandbox, "patient_summary", "pdf", params)
-    words = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
+    words = " ".join(pdf_text(response.content))
     assert "John Doe" in words and "patient_123" in words
 
 
@@ -87,5 +85,5 @@ def test_reports_see_the_clients_own_new_data(sandbox: Sandbox) -> None:
         ("2024-06-01", 1),
     ]
     _, response = download(sandbox, "patient_summary", "csv", params)
-    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
-    assert [r["details"] for r in rows] == ["'-2 after @physio"] * 2  # no formula injection
+    rows = csv_parts(response.content)["tables"]["Clinical data in the range"]
+    assert [r["Details"] for r in rows] == ["'-2 after @physio"] * 2  # no formula injection

@@ -7,11 +7,19 @@ it, so a new check needs its module listed here and nothing else.
 
 from __future__ import annotations
 
-from pin_mock.contract.checks import envelope, filters, oauth, paging, rate_limits, resources
+from pin_mock.contract.checks import (
+    challenges,
+    envelope,
+    filters,
+    oauth,
+    paging,
+    rate_limits,
+    resources,
+)
 from pin_mock.contract.checks.registry import Check, registered
 
 #: The modules whose checks make up the kit (their import registers them).
-CHECK_MODULES = (envelope, oauth, rate_limits, paging, filters, resources)
+CHECK_MODULES = (envelope, challenges, oauth, rate_limits, paging, filters, resources)
 
 ALL_CHECKS: tuple[Check, ...] = registered()
 CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in ALL_CHECKS)

@@ -27,7 +27,8 @@ RFC6749_ERRORS = frozenset(
 @check("pin_oauth_error")
 def oauth_error(ex: Exchange, spec: Spec) -> None:
     """Token-endpoint errors follow RFC 6749 section 5.2."""
-    if ex.status < 400 or not spec.is_token_endpoint(ex.template):
+    # RFC 6749 governs POST to the token endpoint; a 405 to TRACE /oauth/token is HTTP's business.
+    if ex.status < 400 or ex.method != "POST" or not spec.is_token_endpoint(ex.template):
         return
     body = ex.json()
     if not isinstance(body, dict) or not isinstance(body.get("error"), str):

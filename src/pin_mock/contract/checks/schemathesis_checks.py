@@ -17,7 +17,7 @@ from typing import Any
 import schemathesis
 
 from pin_mock.contract.checks.catalogue import ALL_CHECKS
-from pin_mock.contract.checks.cross_field import broken_rule
+from pin_mock.contract.checks.cross_field import broken_rule, rules_of
 from pin_mock.contract.checks.registry import Check
 from pin_mock.contract.exchange import Exchange
 from pin_mock.contract.spec import Spec
@@ -95,4 +95,4 @@ def filter_failure(ctx: Any, failure: Any, case: Any, response: Any) -> bool:
     ):
         return True
     body = case.body if isinstance(case.body, dict) else None
-    return broken_rule(case.operation.path, case.method, case.query, body) is None
+    return broken_rule(rules_of(case.operation.definition.raw), case.query, body) is None

@@ -1,8 +1,9 @@
 """Files a CI system can show: JUnit XML of Schemathesis and the probes, a HAR of the failing exchanges.
 
-The JUnit file holds Schemathesis's own test suite (one test case per
-operation, as ``st run --report junit`` writes it) plus a ``pin-contract-probes``
-suite with one test case per probe, so a CI system shows both in one place.
+The JUnit file has one test case per operation and check: a ``schemathesis``
+suite (classname: the operation, name: the check, from every scenario's check
+results) and a ``pin-contract-probes`` suite (one test case per probe, or per
+operation and check it failed), so a CI system shows which check failed where.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from xml.etree import ElementTree
 from pin_mock.contract.findings import Finding, RecordedRequest, RecordedResponse
 
 PROBE_SUITE = "pin-contract-probes"
+ST_SUITE = "schemathesis"
 
 
 def write_har(path: Path, findings: Iterable[Finding], creator_version: str = "") -> int:
@@ -103,55 +105,80 @@ def _har_text(body: bytes) -> dict[str, str]:
         return {"text": base64.b64encode(body).decode("ascii"), "encoding": "base64"}
 
 
-def probe_suite(
-    results: Iterable[tuple[str, float, list[Finding], str | None]],
+def _case(
+    suite: ElementTree.Element, classname: str, name: str, seconds: float, findings: list[Finding]
 ) -> ElementTree.Element:
-    """A ``<testsuite>`` with one ``<testcase>`` per probe: (name, seconds, findings, skip reason)."""
-    suite = ElementTree.Element("testsuite", {"name": PROBE_SUITE, "hostname": platform.node()})
-    tests = failures = skipped = 0
-    total = 0.0
-    for name, seconds, findings, skip in results:
-        tests += 1
-        total += seconds
-        case = ElementTree.SubElement(suite, "testcase", {"name": name, "time": f"{seconds:.6f}"})
-        if findings:
-            failures += 1
-            text = "\n\n".join(format_finding(f) for f in findings)
-            checks = ", ".join(sorted({f.check for f in findings}))
-            element = ElementTree.SubElement(
-                case, "failure", {"type": "failure", "message": checks}
-            )
-            element.text = text
-        elif skip:
-            skipped += 1
-            ElementTree.SubElement(case, "skipped", {"message": skip})
+    case = ElementTree.SubElement(
+        suite, "testcase", {"classname": classname, "name": name, "time": f"{seconds:.6f}"}
+    )
+    if findings:
+        element = ElementTree.SubElement(
+            case,
+            "failure",
+            {
+                "type": findings[0].check,
+                "message": findings[0].message.strip().split("\n")[0][:300],
+            },
+        )
+        element.text = "\n\n".join(format_finding(f) for f in findings)
+    return case
+
+
+def _totals(suite: ElementTree.Element) -> ElementTree.Element:
+    cases = list(suite.iter("testcase"))
     suite.attrib.update(
         {
-            "tests": str(tests),
-            "failures": str(failures),
+            "tests": str(len(cases)),
+            "failures": str(sum(1 for c in cases if c.find("failure") is not None)),
             "errors": "0",
-            "skipped": str(skipped),
-            "time": f"{total:.6f}",
+            "skipped": str(sum(1 for c in cases if c.find("skipped") is not None)),
+            "time": f"{sum(float(c.get('time', '0')) for c in cases):.6f}",
         }
     )
     return suite
 
 
-def write_junit(
-    path: Path, schemathesis_junit: Path | None, probes: ElementTree.Element | None
-) -> None:
-    """One JUnit file: Schemathesis's suite (if it ran) and the probes' suite."""
+def schemathesis_suite(
+    outcomes: dict[tuple[str, str], list[int]], findings: Iterable[Finding], seconds: float = 0.0
+) -> ElementTree.Element:
+    """One ``<testcase>`` per operation and check Schemathesis ran (classname: the operation)."""
+    suite = ElementTree.Element("testsuite", {"name": ST_SUITE, "hostname": platform.node()})
+    by_pair: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        by_pair.setdefault((finding.operation, finding.check), []).append(finding)
+    pairs = sorted(set(outcomes) | set(by_pair))
+    share = seconds / len(pairs) if pairs else 0.0
+    for operation, check in pairs:
+        _case(suite, operation, check, share, by_pair.get((operation, check), []))
+    return _totals(suite)
+
+
+def probe_suite(
+    results: Iterable[tuple[str, float, list[Finding], str | None]],
+) -> ElementTree.Element:
+    """Probes: one ``<testcase>`` per probe, or per operation and check it failed.
+
+    ``results``: (probe name, seconds, findings, skip reason).
+    """
+    suite = ElementTree.Element("testsuite", {"name": PROBE_SUITE, "hostname": platform.node()})
+    for name, seconds, findings, skip in results:
+        if not findings:
+            case = _case(suite, name, name, seconds, [])
+            if skip:
+                ElementTree.SubElement(case, "skipped", {"message": skip})
+            continue
+        by_pair: dict[tuple[str, str], list[Finding]] = {}
+        for finding in findings:
+            by_pair.setdefault((finding.operation, finding.check), []).append(finding)
+        for (operation, check), found in sorted(by_pair.items()):
+            _case(suite, name, f"{operation} {check}", seconds / len(by_pair), found)
+    return _totals(suite)
+
+
+def write_junit(path: Path, *suites: ElementTree.Element | None) -> None:
+    """One JUnit file holding ``suites`` (Schemathesis's, the probes')."""
     root = ElementTree.Element("testsuites")
-    if schemathesis_junit is not None and schemathesis_junit.is_file():
-        try:
-            parsed = ElementTree.parse(schemathesis_junit).getroot()
-        except ElementTree.ParseError:
-            parsed = None
-        if parsed is not None:
-            suites = [parsed] if parsed.tag == "testsuite" else list(parsed.iter("testsuite"))
-            root.extend(suites)
-    if probes is not None:
-        root.append(probes)
+    root.extend(s for s in suites if s is not None)
     totals = {k: 0 for k in ("tests", "failures", "errors", "skipped")}
     time = 0.0
     for suite in root:

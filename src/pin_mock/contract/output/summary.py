@@ -1,8 +1,9 @@
 """The verdict of a run and its human summary; the report files.
 
-The summary names each failing operation and check with a ``curl``
-reproduction. Requests that need a token use ``$PIN_TOKEN``; the summary says
-how to get one (the secret is never printed).
+The summary lists the failures by root cause (one line per check and
+normalised message, with its count and the operations it hit), each with one
+``curl`` reproduction. Reproductions that need the run's own token use
+``$PIN_TOKEN``; the summary says how to get one (the secret is never printed).
 """
 
 from __future__ import annotations
@@ -11,13 +12,20 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pin_mock.contract.findings import token_command
-from pin_mock.contract.output.junit_har import format_finding, probe_suite, write_har, write_junit
+from pin_mock.contract.findings import group_causes, token_command
+from pin_mock.contract.output.junit_har import (
+    format_finding,
+    probe_suite,
+    schemathesis_suite,
+    write_har,
+    write_junit,
+)
 
 if TYPE_CHECKING:
     from pin_mock.contract.runner import ContractResult
 
-SHOWN_FINDINGS = 30
+SHOWN_CAUSES = 30
+SHOWN_OPERATIONS = 6
 
 
 def verdict(result: ContractResult, max_429_share: float) -> tuple[int, str]:
@@ -42,9 +50,13 @@ def verdict(result: ContractResult, max_429_share: float) -> tuple[int, str]:
             )
     if result.findings:
         operations = {f.operation for f in result.findings}
-        checks = Counter(f.check for f in result.findings)
+        causes = group_causes(result.findings)
+        checks = Counter(c.check for c in causes)
         listed = ", ".join(f"{name} x{n}" if n > 1 else name for name, n in checks.most_common())
-        return 1, f"{len(result.findings)} failures in {len(operations)} operations ({listed})"
+        return 1, (
+            f"{len(result.findings)} failures from {len(causes)} causes in "
+            f"{len(operations)} operations ({listed})"
+        )
     if st is not None and st.errors:
         return 1, f"errors during the Schemathesis run: {'; '.join(st.errors)}"
     if st is not None and st.exit_code != 0:
@@ -97,13 +109,21 @@ def render(result: ContractResult, report_dir: Path | None = None) -> str:
                 f"  warning ({kind}): {', '.join(labels[:5])}{' ...' if len(labels) > 5 else ''}"
             )
     if result.findings:
-        lines += ["", f"Failures ({len(result.findings)}):"]
-        for number, finding in enumerate(result.findings[:SHOWN_FINDINGS], 1):
-            text = format_finding(finding)
-            lines.append(f"{number:>3}. " + text.replace("\n", "\n     "))
-        if len(result.findings) > SHOWN_FINDINGS:
-            lines.append(f"  ... and {len(result.findings) - SHOWN_FINDINGS} more (see junit.xml)")
-        if any(f.request and "Authorization" in f.request.headers for f in result.findings):
+        causes = group_causes(result.findings)
+        lines += ["", f"Failures: {len(result.findings)} from {len(causes)} causes"]
+        for number, cause in enumerate(causes[:SHOWN_CAUSES], 1):
+            example = cause.example
+            ops = cause.operations
+            shown = ", ".join(ops[:SHOWN_OPERATIONS]) + (
+                f", ... ({len(ops)} operations)" if len(ops) > SHOWN_OPERATIONS else ""
+            )
+            first = example.message.strip().splitlines()[0] if example.message.strip() else ""
+            lines.append(f"{number:>3}. {len(cause.findings)}x {cause.check}: {first}")
+            lines.append(f"       on {shown}")
+            lines.append("       e.g. " + format_finding(example).replace("\n", "\n       "))
+        if len(causes) > SHOWN_CAUSES:
+            lines.append(f"  ... and {len(causes) - SHOWN_CAUSES} more causes (see junit.xml)")
+        if any("$PIN_TOKEN" in (c.example.curl() or "") for c in causes):
             lines += [
                 "",
                 "Reproductions use $PIN_TOKEN; get one with:",
@@ -120,7 +140,11 @@ def write_reports(result: ContractResult, report_dir: Path) -> None:
     probes = None
     if result.probes:
         probes = probe_suite((p.name, p.seconds, p.findings, p.skipped) for p in result.probes)
-    st_junit = report_dir / "schemathesis-junit.xml" if result.schemathesis is not None else None
-    write_junit(report_dir / "junit.xml", st_junit, probes)
+    st = result.schemathesis
+    st_suite = None
+    if st is not None:
+        found = [f for f in result.findings if f.source == "schemathesis"]
+        st_suite = schemathesis_suite(st.outcomes, found, st.seconds)
+    write_junit(report_dir / "junit.xml", st_suite, probes)
     write_har(report_dir / "failures.har", result.findings)
     (report_dir / "summary.txt").write_text(render(result) + "\n", encoding="utf-8")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
-from pin_mock.contract.probes.framework import Probe, ProbeContext, body_of
+from pin_mock.contract.probes.framework import Probe, ProbeContext, body_of, example_kwargs
 from pin_mock.contract.sandbox_client import DEFAULT_CLIENT_ID
 from pin_mock.contract.spec import Operation, Spec
 
@@ -70,14 +70,6 @@ def bad_credentials(ctx: ProbeContext) -> list[tuple[str, str | None]]:
     return variants
 
 
-def _request_kwargs(op: Operation) -> dict:
-    if op.body_example is None:
-        return {}
-    if op.body_media_type == "application/x-www-form-urlencoded":
-        return {"data": op.body_example}
-    return {"json": op.body_example}
-
-
 def auth_probe(op: Operation) -> Probe:
     """The auth-enforcement probe of one protected operation."""
 
@@ -86,7 +78,7 @@ def auth_probe(op: Operation) -> Probe:
             headers = {"Authorization": header} if header else {}
             ex = ctx.target.request(
                 op.method.upper(), op.example_path(), template=op.path, token=None,
-                headers=headers, **_request_kwargs(op),
+                headers=headers, **example_kwargs(op),
             )  # fmt: skip
             ctx.expect(
                 ex.status == 401,
@@ -96,8 +88,9 @@ def auth_probe(op: Operation) -> Probe:
             )
 
     return Probe(
-        f"auth enforced: {op.label}", (op.operation_id,), run, (CHECK,), needs_credentials=False
-    )
+        f"auth enforced: {op.label}", (op.operation_id,), run, (CHECK,),
+        needs_credentials=False, scoped=False,
+    )  # fmt: skip
 
 
 def token_errors(ctx: ProbeContext) -> None:
@@ -143,6 +136,7 @@ def auth_probes(spec: Spec, operations: list[Operation]) -> list[Probe]:
             token_errors,
             (TOKEN_CHECK,),
             needs_credentials=False,
+            scoped=False,
         )
     )
     return probes

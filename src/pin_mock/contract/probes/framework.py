@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from pin_mock.contract.exchange import Exchange
 from pin_mock.contract.findings import Finding
@@ -31,6 +32,10 @@ class ProbeAbort(Exception):
     """A probe cannot go on (a step it depends on failed); its findings stand."""
 
 
+class ProbeSkip(Exception):
+    """A probe cannot run against this target (the reason is reported as its skip)."""
+
+
 @dataclass
 class ProbeContext:
     """What a probe works with: the target, the selected operations, its findings."""
@@ -43,11 +48,42 @@ class ProbeContext:
     #: Resources created by earlier probes (a patient for the clinical-data probe).
     shared: dict[str, Any] = field(default_factory=dict)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
+    #: A second client of the same target, for the tenancy probe (``--second-client-id``).
+    second_client_id: str | None = None
+    second_client_secret: str | None = None
+    #: Where the target can reach the kit's webhook receiver (``None``: on loopback, if local).
+    receiver_url: str | None = None
+    #: The address the receiver listens on (``host:port``; default an ephemeral loopback port).
+    receiver_bind: str | None = None
+    #: Seconds a webhook delivery (or its retry) may take to arrive.
+    webhook_wait: float = 30.0
 
     @property
     def spec(self) -> Spec:
         """The facts of the spec under test (the target's)."""
         return self.target.spec
+
+    @property
+    def granted(self) -> frozenset[str] | None:
+        """The scopes the run's token carries (``None``: the token endpoint did not say)."""
+        return self.target.tokens.granted if self.target.tokens is not None else None
+
+    def lacking(self, operation_ids: Iterable[str]) -> list[str]:
+        """The scopes these operations need that the run's token lacks."""
+        granted = self.granted
+        if granted is None:
+            return []
+        needed = {s for n in operation_ids if (op := self.operation(n)) for s in op.scopes}
+        return sorted(needed - granted)
+
+    def grant(self, scope: str | None, client: tuple[str, str] | None = None) -> Exchange:
+        """A client-credentials token request (the run's client unless ``client``), recorded."""
+        client_id, secret = client or (self.client_id or "", self.client_secret or "")
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        if scope is not None:
+            form["scope"] = scope
+        path = urlsplit(self.spec.token_url).path
+        return self.target.request("POST", path, template=path, token=None, data=form)
 
     def operation(self, operation_id: str) -> Operation | None:
         """The selected operation with this id, if any."""
@@ -84,6 +120,9 @@ class Probe:
     #: The check names of its own findings (besides ``probe_error`` and the ambient checks').
     checks: tuple[str, ...]
     needs_credentials: bool = True
+    #: Skipped when the run's token lacks a scope of ``needs`` (its writes would be 403s,
+    #: which the scope probe expects instead).
+    scoped: bool = True
 
 
 @dataclass
@@ -113,6 +152,10 @@ def run_probes(
             )
         elif probe.needs_credentials and ctx.target.tokens is None:
             result = ProbeResult(probe.name, [], skipped="needs client credentials")
+        elif probe.scoped and (lacking := ctx.lacking(probe.needs)):
+            result = ProbeResult(
+                probe.name, [], skipped=f"the client lacks {', '.join(lacking)} (403s expected)"
+            )
         else:
             result = _run_one(ctx, probe)
         results.append(result)
@@ -128,6 +171,8 @@ def _run_one(ctx: ProbeContext, probe: Probe) -> ProbeResult:
         probe.run(ctx)
     except ProbeAbort:
         pass
+    except ProbeSkip as skip:
+        return ProbeResult(probe.name, ctx.findings[own:], time.monotonic() - started, str(skip))
     except Exception as exc:  # noqa: BLE001 - a network error or a crash is this probe's finding
         ctx.findings.append(
             Finding(probe.name, PROBE_ERROR, f"{type(exc).__name__}: {exc}", source="probe")
@@ -136,6 +181,30 @@ def _run_one(ctx: ProbeContext, probe: Probe) -> ProbeResult:
     return ProbeResult(
         probe.name, found, time.monotonic() - started, None, ctx.target.requests - requests
     )
+
+
+#: Every URL a probe asks the target to call is the kit's receiver or under this reserved
+#: name (RFC 2606 ``.invalid``), which can never resolve: a probe never makes a target
+#: send requests to the internet.
+SAFE_URL = "https://pin-contract.invalid/webhook"
+
+
+def safe(value: Any) -> Any:
+    """A documented example with every ``url`` field pointed at ``SAFE_URL``."""
+    if isinstance(value, dict):
+        return {k: SAFE_URL if k == "url" else safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [safe(v) for v in value]
+    return value
+
+
+def example_kwargs(op: Operation) -> dict[str, Any]:
+    """The operation's documented request body (made safe), as ``httpx`` keyword arguments."""
+    if op.body_example is None:
+        return {}
+    if op.body_media_type == "application/x-www-form-urlencoded":
+        return {"data": op.body_example}
+    return {"json": safe(op.body_example)}
 
 
 def body_of(ex: Exchange) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from pin_mock.contract.exchange import Exchange
-from pin_mock.contract.probes.framework import Probe, ProbeContext, body_of
+from pin_mock.contract.probes.framework import SAFE_URL, Probe, ProbeContext, body_of
 
 CREATED = "pin_created_readable"
 LISTED = "pin_created_listed"
@@ -177,7 +177,7 @@ def report_lifecycle(ctx: ProbeContext) -> None:
 
 def webhook_lifecycle(ctx: ProbeContext) -> None:
     body = {
-        "url": "https://example.com/pin-contract-probe",
+        "url": SAFE_URL,
         "events": ["report.failed"],
         "description": f"probe {ctx.run_id}",
     }

@@ -28,6 +28,7 @@ from pin_mock.server.analytics.facts import facts_from_entries, ordinal
 from pin_mock.server.analytics.medications import count_medications, medication_counts
 
 if TYPE_CHECKING:
+    from pin_mock.server.state.tenant_state import TenantData
     from pin_mock.server.store import Store
 
 THRESHOLD_PERCENT = 30
@@ -86,7 +87,7 @@ class _OutcomeSums:
         )
 
 
-def outcomes(
+async def outcomes(
     store: Store,
     client_id: str,
     *,
@@ -103,17 +104,17 @@ def outcomes(
     hi = ordinal(end_date) if end_date else None
     if patient_id is not None:
         sums = _OutcomeSums()
-        sums.add(facts_from_entries(store.entries(client_id, patient_id)), lo, hi)
+        sums.add(facts_from_entries(await store.entries(client_id, patient_id)), lo, hi)
     else:
-        sums = store.cached(
-            client_id, ("outcomes", lo, hi), lambda: _client_outcomes(store, client_id, lo, hi)
+        sums = await store.derived(
+            client_id, ("outcomes", lo, hi), lambda data: _client_outcomes(store, data, lo, hi)
         )
     return _outcomes_body(sums, lo, hi, interval, patient_id)
 
 
 def seeded_outcomes(store: Store, lo: int | None, hi: int | None) -> _OutcomeSums:
     """The sums over the seeded patients for a range, computed once and cached."""
-    return store.cached(None, ("outcomes", lo, hi), lambda: _base_outcomes(store, lo, hi))
+    return store.cached(("outcomes", lo, hi), lambda: _base_outcomes(store, lo, hi))
 
 
 def _base_outcomes(store: Store, lo: int | None, hi: int | None) -> _OutcomeSums:
@@ -123,17 +124,18 @@ def _base_outcomes(store: Store, lo: int | None, hi: int | None) -> _OutcomeSums
     return sums
 
 
-def _client_outcomes(store: Store, client_id: str, lo: int | None, hi: int | None) -> _OutcomeSums:
+def _client_outcomes(
+    store: Store, data: TenantData, lo: int | None, hi: int | None
+) -> _OutcomeSums:
     base = seeded_outcomes(store, lo, hi)
-    tenant = store.tenant(client_id)
-    if not tenant.entries and not tenant.patients:
+    if not data.entries and not data.patients:
         return base
     sums = base.copy()
     histories = store.seed.histories
-    for pid in set(tenant.entries) | set(tenant.patients):
+    for pid in set(data.entries) | set(data.patients):
         if pid in histories:
             sums.add(histories[pid], lo, hi, -1)
-        sums.add(facts_from_entries(store.entries(client_id, pid)), lo, hi)
+        sums.add(facts_from_entries(store.merge_entries(pid, data.entries.get(pid, []))), lo, hi)
     return sums
 
 

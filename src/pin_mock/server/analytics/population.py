@@ -21,6 +21,7 @@ from pin_mock.server.analytics.insights import insights
 from pin_mock.server.analytics.medications import count_medications, medication_counts
 
 if TYPE_CHECKING:
+    from pin_mock.server.state.tenant_state import TenantData
     from pin_mock.server.store import Store
 
 SEVERE_PAIN = 7
@@ -72,18 +73,20 @@ class _PopulationSums:
         )
 
 
-def population_health(store: Store, client_id: str, *, today: date | None = None) -> dict[str, Any]:
+async def population_health(
+    store: Store, client_id: str, *, today: date | None = None
+) -> dict[str, Any]:
     """``GET /v1/analytics/population-health`` for what ``client_id`` can see."""
     today = today or datetime.now(UTC).date()
-    sums = store.cached(
-        client_id, ("population", today), lambda: _client_population(store, client_id, today)
+    sums = await store.derived(
+        client_id, ("population", today), lambda data: _client_population(store, data, today)
     )
     return _population_body(sums)
 
 
 def seeded_population(store: Store, today: date) -> _PopulationSums:
     """The sums over the seeded patients on ``today``, computed once and cached."""
-    return store.cached(None, ("population", today), lambda: _base_population(store, today))
+    return store.cached(("population", today), lambda: _base_population(store, today))
 
 
 def _base_population(store: Store, today: date) -> _PopulationSums:
@@ -94,18 +97,21 @@ def _base_population(store: Store, today: date) -> _PopulationSums:
     return sums
 
 
-def _client_population(store: Store, client_id: str, today: date) -> _PopulationSums:
+def _client_population(store: Store, data: TenantData, today: date) -> _PopulationSums:
     base = seeded_population(store, today)
-    tenant = store.tenant(client_id)
-    if not tenant.entries and not tenant.patients:
+    if not data.entries and not data.patients:
         return base
     sums = base.copy()
     histories = store.seed.histories
-    for pid in set(tenant.entries) | set(tenant.patients):
-        patient = store.get_patient(client_id, pid)
+    seeded = store.seed_patient
+    for pid in set(data.entries) | set(data.patients):
+        patient = data.patients.get(pid) or seeded(pid)
+        if patient is None:  # entries of a patient that is gone (cannot happen: kept together)
+            continue
         if pid in histories:
             sums.add(patient, histories[pid], today, -1)
-        sums.add(patient, facts_from_entries(store.entries(client_id, pid)), today)
+        entries = store.merge_entries(pid, data.entries.get(pid, []))
+        sums.add(patient, facts_from_entries(entries), today)
     return sums
 
 

@@ -20,7 +20,7 @@ async def get_outcomes(
 ) -> dict[str, Any]:
     """GET /v1/analytics/outcomes"""
     check_date_range(start_date, end_date)
-    return analytics.outcomes(
+    return await analytics.outcomes(
         services.store,
         caller.client_id,
         start_date=start_date,
@@ -32,4 +32,6 @@ async def get_outcomes(
 
 async def get_population_health(services: Services, caller: Caller) -> dict[str, Any]:
     """GET /v1/analytics/population-health (ages on the sandbox clock's date)."""
-    return analytics.population_health(services.store, caller.client_id, today=services.today())
+    return await analytics.population_health(
+        services.store, caller.client_id, today=services.today()
+    )

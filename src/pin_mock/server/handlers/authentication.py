@@ -21,19 +21,19 @@ async def issue_token(
     """Authenticate the client and issue a bearer token (throttled: ``token_throttle.py``)."""
     throttle = services.token_throttle
     address = caller.peer or "unknown"
-    throttle.check_address(address)
+    await throttle.check_address(address)
     try:
-        return _issue(services, caller, body or {})
+        return await _issue(services, caller, body or {})
     except OAuthError as error:
         # Failed client authentications count against the address; a malformed
         # request (400) guesses no secret, and counting it would let a fuzzer's
         # harmless junk lock a developer out of their own sandbox.
         if error.error == "invalid_client":
-            throttle.failed(address)
+            await throttle.failed(address)
         raise
 
 
-def _issue(
+async def _issue(
     services: Services, caller: Caller, form: dict[str, Any]
 ) -> tuple[dict[str, Any], int, dict]:
     client_id, client_secret, used_basic = _credentials(form, caller.authorization)
@@ -41,20 +41,20 @@ def _issue(
     if not grant_type:
         raise OAuthError("invalid_request", "grant_type is required.")
     throttle = services.token_throttle
-    throttle.check_client(client_id)
+    await throttle.check_client(client_id)
     client = services.clients.authenticate(client_id, client_secret)
     if client is None:
         # Only registered ids have a lock: no secret opens an unknown one, and
         # counting arbitrary ids would let junk fill the counters.
         if client_id in services.clients:
-            throttle.failed_login(client_id)  # (issue_token counts the address)
+            await throttle.failed_login(client_id)  # (issue_token counts the address)
         raise OAuthError(
             "invalid_client",
             "Client authentication failed.",
             status=401,
             basic_challenge=used_basic,
         )
-    throttle.granted(client.client_id)
+    await throttle.granted(client.client_id)
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "grant_type must be client_credentials.")
     scopes = requested_scopes(client, form.get("scope"))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pin_mock.server.quotas as quotas
 from pin_mock.server.callers import Caller
 from pin_mock.server.errors import InvalidParameter
 from pin_mock.server.handlers._http import created, now_iso, page_of
@@ -32,7 +31,7 @@ async def list_clinical_data(
 ) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}/clinical-data: oldest first, dates inclusive."""
     check_date_range(start_date, end_date)
-    entries = services.store.entries(caller.client_id, patient_id)
+    entries = await services.store.entries(caller.client_id, patient_id)
     selected = [
         e
         for e in entries
@@ -47,7 +46,7 @@ async def get_clinical_data_entry(
     services: Services, caller: Caller, patient_id: str, entry_id: str
 ) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}/clinical-data/{entry_id}"""
-    return services.store.get_entry(caller.client_id, patient_id, entry_id)
+    return await services.store.get_entry(caller.client_id, patient_id, entry_id)
 
 
 async def add_clinical_data(
@@ -62,8 +61,6 @@ async def add_clinical_data(
         check_date_range(
             value.get("start_date"), value.get("end_date"), prefix="value.", blame="end_date"
         )
-    svc.store.get_patient(caller.client_id, patient_id)  # 404 before 409
-    quotas.check(svc.settings, svc.store.tenant(caller.client_id), "entries")
     entry = {
         "id": svc.store.ids.new("cd"),
         "patient_id": patient_id,
@@ -72,7 +69,8 @@ async def add_clinical_data(
         "value": {**VALUE_DEFAULTS.get(data_type, {}), **body["value"]},
         "created_at": stamp,
     }
-    svc.store.add_entry(caller.client_id, entry)
+    # 404 for an unknown patient, then 409 past the entries quota: checked with the write.
+    await svc.store.add_entry(caller.client_id, entry)
     location = f"/v1/patients/{patient_id}/clinical-data/{entry['id']}"
     svc.emit(
         caller.client_id,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pin_mock.server.quotas as quotas
 from pin_mock.server.callers import Caller
 from pin_mock.server.handlers._http import created, now_iso, paged
 from pin_mock.server.services import Services
@@ -54,7 +53,7 @@ async def list_patients(
     services: Services, caller: Caller, page: int = 1, limit: int = 50, search: str | None = None
 ) -> dict:
     """GET /v1/patients"""
-    items, total = services.store.list_patients(
+    items, total = await services.store.list_patients(
         caller.client_id, search=search, offset=(page - 1) * limit, limit=limit
     )
     return paged([summary(p) for p in items], page=page, limit=limit, total=total)
@@ -62,9 +61,8 @@ async def list_patients(
 
 async def get_patient(services: Services, caller: Caller, patient_id: str) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}"""
-    store = services.store
-    patient = store.get_patient(caller.client_id, patient_id)
-    return detail(patient, store.entries(caller.client_id, patient_id))
+    patient, entries = await services.store.patient_with_entries(caller.client_id, patient_id)
+    return detail(patient, entries)
 
 
 async def create_patient(
@@ -72,7 +70,6 @@ async def create_patient(
 ) -> tuple[Any, int, dict]:
     """POST /v1/patients"""
     svc = services
-    quotas.check(svc.settings, svc.store.tenant(caller.client_id), "patients")
     patient = {
         "id": svc.store.ids.new("patient"),
         "name": body["name"].strip(),
@@ -81,7 +78,8 @@ async def create_patient(
         "contact": body.get("contact", {}),
         "created_at": now_iso(svc),
     }
-    svc.store.add_patient(caller.client_id, patient)
+    # The patients quota is checked in the same atomic step as the write (store.add_patient).
+    await svc.store.add_patient(caller.client_id, patient)
     location = f"/v1/patients/{patient['id']}"
     svc.emit(
         caller.client_id,

@@ -11,24 +11,25 @@ from pin_mock.server.callers import Caller
 from pin_mock.server.errors import Conflict, NotFound
 from pin_mock.server.handlers._http import created, page_of
 from pin_mock.server.reports.files import MEDIA_TYPES, filename
-from pin_mock.server.reports.jobs import StoredReport, check_parameters, jobs_of, new_report
+from pin_mock.server.reports.jobs import check_parameters, jobs_of, new_report
 from pin_mock.server.services import Services
 
 
-def _stored(services: Services, caller: Caller, report_id: str) -> StoredReport:
-    stored = services.store.tenant(caller.client_id).reports.get(report_id)
-    if stored is None:
+async def _view(services: Services, caller: Caller, report_id: str) -> dict[str, Any]:
+    view = await jobs_of(services).reports.get(caller.client_id, report_id)
+    if view is None:
         raise NotFound.resource("Report", "report_id", report_id)
-    return stored
+    return view
 
 
 async def list_reports(
     services: Services, caller: Caller, page: int = 1, limit: int = 50, status: str | None = None
 ) -> dict:
     """GET /v1/reports: oldest first, optionally one status."""
-    stored = services.store.tenant(caller.client_id).reports.values()
-    views = [s.view for s in stored if status is None or s.view["status"] == status]
-    return page_of(views, page=page, limit=limit)
+    views = await jobs_of(services).reports.all(caller.client_id)
+    return page_of(
+        [v for v in views if status is None or v["status"] == status], page=page, limit=limit
+    )
 
 
 async def create_report(
@@ -36,23 +37,43 @@ async def create_report(
 ) -> tuple[Any, int, dict]:
     """POST /v1/reports: 202 with the pending report and its Location."""
     params = body.get("parameters") or {}
-    check_parameters(services, caller.client_id, body["type"], params)
-    quotas.check(services.settings, services.store.tenant(caller.client_id), "reports")
-    report = new_report(services, body["type"], body["format"], params)
-    jobs_of(services).submit(caller.client_id, report)
+    await check_parameters(services, caller.client_id, body["type"], params)
+    report = await new_report(services, body["type"], body["format"], params)
+    # The quota is checked and the report stored in one step (on every worker at once).
+    held = await jobs_of(services).submit(caller.client_id, report)
+    if held is not None:
+        raise quotas.exceeded("reports", services.settings.quota_reports, held)
     return created(report, report["links"]["self"], status=202)
 
 
 async def get_report(services: Services, caller: Caller, report_id: str) -> dict[str, Any]:
     """GET /v1/reports/{report_id}: the status, available at once after creation."""
-    return _stored(services, caller, report_id).view
+    return await _view(services, caller, report_id)
 
 
-async def download_report(services: Services, caller: Caller, report_id: str) -> Response:
+#: The media type of the file's bytes as such, for clients that take every format alike.
+BINARY = "application/octet-stream"
+
+
+def _media_type(own: str, accept: str | None) -> str:
+    """The format's own media type, or ``BINARY`` when Accept asks for it and not the own type."""
+    wanted = {
+        part.split(";")[0].strip().lower()
+        for part in (accept or "").split(",")
+        if "q=0" not in part.replace(" ", "").split(";", 1)[-1] or "q=0." in part
+    }
+    return BINARY if BINARY in wanted and own.split(";")[0] not in wanted else own
+
+
+async def download_report(
+    services: Services, caller: Caller, report_id: str, accept: str | None = None
+) -> Response:
     """GET /v1/reports/{report_id}/download: the file, or 409 until it is completed."""
-    stored = _stored(services, caller, report_id)
-    view = stored.view
-    if view["status"] != "completed" or stored.content is None:
+    view = await _view(services, caller, report_id)
+    content = None
+    if view["status"] == "completed":
+        content = await jobs_of(services).reports.file(caller.client_id, report_id)
+    if content is None:
         if view["status"] == "failed":
             message = f"Report {report_id} failed ({view['error']['message']}); it has no file."
         else:
@@ -61,7 +82,7 @@ async def download_report(services: Services, caller: Caller, report_id: str) ->
             message, {"report_id": report_id, "status": view["status"]}, code="REPORT_NOT_READY"
         )
     return Response(
-        stored.content,
-        media_type=MEDIA_TYPES[view["format"]],
+        content,
+        media_type=_media_type(MEDIA_TYPES[view["format"]], accept),
         headers={"Content-Disposition": f'attachment; filename="{filename(view)}"'},
     )

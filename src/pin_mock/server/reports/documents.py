@@ -22,15 +22,17 @@ if TYPE_CHECKING:  # services imports the reports package to install it
 
 #: ``parameters.patient_id`` that always makes generation fail (sandbox convention).
 FAILING_PATIENT_ID = "patient_report_fails"
-#: The trend interval of reports (the analytics endpoint's default).
-INTERVAL = "month"
+#: The trend interval when ``parameters.interval`` is absent (the analytics endpoint's default).
+DEFAULT_INTERVAL = "month"
 
 
 class GenerationFailed(Exception):
     """A report that cannot be built; its message is shown in the report's ``error``."""
 
 
-def build_document(services: Services, client_id: str, report: dict[str, Any]) -> dict[str, Any]:
+async def build_document(
+    services: Services, client_id: str, report: dict[str, Any]
+) -> dict[str, Any]:
     """The ``ReportDocument`` of ``report``: summary numbers and rows."""
     params = report["parameters"]
     if params.get("patient_id") == FAILING_PATIENT_ID:
@@ -38,20 +40,20 @@ def build_document(services: Services, client_id: str, report: dict[str, Any]) -
             f"Sandbox: parameters.patient_id {FAILING_PATIENT_ID} always makes a report fail."
         )
     kind = report["type"]
-    outcomes = outcomes_for(services, client_id, params)
+    outcomes = await outcomes_for(services, client_id, params)
     summary: dict[str, Any] = {"outcomes": outcomes}
     if kind == "outcomes":
         rows = [dict(period) for period in outcomes["trend"]]
     elif kind == "population_health":
-        population = population_for(services, client_id)
+        population = await population_for(services, client_id)
         summary["population_health"] = population
         rows = population_rows(population)
     else:
-        patient = services.store.get_patient(client_id, params["patient_id"])
+        patient = await services.store.get_patient(client_id, params["patient_id"])
         summary["patient"] = {
             k: patient[k] for k in ("id", "name", "date_of_birth", "gender", "created_at")
         }
-        rows = [entry_row(e) for e in entries_in_range(services, client_id, params)]
+        rows = [entry_row(e) for e in await entries_in_range(services, client_id, params)]
     return {
         "report_id": report["id"],
         "type": kind,
@@ -62,29 +64,29 @@ def build_document(services: Services, client_id: str, report: dict[str, Any]) -
     }
 
 
-def outcomes_for(services: Services, client_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``GET /v1/analytics/outcomes`` for the report's parameters (monthly trend)."""
-    return analytics.outcomes(
+async def outcomes_for(services: Services, client_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``GET /v1/analytics/outcomes`` for the report's parameters (``interval``: week, month)."""
+    return await analytics.outcomes(
         services.store,
         client_id,
         start_date=params.get("start_date"),
         end_date=params.get("end_date"),
         patient_id=params.get("patient_id"),
-        interval=INTERVAL,
+        interval=params.get("interval") or DEFAULT_INTERVAL,
     )
 
 
-def population_for(services: Services, client_id: str) -> dict[str, Any]:
+async def population_for(services: Services, client_id: str) -> dict[str, Any]:
     """``GET /v1/analytics/population-health``."""
-    return analytics.population_health(services.store, client_id, today=services.today())
+    return await analytics.population_health(services.store, client_id, today=services.today())
 
 
-def entries_in_range(services: Services, client_id: str, params: dict) -> list[dict[str, Any]]:
+async def entries_in_range(services: Services, client_id: str, params: dict) -> list[dict[str, Any]]:
     """The patient's entries whose day lies in the report's range."""
     start, end = params.get("start_date"), params.get("end_date")
     return [
         e
-        for e in services.store.entries(client_id, params["patient_id"])
+        for e in await services.store.entries(client_id, params["patient_id"])
         if (start is None or e["recorded_at"][:10] >= start)
         and (end is None or e["recorded_at"][:10] <= end)
     ]

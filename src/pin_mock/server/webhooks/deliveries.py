@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pin_mock.server.timestamps import iso_millis as iso
 
@@ -83,20 +83,19 @@ class DeliveryLog:
             return
         store = self.services.store
         log = store.tenant(message.client_id).deliveries.setdefault(message.webhook_id, [])
+        at = iso(self.services.clock() if started is None else started)
         log.append(
-            {
-                "id": store.ids.new("dlv"),
-                "webhook_id": message.webhook_id,
-                "event_id": message.event_id,
-                "event_type": message.event_type,
-                "attempt": attempt,
-                "status": status,
-                "status_code": outcome.status_code if outcome else None,
-                "error": outcome.error if outcome else error,
-                "duration_ms": duration_ms,
-                "attempted_at": iso(self.services.clock() if started is None else started),
-                "next_retry_at": next_retry_at,
-            }
+            entry(
+                store.ids.new("dlv"),
+                message,
+                attempt,
+                status,
+                outcome,
+                duration_ms,
+                at,
+                next_retry_at,
+                error,
+            )
         )
         del log[:-MAX_LOG]
 
@@ -138,3 +137,30 @@ class DeliveryLog:
                 "error": detail,
             },
         )
+
+
+def entry(
+    delivery_id: str,
+    message: Message,
+    attempt: int,
+    status: str,
+    outcome: Outcome | None,
+    duration_ms: float | None,
+    attempted_at: str,
+    next_retry_at: str | None,
+    error: str | None,
+) -> dict[str, Any]:
+    """One entry of a webhook's delivery log (a ``Delivery`` of the API)."""
+    return {
+        "id": delivery_id,
+        "webhook_id": message.webhook_id,
+        "event_id": message.event_id,
+        "event_type": message.event_type,
+        "attempt": attempt,
+        "status": status,
+        "status_code": outcome.status_code if outcome else None,
+        "error": outcome.error if outcome else error,
+        "duration_ms": duration_ms,
+        "attempted_at": attempted_at,
+        "next_retry_at": next_retry_at,
+    }

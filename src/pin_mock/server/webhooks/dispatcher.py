@@ -1,4 +1,6 @@
-"""The delivery worker: one task per message, retries, fair slots, bounded shutdown.
+"""The in-process delivery worker (``memory://``): a task per message, fair slots.
+
+(On Redis the ``SharedDispatcher`` of ``shared.py`` does the same from shared queues.)
 
 Every event (``services.emit``) becomes one message, with one event id, for
 each of the owning client's webhooks subscribed to its type. Each message is
@@ -20,35 +22,30 @@ attempts on the wire get ``SHUTDOWN_GRACE`` seconds (at most the timeout) to
 finish. Each message given up is logged (``not_delivered``, one WARNING line
 each) and the shutdown ends with one summary line.
 
-Signing is in ``signing``, the target policy in ``targets``, the log in
-``deliveries``.
+One attempt is in ``attempts``, signing in ``signing``, the target policy in
+``targets``, the log in ``deliveries``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from pin_mock.server.encoding import encode
 from pin_mock.server.timestamps import iso_millis as iso
-from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, Outcome
+from pin_mock.server.webhooks.attempts import Poster
+from pin_mock.server.webhooks.deliveries import DeliveryLog, Message
 from pin_mock.server.webhooks.lanes import TOTAL_SLOTS, Job, Lanes
-from pin_mock.server.webhooks.signing import signed_headers
-from pin_mock.server.webhooks.targets import TargetRefused, TargetUnresolved, routes
+from pin_mock.server.webhooks.shared import SharedDispatcher
+from pin_mock.server.webhooks.storage import MemoryWebhooks, RedisWebhooks, open_webhooks
 
 if TYPE_CHECKING:  # services imports this package to install it
     from pin_mock.server.services import Services
 
 logger = logging.getLogger("pin_mock.webhooks")
 
-USER_AGENT = "pin-mock-webhooks/1 (Standard Webhooks v1)"
-#: A receiver's ``Retry-After`` is honoured up to this many seconds (before the factor).
-MAX_RETRY_AFTER = 3_600.0
 #: Seconds an attempt on the wire may still take once shutdown begins (at most the timeout).
 SHUTDOWN_GRACE = 3.0
 #: Pending messages per client when ``Settings`` has no ``quota_pending_deliveries``.
@@ -62,8 +59,9 @@ class WebhookDispatcher:
         self.services = services
         self.settings = services.settings
         self.log = DeliveryLog(services)
+        self.hooks = open_webhooks(services)
         self.lanes = Lanes(self._cap())
-        self._client: httpx.AsyncClient | None = None
+        self.poster = Poster(self.settings, services.clock, TOTAL_SLOTS)
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -75,7 +73,6 @@ class WebhookDispatcher:
     async def start(self) -> None:
         self._closed = False
         self.lanes = Lanes(self._cap())
-        self._http()
 
     async def aclose(self) -> None:
         """Give up what is not on the wire; let attempts on the wire finish, briefly."""
@@ -102,25 +99,12 @@ class WebhookDispatcher:
                 time.monotonic() - began,
                 extra={"abandoned": len(abandoned)},
             )
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self.poster.aclose()
 
     async def drain(self) -> None:
         """Wait until no delivery is under way (for tests and tools)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self.settings.webhook_timeout,
-                follow_redirects=False,
-                trust_env=False,
-                headers={"user-agent": USER_AGENT},
-                limits=httpx.Limits(max_connections=TOTAL_SLOTS, max_keepalive_connections=16),
-            )
-        return self._client
 
     # -- the listener ----------------------------------------------------------
 
@@ -185,8 +169,6 @@ class WebhookDispatcher:
     # -- one message -----------------------------------------------------------
 
     async def _deliver(self, job: Job) -> None:
-        schedule = self.settings.webhook_retry_schedule
-        attempts = 1 + len(schedule)
         message, log = job.message, self.log
         try:
             while log.subscribed(message):  # a removed webhook gets no further deliveries
@@ -195,7 +177,7 @@ class WebhookDispatcher:
                     started = self.services.clock()
                     clock = time.perf_counter()
                     try:
-                        outcome = await self._attempt(message)
+                        outcome = await self.poster.attempt(message)
                     finally:
                         job.in_flight = False
                     duration_ms = round((time.perf_counter() - clock) * 1000, 1)
@@ -203,8 +185,7 @@ class WebhookDispatcher:
                     status = "succeeded" if outcome.succeeded else "blocked"
                     log.record(message, job.attempt, status, outcome, duration_ms, started)
                     return
-                final = job.attempt == attempts or outcome.status_code == 410
-                delay = None if final else self._delay(schedule[job.attempt - 1], outcome)
+                delay = self.poster.next_delay(job.attempt, outcome)
                 next_at = None if delay is None else iso(self.services.clock() + delay)
                 log.record(message, job.attempt, "failed", outcome, duration_ms, started, next_at)
                 if delay is None:
@@ -218,81 +199,26 @@ class WebhookDispatcher:
             logger.exception("webhook delivery %s crashed", message.event_id)
             log.record(message, job.attempt, "failed", error="internal error in the sandbox")
 
-    async def _attempt(self, message: Message) -> Outcome:
-        """POST the signed message once, to the checked addresses of its host."""
-        timeout = self.settings.webhook_timeout
-        try:
-            async with asyncio.timeout(timeout):
-                return await self._post(message, timeout)
-        except TimeoutError:
-            return Outcome(None, f"timeout after {timeout:g} s")
 
-    async def _post(self, message: Message, timeout: float) -> Outcome:
-        try:
-            candidates = await routes(message.url, self.settings.webhook_targets, timeout)
-        except TargetRefused as exc:
-            return Outcome(None, f"blocked: {exc}", blocked=True)
-        except TargetUnresolved as exc:
-            return Outcome(None, str(exc))
-        timestamp = int(self.services.clock())
-        headers = signed_headers(message.secret, message.event_id, timestamp, message.body)
-        for number, route in enumerate(candidates, 1):
-            try:
-                response = await self._http().post(
-                    route.url,
-                    content=message.body,
-                    headers={**headers, "host": route.host_header},
-                    extensions=route.extensions,
-                )
-            except httpx.ConnectError as exc:
-                if number < len(candidates):
-                    continue  # the host's next address (IPv6 then IPv4, say)
-                return Outcome(None, f"ConnectError: {exc}".rstrip(": "))
-            except httpx.TimeoutException:
-                return Outcome(None, f"timeout after {timeout:g} s")
-            except (httpx.HTTPError, OSError) as exc:
-                return Outcome(None, f"{type(exc).__name__}: {exc}".rstrip(": "))
-            return _outcome(response, self.services.clock())
-        return Outcome(None, "no address to connect to")
-
-    def _delay(self, scheduled: float, outcome: Outcome) -> float:
-        wait = max(scheduled, min(outcome.retry_after or 0.0, MAX_RETRY_AFTER))
-        return wait * self.settings.webhook_retry_factor
-
-
-def _outcome(response: httpx.Response, now: float) -> Outcome:
-    code = response.status_code
-    if 200 <= code < 300:
-        return Outcome(code, None)
-    error = f"HTTP {code} {response.reason_phrase}".strip()
-    if 300 <= code < 400:
-        error += " (redirects are not followed)"
-    return Outcome(code, error, _retry_after(response, now))
-
-
-def _retry_after(response: httpx.Response, now: float) -> float | None:
-    """The ``Retry-After`` of a 429 or 5xx gateway answer, in seconds."""
-    if response.status_code not in (429, 502, 503, 504):
-        return None
-    raw = response.headers.get("retry-after", "").strip()
-    if not raw:
-        return None
-    if raw.isdigit():
-        return float(raw)
-    try:
-        return max(0.0, email.utils.parsedate_to_datetime(raw).timestamp() - now)
-    except (TypeError, ValueError):
-        return None
-
-
-def install(services: Services) -> WebhookDispatcher:
-    """Hear every event and run deliveries with the app's lifespan."""
-    dispatcher = WebhookDispatcher(services)
+def install(services: Services) -> WebhookDispatcher | SharedDispatcher:
+    """Hear every event and run deliveries with the app's lifespan (the engine's dispatcher)."""
+    engine = getattr(services, "state", None)
+    shared = engine is not None and engine.redis is not None
+    dispatcher = SharedDispatcher(services) if shared else WebhookDispatcher(services)
     services.listeners.append(dispatcher)
     services.workers.append(dispatcher)
     return dispatcher
 
 
-def dispatcher_of(services: Services) -> WebhookDispatcher | None:
+def dispatcher_of(services: Services) -> WebhookDispatcher | SharedDispatcher | None:
     """The installed dispatcher, if any."""
-    return next((w for w in services.workers if isinstance(w, WebhookDispatcher)), None)
+    kinds = (WebhookDispatcher, SharedDispatcher)
+    return next((w for w in services.workers if isinstance(w, kinds)), None)
+
+
+def webhooks_of(services: Services) -> MemoryWebhooks | RedisWebhooks:
+    """Where the sandbox's webhooks and delivery logs are (``install`` must have run)."""
+    dispatcher = dispatcher_of(services)
+    if dispatcher is None:
+        raise RuntimeError("pin_mock.server.webhooks.dispatcher.install(services) was not called")
+    return dispatcher.hooks

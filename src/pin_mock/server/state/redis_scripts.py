@@ -1,0 +1,138 @@
+"""The Lua scripts of the Redis engine: each write, and each multi-step read, is one script.
+
+A script runs atomically in Redis: a quota check and its write cannot be split
+by another worker's write, and a write is either wholly done or not at all
+(never half-written, even if the connection drops). Key layout of one tenant
+(``T`` = ``pin:t:{client_id}:``):
+
+=================  ======  ==============================================
+``T p``            hash    created patient id -> patient JSON
+``T order``        list    created patient ids, in creation order (row = index)
+``T sk``           hash    row -> search key ("id name", lower-cased)
+``T g:{trigram}``  set     rows whose search key holds the trigram
+``T e:{pid}``      list    created entries of one patient (JSON), in creation order
+``T ep``           set     patient ids with created entries
+``T m``            hash    ``version`` (from the global ``pin:version``), ``entries`` count
+``T keys``         set     the tenant's variable keys (trigram sets, entry lists...),
+                           so a reset finds them without scanning the database
+``pin:tenants``    zset    client id -> last activity (seconds), for ``--sandbox-ttl``
+=================  ======  ==============================================
+"""
+
+from __future__ import annotations
+
+# KEYS: p, order, sk, m, keys, tenants, version, grams...
+# ARGV: id, json, search key, cap, now, client id
+ADD_PATIENT = """
+local held = redis.call('LLEN', KEYS[2])
+if held >= tonumber(ARGV[4]) then return {0, held} end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], held, ARGV[3])
+for i = 8, #KEYS do redis.call('SADD', KEYS[i], held) end
+if #KEYS >= 8 then redis.call('SADD', KEYS[5], unpack(KEYS, 8)) end
+redis.call('HSET', KEYS[4], 'version', redis.call('INCR', KEYS[7]))
+redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6])
+return {1, held + 1}
+"""
+
+# KEYS: e:{pid}, m, ep, keys, tenants, version, p
+# ARGV: json, cap, patient id, now, client id, "1" if the patient is seeded
+ADD_ENTRY = """
+if ARGV[6] ~= '1' and redis.call('HEXISTS', KEYS[7], ARGV[3]) == 0 then
+  return {-1, 0}
+end
+local held = tonumber(redis.call('HGET', KEYS[2], 'entries') or '0')
+if held >= tonumber(ARGV[2]) then return {0, held} end
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('SADD', KEYS[4], KEYS[1])
+redis.call('HINCRBY', KEYS[2], 'entries', 1)
+redis.call('HSET', KEYS[2], 'version', redis.call('INCR', KEYS[6]))
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
+return {1, held + 1}
+"""
+
+# KEYS: order, p.  ARGV: start, count.  -> {total, json...}
+PAGE = """
+local total = redis.call('LLEN', KEYS[1])
+local out = {total}
+local count = tonumber(ARGV[2])
+if count > 0 then
+  local start = tonumber(ARGV[1])
+  local ids = redis.call('LRANGE', KEYS[1], start, start + count - 1)
+  if #ids > 0 then
+    local bodies = redis.call('HMGET', KEYS[2], unpack(ids))
+    for i = 1, #bodies do out[#out + 1] = bodies[i] end
+  end
+end
+return out
+"""
+
+# KEYS: sk, p, order, grams...  ARGV: term, start, count.  -> {total, json...}
+# With trigrams, the candidates are the rows in every trigram's set; without
+# (a term of one or two characters), every row. Each candidate is confirmed
+# with a plain substring test, so the answer is exactly that of a scan.
+SEARCH = """
+local term, start, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local rows
+if #KEYS >= 4 then
+  rows = redis.call('SINTER', unpack(KEYS, 4))
+  for i = 1, #rows do rows[i] = tonumber(rows[i]) end
+  table.sort(rows)
+else
+  rows = {}
+  for i = 1, redis.call('LLEN', KEYS[3]) do rows[i] = i - 1 end
+end
+local total, ids = 0, {}
+for i = 1, #rows, 1000 do
+  local keys = redis.call('HMGET', KEYS[1], unpack(rows, i, math.min(i + 999, #rows)))
+  for j = 1, #keys do
+    local key = keys[j]
+    if key and string.find(key, term, 1, true) then
+      if total >= start and #ids < count then
+        ids[#ids + 1] = string.sub(key, 1, string.find(key, ' ', 1, true) - 1)
+      end
+      total = total + 1
+    end
+  end
+end
+local out = {total}
+if #ids > 0 then
+  local bodies = redis.call('HMGET', KEYS[2], unpack(ids))
+  for i = 1, #bodies do out[#out + 1] = bodies[i] end
+end
+return out
+"""
+
+# KEYS: keys, tenants, order, m, reports, webhooks, other fixed keys...
+# ARGV: client id, idle-before ("" = unconditional: a reset; a number: the TTL sweep,
+# which leaves a tenant that became active again).  -> counts, or nil if left alone
+RESET = """
+if ARGV[2] ~= '' then
+  local seen = redis.call('ZSCORE', KEYS[2], ARGV[1])
+  if seen and tonumber(seen) > tonumber(ARGV[2]) then return false end
+end
+local function size(key)
+  local kind = redis.call('TYPE', key).ok
+  if kind == 'hash' then return redis.call('HLEN', key) end
+  if kind == 'list' then return redis.call('LLEN', key) end
+  if kind == 'set' then return redis.call('SCARD', key) end
+  if kind == 'zset' then return redis.call('ZCARD', key) end
+  return 0
+end
+local counts = {
+  redis.call('LLEN', KEYS[3]),
+  tonumber(redis.call('HGET', KEYS[4], 'entries') or '0'),
+  size(KEYS[5]),
+  size(KEYS[6]),
+}
+local members = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #members, 1000 do
+  redis.call('UNLINK', unpack(members, i, math.min(i + 999, #members)))
+end
+redis.call('UNLINK', KEYS[1])
+for i = 3, #KEYS do redis.call('UNLINK', KEYS[i]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
+return counts
+"""

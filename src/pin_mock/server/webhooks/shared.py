@@ -1,0 +1,219 @@
+"""The delivery worker on Redis: each message delivered once, whichever worker takes it.
+
+The process that handled the request turns the event into one message per
+subscribed webhook: it counts each as pending for the client (``admit``: the
+``quota_pending_deliveries`` cap, dropping the oldest pending message of the
+client's busiest webhook when full, as in memory) and queues it on the shared
+``pin:q:deliveries`` stream (``state/queues.py``). Any worker takes a message
+and makes one attempt; the attempt is logged with a compare-and-set on the
+message's attempt number (``storage.record``), so a message run twice is logged
+and retried once. A retry is scheduled in the queue's sorted set by its due
+time, so it keeps its schedule when workers restart.
+
+Fairness holds across workers: an attempt needs one of its client's
+``TENANT_SLOTS`` leases in Redis (``pin:slots:{client}``, each lease expiring
+after the longest an attempt can take), besides this process's slots per
+webhook and in all (``lanes``). A message that finds its client's slots taken
+waits in the retry set a moment, so another client's messages go first.
+
+On shutdown nothing is given up: attempts on the wire get ``SHUTDOWN_GRACE``
+seconds to end, the rest stay queued for the other workers or the next start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+
+from pin_mock.server.encoding import encode
+from pin_mock.server.state.queues import Payload, Retry, open_queue
+from pin_mock.server.timestamps import iso_millis as iso
+from pin_mock.server.webhooks.attempts import Poster
+from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, Outcome, entry
+from pin_mock.server.webhooks.lanes import TENANT_SLOTS, TOTAL_SLOTS, Lanes
+from pin_mock.server.webhooks.storage import RedisWebhooks, open_webhooks
+
+if TYPE_CHECKING:  # services imports this package to install it
+    from pin_mock.server.services import Services
+
+logger = logging.getLogger("pin_mock.webhooks")
+
+#: Seconds an attempt on the wire may still take once shutdown begins (at most the timeout).
+SHUTDOWN_GRACE = 3.0
+#: Seconds a message waits when its client's slots are all taken on other workers.
+SLOT_WAIT = 0.1
+DEFAULT_CLAIM_TIMEOUT = 30.0
+
+# KEYS: the client's leases; ARGV: now, lease end, token, slots. 1 if a lease was taken.
+_LEASE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(ARGV[2]) * 1000) + 1000)
+return 1
+"""
+
+
+class SharedDispatcher:
+    """Listener on ``services.listeners`` and worker in ``services.workers`` (Redis)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.settings = services.settings
+        hooks = open_webhooks(services)
+        assert isinstance(hooks, RedisWebhooks)
+        self.hooks = hooks
+        self.log = DeliveryLog(services)  # its log lines; entries go to Redis
+        self.poster = Poster(self.settings, services.clock, TOTAL_SLOTS)
+        self.lanes = Lanes(self.settings.quota_pending_deliveries)  # this process's slots
+        engine = services.state
+        claim = getattr(self.settings, "job_claim_timeout", DEFAULT_CLAIM_TIMEOUT)
+        # An attempt lasts at most webhook_timeout: renewed leases are not needed.
+        self.lease = self.settings.webhook_timeout + 5.0
+        self.queue = open_queue(
+            engine, "deliveries", self._handle, claim_timeout=claim, concurrency=TOTAL_SLOTS
+        )
+        self._slots_key = lambda client_id: engine.key("slots", client_id)
+        self._take_slot = hooks.redis.register_script(_LEASE)
+        self._fan_outs: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._closed = False
+        await self.queue.start()
+
+    async def aclose(self) -> None:
+        """Let events being queued and attempts on the wire end, briefly; keep the rest."""
+        self._closed = True
+        await asyncio.gather(*list(self._fan_outs), return_exceptions=True)
+        left = self.queue.running()
+        await self.queue.aclose(grace=min(self.settings.webhook_timeout, SHUTDOWN_GRACE))
+        if left:
+            logger.info("webhooks: shutdown handed %d deliveries back to the queue", left)
+        await self.poster.aclose()
+
+    async def drain(self) -> None:
+        """Wait until no delivery is queued, scheduled or under way (for tests and tools)."""
+        while self._fan_outs:
+            await asyncio.gather(*list(self._fan_outs), return_exceptions=True)
+        await self.queue.drain()
+
+    # -- the listener ----------------------------------------------------------
+
+    def __call__(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
+        """Queue ``event_type`` for the client's webhooks subscribed to it (in a task)."""
+        task = asyncio.get_running_loop().create_task(self._fan_out(client_id, event_type, data))
+        self._fan_outs.add(task)
+        task.add_done_callback(self._fan_outs.discard)
+
+    async def _fan_out(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
+        try:
+            hooks = [w for w in await self.hooks.all(client_id) if event_type in w["events"]]
+            if not hooks:
+                return
+            event_id = self.services.store.ids.new("msg")
+            created_at = iso(self.services.clock())
+            event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
+            body = encode(event).decode()
+            cap = self.settings.quota_pending_deliveries
+            for webhook in hooks:
+                member = f"{event_id}|{event_type}|{webhook['id']}"
+                admitted, victim, at = await self.hooks.admit(client_id, member, cap)
+                if victim is not None:
+                    await self._dropped(client_id, victim, at, cap)
+                if not admitted:
+                    await self._dropped(client_id, member, 1, cap)
+                    continue
+                job = {"c": client_id, "m": member, "body": body, "a": 1}
+                await self.queue.put(job)
+        except Exception:  # Redis lost after the write: the event cannot be queued
+            logger.exception("webhooks: event %s of %s could not be queued", event_type, client_id)
+
+    async def _dropped(self, client_id: str, member: str, attempt: int, cap: int) -> None:
+        why = (
+            f"dropped: the client had {cap} deliveries pending "
+            "(quota_pending_deliveries); the oldest of its busiest webhook goes first"
+        )
+        event_id, event_type, webhook_id = member.split("|")
+        message = Message(client_id, webhook_id, "", "", event_id, event_type, b"")
+        self.log.announce(message, attempt, "not_delivered", error=why)
+        at = iso(self.services.clock())
+        record = entry(self._id(), message, attempt, "not_delivered", None, None, at, None, why)
+        await self.hooks.note(client_id, webhook_id, record)
+
+    def _id(self) -> str:
+        return self.services.store.ids.new("dlv")
+
+    # -- one attempt -----------------------------------------------------------
+
+    async def _handle(self, job: Payload) -> Retry:
+        client_id, member, attempt = job["c"], job["m"], int(job["a"])
+        due = await self.hooks.attempt_due(client_id, member)
+        if due is None:
+            return None  # delivered, dropped, or the sandbox was reset
+        if due > attempt:
+            # A worker logged this attempt and stopped before scheduling the next one.
+            return 0.0, {**job, "a": due}
+        event_id, event_type, webhook_id = member.split("|")
+        webhook = await self.hooks.get(client_id, webhook_id)
+        if webhook is None:  # removed: no further deliveries, nothing more in its log
+            await self.hooks.release(client_id, member)
+            return None
+        message = Message(
+            client_id,
+            webhook_id,
+            webhook["url"],
+            webhook["secret"],
+            event_id,
+            event_type,
+            job["body"].encode(),
+        )
+        token = secrets.token_hex(8)
+        if not await self._lease(client_id, token):
+            return SLOT_WAIT, job  # the client's slots are taken on other workers
+        try:
+            async with self.lanes.slot(message):
+                started = self.services.clock()
+                clock = time.perf_counter()
+                outcome = await self.poster.attempt(message)
+                duration_ms = round((time.perf_counter() - clock) * 1000, 1)
+        finally:
+            await self.hooks.redis.zrem(self._slots_key(client_id), token)
+        return await self._settle(job, message, attempt, outcome, started, duration_ms)
+
+    async def _lease(self, client_id: str, token: str) -> bool:
+        now = time.time()
+        keys = [self._slots_key(client_id)]
+        return bool(
+            await self._take_slot(keys=keys, args=[now, now + self.lease, token, TENANT_SLOTS])
+        )
+
+    async def _settle(
+        self,
+        job: Payload,
+        message: Message,
+        attempt: int,
+        outcome: Outcome,
+        started: float,
+        duration_ms: float,
+    ) -> Retry:
+        if outcome.succeeded or outcome.blocked:
+            status, delay = ("succeeded" if outcome.succeeded else "blocked"), None
+        else:
+            status, delay = "failed", self.poster.next_delay(attempt, outcome)
+        next_at = None if delay is None else iso(self.services.clock() + delay)
+        record = entry(
+            self._id(), message, attempt, status, outcome, duration_ms, iso(started), next_at, None
+        )
+        recorded = await self.hooks.record(
+            message.client_id, message.webhook_id, job["m"], attempt, record, final=delay is None
+        )
+        if not recorded:
+            return None  # another worker logged this attempt (a job run twice)
+        self.log.announce(message, attempt, status, outcome, duration_ms)
+        return None if delay is None else (delay, {**job, "a": attempt + 1})

@@ -1,0 +1,256 @@
+"""Where webhooks, their delivery logs and pending deliveries live; one interface.
+
+``MemoryWebhooks`` keeps them in the tenant (``Tenant.webhooks``,
+``Tenant.deliveries``); the memory dispatcher counts its pending messages in
+``lanes``. ``RedisWebhooks`` keeps them in Redis, shared by every worker, with
+each step that must happen once done by one Lua script:
+
+- ``create`` checks the ``webhooks`` quota and stores;
+- ``admit`` counts a new pending message against ``quota_pending_deliveries``;
+  when the client is at its cap it drops the oldest pending message of the
+  client's webhook with the most pending (a dead receiver loses its own oldest
+  retries first, as in memory) and names it, so it is logged ``not_delivered``;
+- ``record`` appends one attempt to the log only if the message is still at
+  that attempt (a compare-and-set: a delivery run twice is logged once), then
+  moves it to the next attempt or, if it was the last, off the pending list.
+
+Redis keys, all of the tenant (``T`` = ``pin:t:{client}:``), named in ``T keys``
+so a reset or an idle sandbox's expiry removes them (``state/redis_tenants.py``)::
+
+    T webhooks             HASH  webhook id -> JSON, with its secret (the reset counts it)
+    T webhooks:order       ZSET  webhook id -> creation number
+    T deliveries:{webhook} LIST  the webhook's delivery log, JSON entries, newest last
+    T pending              HASH  "{event id}|{event type}|{webhook id}" -> the attempt due
+    T pending:order        ZSET  the same members -> admission number
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pin_mock.server.webhooks.deliveries import MAX_LOG
+
+if TYPE_CHECKING:
+    from pin_mock.server.services import Services
+    from pin_mock.server.state.engine import StateEngine
+
+
+class MemoryWebhooks:
+    """Webhooks and their logs in the process's tenants."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def _tenant(self, client_id: str) -> Any:
+        return self.services.store.tenant(client_id)
+
+    async def create(self, client_id: str, webhook: dict[str, Any], cap: int) -> int | None:
+        """Store ``webhook`` unless the client holds ``cap``; else how many it holds."""
+        hooks = self._tenant(client_id).webhooks
+        if len(hooks) + 1 > cap:
+            return len(hooks)
+        hooks[webhook["id"]] = webhook
+        return None
+
+    async def get(self, client_id: str, webhook_id: str) -> dict[str, Any] | None:
+        return self._tenant(client_id).webhooks.get(webhook_id)
+
+    async def all(self, client_id: str) -> list[dict[str, Any]]:
+        return list(self._tenant(client_id).webhooks.values())
+
+    async def count(self, client_id: str) -> int:
+        return len(self._tenant(client_id).webhooks)
+
+    async def delete(self, client_id: str, webhook_id: str) -> bool:
+        tenant = self._tenant(client_id)
+        tenant.deliveries.pop(webhook_id, None)
+        return tenant.webhooks.pop(webhook_id, None) is not None
+
+    async def log(self, client_id: str, webhook_id: str) -> list[dict[str, Any]]:
+        return list(self._tenant(client_id).deliveries.get(webhook_id, []))
+
+
+# Every write script below names the keys it creates in ``T keys`` (KEYS[n-1]) and marks
+# the tenant active in ``pin:tenants`` (KEYS[n]) with ARGV now and client id.
+
+# KEYS: webhooks, order, seq, keys, tenants; ARGV: id, json, cap, now, client.
+_CREATE = """
+local held = redis.call('HLEN', KEYS[1])
+if held + 1 > tonumber(ARGV[3]) then return held end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+redis.call('SADD', KEYS[4], KEYS[2], KEYS[3])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
+return -1
+"""
+# KEYS: webhooks, order, log, keys; ARGV: id.
+_DELETE = """
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('UNLINK', KEYS[3])
+redis.call('SREM', KEYS[4], KEYS[3])
+return redis.call('HDEL', KEYS[1], ARGV[1])
+"""
+# KEYS: pending, pending:order, seq, keys, tenants; ARGV: member, cap, now, client.
+# Answers {admitted, the member dropped or '', the attempt it was at}.
+_ADMIT = """
+local cap = tonumber(ARGV[2])
+if cap < 1 then return {0, '', 0} end
+local victim, at = '', 0
+if redis.call('HLEN', KEYS[1]) >= cap then
+  local members = redis.call('ZRANGE', KEYS[2], 0, -1)
+  local counts, oldest, busiest, most = {}, {}, nil, 0
+  for _, m in ipairs(members) do
+    local hook = string.match(m, '|([^|]*)$') or ''
+    counts[hook] = (counts[hook] or 0) + 1
+    if not oldest[hook] then oldest[hook] = m end
+    if counts[hook] > most then most, busiest = counts[hook], hook end
+  end
+  if busiest then
+    victim = oldest[busiest]
+    at = tonumber(redis.call('HGET', KEYS[1], victim))
+    redis.call('HDEL', KEYS[1], victim)
+    redis.call('ZREM', KEYS[2], victim)
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], 1)
+redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
+redis.call('SADD', KEYS[4], KEYS[1], KEYS[2], KEYS[3])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[4])
+return {1, victim, at}
+"""
+# KEYS: pending, pending:order, webhooks, log, keys; ARGV: member, attempt, entry, final (1/0),
+# webhook id, log size. Answers 1 if this call recorded the attempt (so it is logged once).
+_RECORD = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+if ARGV[4] == '1' then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  redis.call('HSET', KEYS[1], ARGV[1], tonumber(ARGV[2]) + 1)
+end
+if redis.call('HEXISTS', KEYS[3], ARGV[5]) == 1 then
+  redis.call('RPUSH', KEYS[4], ARGV[3])
+  redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
+  redis.call('SADD', KEYS[5], KEYS[4])
+end
+return 1
+"""
+# KEYS: webhooks, log, keys; ARGV: webhook id, entry, log size. A delivery given up.
+_NOTE = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+redis.call('SADD', KEYS[3], KEYS[2])
+return 1
+"""
+
+
+class RedisWebhooks:
+    """Webhooks, delivery logs and pending deliveries in Redis."""
+
+    def __init__(self, engine: StateEngine, clock: Callable[[], float]) -> None:
+        assert engine.redis is not None
+        self.redis = engine.redis
+        self.tk = engine.tenant_key
+        self.tenants = engine.key("tenants")
+        self.clock = clock
+        register = self.redis.register_script
+        self._create, self._delete = register(_CREATE), register(_DELETE)
+        self._admit, self._record, self._note = register(_ADMIT), register(_RECORD), register(_NOTE)
+
+    # -- webhooks ----------------------------------------------------------------
+
+    async def create(self, client_id: str, webhook: dict[str, Any], cap: int) -> int | None:
+        tk = self.tk
+        keys = [tk(client_id, "webhooks"), tk(client_id, "webhooks", "order"), tk(client_id, "seq")]
+        keys += [tk(client_id, "keys"), self.tenants]
+        args = [webhook["id"], json.dumps(webhook), cap, self.clock(), client_id]
+        held = int(await self._create(keys=keys, args=args))
+        return None if held < 0 else held
+
+    async def get(self, client_id: str, webhook_id: str) -> dict[str, Any] | None:
+        raw = await self.redis.hget(self.tk(client_id, "webhooks"), webhook_id)
+        return None if raw is None else json.loads(raw)
+
+    async def all(self, client_id: str) -> list[dict[str, Any]]:
+        ids = await self.redis.zrange(self.tk(client_id, "webhooks", "order"), 0, -1)
+        if not ids:
+            return []
+        raws = await self.redis.hmget(self.tk(client_id, "webhooks"), ids)
+        return [json.loads(raw) for raw in raws if raw is not None]
+
+    async def count(self, client_id: str) -> int:
+        return int(await self.redis.hlen(self.tk(client_id, "webhooks")))
+
+    async def delete(self, client_id: str, webhook_id: str) -> bool:
+        tk = self.tk
+        keys = [tk(client_id, "webhooks"), tk(client_id, "webhooks", "order")]
+        keys += [tk(client_id, "deliveries", webhook_id), tk(client_id, "keys")]
+        return bool(await self._delete(keys=keys, args=[webhook_id]))
+
+    async def log(self, client_id: str, webhook_id: str) -> list[dict[str, Any]]:
+        raws = await self.redis.lrange(self.tk(client_id, "deliveries", webhook_id), 0, -1)
+        return [json.loads(raw) for raw in raws]
+
+    # -- pending deliveries ------------------------------------------------------
+
+    async def admit(self, client_id: str, member: str, cap: int) -> tuple[bool, str | None, int]:
+        """Count ``member`` as pending: (admitted, the member dropped to make room, its attempt).
+
+        A member is ``{event id}|{event type}|{webhook id}``.
+        """
+        tk = self.tk
+        keys = [tk(client_id, "pending"), tk(client_id, "pending", "order"), tk(client_id, "seq")]
+        keys += [tk(client_id, "keys"), self.tenants]
+        admitted, victim, at = await self._admit(
+            keys=keys, args=[member, cap, self.clock(), client_id]
+        )
+        return bool(admitted), (victim.decode() if victim else None), int(at)
+
+    async def attempt_due(self, client_id: str, member: str) -> int | None:
+        """The attempt ``member`` is at, or None if it is no longer pending."""
+        raw = await self.redis.hget(self.tk(client_id, "pending"), member)
+        return None if raw is None else int(raw)
+
+    async def pending(self, client_id: str) -> int:
+        return int(await self.redis.hlen(self.tk(client_id, "pending")))
+
+    async def release(self, client_id: str, member: str) -> None:
+        pending, order = self.tk(client_id, "pending"), self.tk(client_id, "pending", "order")
+        async with self.redis.pipeline(transaction=True) as pipe:
+            await pipe.hdel(pending, member).zrem(order, member).execute()
+
+    async def record(
+        self,
+        client_id: str,
+        webhook_id: str,
+        member: str,
+        attempt: int,
+        entry: dict[str, Any],
+        *,
+        final: bool,
+    ) -> bool:
+        """Log ``attempt`` of ``member`` once; True if this call recorded it."""
+        tk = self.tk
+        keys = [tk(client_id, "pending"), tk(client_id, "pending", "order")]
+        keys += [tk(client_id, "webhooks"), tk(client_id, "deliveries", webhook_id)]
+        keys.append(tk(client_id, "keys"))
+        args = [member, attempt, json.dumps(entry), int(final), webhook_id, MAX_LOG]
+        return bool(await self._record(keys=keys, args=args))
+
+    async def note(self, client_id: str, webhook_id: str, entry: dict[str, Any]) -> None:
+        """Append ``entry`` (a delivery given up) to the log if the webhook exists."""
+        tk = self.tk
+        keys = [tk(client_id, "webhooks"), tk(client_id, "deliveries", webhook_id)]
+        keys.append(tk(client_id, "keys"))
+        await self._note(keys=keys, args=[webhook_id, json.dumps(entry), MAX_LOG])
+
+
+def open_webhooks(services: Services) -> MemoryWebhooks | RedisWebhooks:
+    """The webhook store of the sandbox's engine."""
+    engine = getattr(services, "state", None)
+    if engine is None or engine.redis is None:
+        return MemoryWebhooks(services)
+    return RedisWebhooks(engine, services.clock)

@@ -1,0 +1,132 @@
+"""The published reference: built by docs/build_reference.py, served at /reference.
+
+The build runs the pinned Redocly CLI (skipped without it, failed in CI); the
+serving tests need no Node: they check which page the sandbox agrees to serve.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+from starlette.testclient import TestClient
+
+from docs_node import ROOT, node_tool
+from pin_mock.server import Settings, create_app
+from pin_mock.server import reference as reference_module
+
+SPEC = ROOT / "openapi" / "pin.yaml"
+GUIDE = ROOT / "docs" / "getting-started.md"
+
+
+def _build_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("build_reference", ROOT / "docs" / "build_reference.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    node_tool("redocly")
+    return _build_module().build(SPEC, tmp_path_factory.mktemp("reference"))
+
+
+def _definition(page: str) -> dict:
+    found = re.search(r"const __redoc_definition = (\{.*?\});\n", page)
+    assert found, "no embedded definition"
+    return json.loads(found.group(1))
+
+
+def test_the_page_names_the_spec_it_was_built_from(built: Path) -> None:
+    assert reference_module.built_for(built) == hashlib.sha256(SPEC.read_bytes()).hexdigest()
+    assert (built.parent / "openapi.yaml").read_bytes() == SPEC.read_bytes()
+
+
+def test_the_page_is_self_contained_and_sends_nothing_to_redocly(built: Path) -> None:
+    page = built.read_text(encoding="utf-8")
+    assert 1_000_000 < len(page) < 8_000_000
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=\"?https?:", page)
+    assert "cdn.redoc.ly" not in page
+    assert '"disableTelemetry":true' in page
+    assert '<link rel="icon" href="data:,">' in page
+
+
+def test_the_page_shows_the_spec_as_written_plus_the_guide(built: Path) -> None:
+    definition = _definition(built.read_text(encoding="utf-8"))
+    document = yaml.safe_load(SPEC.read_bytes())
+    description = definition["info"].pop("description")
+    assert description.startswith(document["info"].pop("description").rstrip())
+    assert description.endswith(GUIDE.read_text())
+    assert definition == json.loads(json.dumps(document, default=str))
+
+
+def test_every_operation_has_its_three_code_samples_in_the_page(built: Path) -> None:
+    definition = _definition(built.read_text(encoding="utf-8"))
+    operations = [op for item in definition["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]  # fmt: skip
+    assert len(operations) == 18
+    for operation in operations:
+        langs = [sample["lang"] for sample in operation["x-codeSamples"]]
+        assert langs == ["Shell", "Python", "JavaScript"], operation["operationId"]
+
+
+def test_a_failed_build_keeps_the_last_good_page(built: Path) -> None:
+    module = _build_module()
+    module.REDOCLY = Path("/bin/false")  # redocly exits non-zero
+    before = built.read_bytes()
+    with pytest.raises(module.BuildError, match="build-docs failed"):
+        module.build(SPEC, built.parent)
+    assert built.read_bytes() == before
+    assert sorted(p.name for p in built.parent.iterdir()) == ["index.html", "openapi.yaml"]
+
+
+# Serving: the sandbox serves a page only beside the spec it was built from.
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
+    page = tmp_path / "index.html"
+    monkeypatch.setattr(reference_module, "default_location", lambda: page)
+    with TestClient(create_app(Settings(report_delay=0.0))) as client:
+        yield client, page
+
+
+def _fake_page(sha256: str) -> str:
+    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n<meta name="pin-mock-spec-sha256" content="{sha256}">\n</head><body>reference</body></html>\n'
+
+
+def test_reference_serves_the_page_built_for_this_spec(sandbox: tuple[TestClient, Path]) -> None:
+    client, page = sandbox
+    page.write_text(_fake_page(hashlib.sha256(SPEC.read_bytes()).hexdigest()))
+    answer = client.get("/reference")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert answer.content == page.read_bytes()
+    assert "etag" in answer.headers
+
+
+def test_reference_refuses_a_page_built_for_another_spec(sandbox: tuple[TestClient, Path]) -> None:
+    client, page = sandbox
+    page.write_text(_fake_page("0" * 64))
+    answer = client.get("/reference")
+    assert answer.status_code == 503
+    assert "built from another version of the spec" in answer.text
+    assert "make docs" in answer.text
+
+
+def test_reference_says_what_to_run_when_nothing_is_built(sandbox: tuple[TestClient, Path]) -> None:
+    client, _page = sandbox
+    answer = client.get("/reference")
+    assert answer.status_code == 503
+    assert answer.headers["content-type"] == "text/html; charset=utf-8"
+    assert "has not been built" in answer.text and "make docs" in answer.text
+    assert 'href="/openapi.yaml"' in answer.text
