@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The exact, known-good versions: pyproject.toml has ranges, constraints.txt pins.
 CONSTRAINTS := constraints.txt
 
-.PHONY: serve test lint format bench soak contract-long constraints clean
+.PHONY: serve test docs spec-lint lint format bench soak contract-long constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,37 @@ $(STAMP): $(BIN)/python pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[server,test]"
 	touch $(STAMP)
 
+# The docs' Node tools, pinned by docs/package-lock.json: Redocly CLI (renders the
+# reference, lints) and Spectral (lints). Node.js 20 or later and npm.
+DOCS_NODE := docs/node_modules/.package-lock.json
+REFERENCE := build/reference/index.html
+NODE_QUIET := REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true
+
+$(DOCS_NODE): docs/package.json docs/package-lock.json
+	npm ci --prefix docs --no-audit --no-fund --loglevel=error
+	touch $(DOCS_NODE)
+
+# The API reference: one self-contained HTML page (Redoc), served at /reference.
+$(REFERENCE): $(DOCS_NODE) openapi/pin.yaml docs/getting-started.md docs/reference.hbs docs/build_reference.py redocly.yaml | $(STAMP)
+	$(BIN)/python docs/build_reference.py
+
+docs: $(REFERENCE)
+
+# Spectral (spectral:oas) and Redocly (recommended) on the spec; the tests run them too.
+spec-lint: $(DOCS_NODE)
+	$(NODE_QUIET) docs/node_modules/.bin/spectral lint openapi/pin.yaml
+	$(NODE_QUIET) docs/node_modules/.bin/redocly lint openapi/pin.yaml
+
+# Without Node.js the sandbox still starts; /reference then says what to run.
 serve: $(STAMP)
+	@$(MAKE) --no-print-directory docs || echo "make serve: the reference at /reference was not built (make docs needs Node.js 20+ and npm)" >&2
 	$(BIN)/pin-mock serve $(ARGS)
 
 # The suite runs on every core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one process.
+# The docs tools and the reference first: under CI a failure there fails the run; on a
+# machine without Node.js the docs tests are skipped, and say so.
 test: $(STAMP)
+	@$(MAKE) --no-print-directory docs || { test -z "$$CI" && echo "make test: no Node.js tools: the docs tests will be skipped" >&2; }
 	$(BIN)/ruff check src tests bench docs
 	$(BIN)/openapi-spec-validator openapi/pin.yaml
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)

@@ -31,6 +31,7 @@ SERVER_MODULES = (
     "jwt",
     "limits",
     "fpdf",
+    "jinja2",
     "orjson",
     "redis",
 )
@@ -185,6 +186,9 @@ def serve(**options: object) -> None:
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"pin-mock sandbox on {base}  (seed {settings.seed}, {settings.patients} patients)")
     click.echo(f"  docs:  {base}/docs    spec: {base}/openapi.yaml")
+    from pin_mock.server.reference import reference_note
+
+    click.echo(f"  reference: {base}/reference{reference_note(settings.spec)}")
     click.echo(f"  state: {serving.redacted(settings.state)}    workers: {settings.workers}")
     click.echo("  clients (secret = <client_id>-secret):")
     for client in _clients_summary(settings):

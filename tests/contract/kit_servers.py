@@ -48,6 +48,8 @@ def sandbox_app(**overrides: Any) -> Any:
             # send wrong secrets and Schemathesis fuzzes /oauth/token, all from 127.0.0.1.
             **TEST_TOKEN_THROTTLE,
             "webhook_timeout": 2.0,
+            # The webhook probe waits for a retry after a 500: 1 s instead of 5 s.
+            "webhook_retry_factor": 0.2,
             **overrides,
         }
     )

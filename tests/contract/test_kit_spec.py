@@ -99,3 +99,11 @@ def test_the_kit_imports_nothing_from_the_server(module):
 @pytest.mark.parametrize("module", KIT_MODULES, ids=lambda p: str(p.relative_to(KIT_DIR)))
 def test_no_kit_module_is_over_400_lines(module):
     assert len(module.read_text().splitlines()) <= 400
+
+
+def test_body_enums_are_read_from_the_spec():
+    spec = Spec.load(bundled_spec_path())
+    assert set(spec.body_enum(spec.by_id("createReport"), "format")) == {"pdf", "csv", "json"}
+    events = spec.body_enum(spec.by_id("createWebhook"), "events")  # an array: its items' enum
+    assert "patient.created" in events and "report.completed" in events
+    assert spec.body_enum(spec.by_id("createReport"), "no_such_field") == ()

@@ -136,3 +136,12 @@ def test_a_throttle_asking_for_too_long_is_reported_not_waited_for():
     with pytest.raises(TokenError, match="429"):
         source.token()
     assert slept == []
+
+
+def test_the_token_source_remembers_the_granted_scopes():
+    endpoint = FakeTokenEndpoint(body={"access_token": "t", "token_type": "Bearer", "expires_in": 60,
+                                       "scope": "patients:read reports:read"})  # fmt: skip
+    source = TokenSource(CREDS, post=endpoint.post)
+    assert source.granted is None
+    source.token()
+    assert source.granted == {"patients:read", "reports:read"}

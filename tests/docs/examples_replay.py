@@ -27,12 +27,12 @@ from pin_mock.server.app import load_spec
 CAPTURED_AT = "2025-01-15T09:00:00Z"
 #: Ids the sandbox makes for created objects: 12 hex digits, the first 8-f.
 GENERATED_ID = re.compile(r"\b(patient|cd|rpt|wh|msg|dlv|evt)_[89a-f][0-9a-f]{11}\b")
-DATE_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+DATE_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\b")
 JWT = re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$")
 SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=]+$")
 #: Fields whose value is measured, not derived from the data: compared by type.
 MEASURED = {"duration_ms"}
-DEFAULT_CLIENT = "sandbox-standard"
+DEFAULT_CLIENT = "sandbox-enterprise"
 WAIT_SECONDS = 20.0
 
 
@@ -151,8 +151,6 @@ class Replayer:
         client = request.get("client", DEFAULT_CLIENT)
         if client is not None and operation.get("security") != []:
             headers["Authorization"] = f"Bearer {self.token(client, request.get('scope'))}"
-        for number in range(request.get("header_count", 0)):
-            headers[f"X-Filler-{number}"] = "x"
         kwargs: dict[str, Any] = {"params": request.get("query"), "headers": headers}
         body = operation.get("requestBody", {}).get("content", {})
         if "body_size" in request:
@@ -161,16 +159,27 @@ class Replayer:
         elif "raw_body" in request:
             kwargs["content"] = request["raw_body"].encode()
         elif "application/x-www-form-urlencoded" in body:
-            kwargs["data"] = request.get("form", body["application/x-www-form-urlencoded"]["example"])
+            kwargs["data"] = request.get(
+                "form", body["application/x-www-form-urlencoded"]["example"]
+            )
         elif "application/json" in body:
             kwargs["json"] = request.get("body", body["application/json"].get("example"))
-        answer = self.http.request(method, url, **kwargs)
+        answer = self._send(method, url, kwargs, request.get("header_count"))
         wait = request.get("wait_for")
         deadline = time.monotonic() + WAIT_SECONDS
         while wait and not _reached(answer, wait) and time.monotonic() < deadline:
             time.sleep(0.05)
-            answer = self.http.request(method, url, **kwargs)
+            answer = self._send(method, url, kwargs, None)
         return answer
+
+    def _send(
+        self, method: str, url: str, kwargs: dict[str, Any], header_count: int | None
+    ) -> httpx.Response:
+        built = self.http.build_request(method, url, **kwargs)
+        # header_count: the request carries exactly that many header fields in all.
+        for number in range(max(0, (header_count or 0) - len(built.headers))):
+            built.headers[f"X-Filler-{number}"] = "x"
+        return self.http.send(built)
 
 
 def _reached(answer: httpx.Response, wait: dict[str, Any]) -> bool:
@@ -207,13 +216,18 @@ def normalised(value: Any, key: str | None = None) -> Any:
         return "<number>"
     if not isinstance(value, str):
         return value
-    if DATE_TIME.match(value) and _stamp(value) >= _stamp(CAPTURED_AT):
-        return "<time of the request>"  # made by the request (seeded data ends in 2024)
     if key == "access_token" and JWT.match(value):
         return "<jwt>"
     if key == "secret" and SECRET.match(value):
         return "<whsec>"
+    value = DATE_TIME.sub(_made_now, value)
     return GENERATED_ID.sub(lambda m: f"<{m.group(1)} id>", value)
+
+
+def _made_now(match: re.Match[str]) -> str:
+    # A time on or after the capture was made by the request (seeded data ends in 2024).
+    stamp = match.group(0)
+    return "<time of the request>" if _stamp(stamp) >= _stamp(CAPTURED_AT) else stamp
 
 
 def _stamp(value: str) -> datetime:

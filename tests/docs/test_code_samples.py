@@ -25,8 +25,8 @@ import httpx
 import pytest
 import uvicorn
 import yaml
-
 from docs_node import node
+
 from loopback import running
 from pin_mock.server import Settings, create_app
 

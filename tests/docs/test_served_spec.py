@@ -72,7 +72,10 @@ def test_json_is_the_same_document_with_refs_names_and_order_intact(app: object)
 
 def test_json_elsewhere_names_the_address_first(app: object) -> None:
     served = client(app, "http://10.0.0.7:8080").get("/openapi.json").json()
-    assert served["servers"][0] == {"url": "http://10.0.0.7:8080", "description": RUNNING_DESCRIPTION}
+    assert served["servers"][0] == {
+        "url": "http://10.0.0.7:8080",
+        "description": RUNNING_DESCRIPTION,
+    }
     assert {**served, "servers": DOCUMENT["servers"]} == DOCUMENT
 
 
@@ -114,9 +117,7 @@ def test_the_servers_block_in_other_shapes(servers: str, inserted: bool) -> None
         assert parsed["servers"][1:] == yaml.safe_load(raw)["servers"]
     else:
         assert served == raw
-    assert json.loads(files.json_for("http://b.example")).get("servers") == (
-        parsed.get("servers")
-    )
+    assert json.loads(files.json_for("http://b.example")).get("servers") == (parsed.get("servers"))
 
 
 def test_unquoted_yaml_dates_become_json_strings() -> None:

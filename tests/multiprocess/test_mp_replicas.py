@@ -83,7 +83,7 @@ def _finished(base_url: str, bearer: str, report_id: str) -> dict | None:
 
 
 #: Reports take 3 s; a job's claim lapses 2 s after its worker stops renewing it.
-SLOW_REPORTS = {"PIN_MOCK_REPORT_DELAY": "3", "PIN_MOCK_REPORT_CLAIM_TIMEOUT": "2"}
+SLOW_REPORTS = {"PIN_MOCK_REPORT_DELAY": "3", "PIN_MOCK_JOB_CLAIM_TIMEOUT": "2"}
 
 
 def test_a_replica_killed_mid_report_has_its_report_completed_by_another(redis_url: str) -> None:

@@ -8,8 +8,10 @@ is what happens, not what probably happens.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from mp_procs import Receiver, Serve, pinned, request, token, wait_for
@@ -192,3 +194,34 @@ def test_a_report_completes_once_and_each_event_is_delivered_once(workers: Serve
         assert len(deliveries["data"]) == 5
     finally:
         receiver.close()
+
+
+def test_sigterm_logs_what_a_worker_abandons_and_ends_every_process() -> None:
+    server = Serve(
+        "--workers",
+        "2",
+        "--body-timeout",
+        "120",
+        "--graceful-shutdown-timeout",
+        "1",
+        env={"PIN_MOCK_STATE": fresh_db().url},
+    )
+    try:
+        server.wait_ready()
+        wait_for(lambda: len(server.workers()) == 2, "two worker processes")
+        workers = server.workers()
+        bearer = token(server.base_url)
+        (_, [conn]), _ = pinned(server).items()
+        assert conn.sock is not None
+        conn.sock.sendall(  # a body that never finishes: the request is still running
+            b"POST /v1/patients HTTP/1.1\r\nHost: pin\r\nContent-Type: application/json\r\n"
+            b"Authorization: Bearer " + bearer.encode() + b"\r\nContent-Length: 200\r\n\r\n{"
+        )
+        time.sleep(
+            1.0
+        )  # let the head reach the app (too short: the log assert fails, never passes wrongly)
+    finally:
+        code = server.stop()
+    assert code in (0, -15)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    assert any("Request abandoned at shutdown: POST /v1/patients" in x for x in server.lines)

@@ -41,6 +41,7 @@ def test_a_refused_token_is_remembered_too(sandbox: Sandbox, decodes: list[str])
         {"sub": "sandbox-standard"},
         "not-the-sandbox-signing-key-but-long-enough",
         algorithm="HS256",
+        headers={"kid": "0"},  # the sandbox's current key (never rotated), so it is checked
     )
     for _ in range(3):
         response = sandbox.get(

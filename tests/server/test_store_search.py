@@ -2,12 +2,16 @@
 
 The oracle is the scan ``Store.list_patients`` used to do (seeded matches first,
 then created ones in creation order, then the page); the store must give the
-same page and total for every term, offset and limit.
+same page and total for every term, offset and limit, on both engines (on
+Redis: the trigram sets and the search script, ``state/redis_scripts.py``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -15,6 +19,7 @@ import pytest
 import pin_mock.server.search_index as search_index
 from pin_mock.server.services import Services, build_services
 from pin_mock.server.settings import Settings
+from sandboxes import ENGINES, engine_url
 
 CLIENT = "sandbox-standard"
 #: Names drawn from a small alphabet (so terms match often), with case and
@@ -22,9 +27,9 @@ CLIENT = "sandbox-standard"
 ALPHABET = "abAB de_İßΣσ1"
 
 
-def _linear(services: Services, client_id: str, term: str, offset: int, limit: int):
-    store = services.store
-    created = list(store.tenant(client_id).patients.values())
+def _linear(env: Env, client_id: str, term: str, offset: int, limit: int):
+    store = env.services.store
+    created = env.created.get(client_id, [])
     term = term.lower()
 
     def key(p: dict[str, Any]) -> str:
@@ -35,53 +40,84 @@ def _linear(services: Services, client_id: str, term: str, offset: int, limit: i
     return matches[offset : offset + limit], len(matches)
 
 
-@pytest.fixture(scope="module")
-def services() -> Services:
-    services = build_services(Settings(patients=40))
+@dataclass
+class Env:
+    """A store on one engine, its own event loop, and the patients each client created."""
+
+    services: Services
+    loop: asyncio.AbstractEventLoop
+    created: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def run(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        return self.loop.run_until_complete(coro)
+
+    def add(self, client_id: str, patient: dict[str, Any]) -> None:
+        self.run(self.services.store.add_patient(client_id, patient))
+        self.created.setdefault(client_id, []).append(patient)
+
+    def search(self, client_id: str, term: str, offset: int, limit: int):
+        store = self.services.store
+        return self.run(store.list_patients(client_id, search=term, offset=offset, limit=limit))
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def env(request: pytest.FixtureRequest) -> Iterator[Env]:
+    services = build_services(Settings(patients=40, state=engine_url(request.param)))
+    env = Env(services, asyncio.new_event_loop())
     rng = random.Random(11)
     for n in range(600):
         name = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12)))
-        patient = {"id": services.store.ids.new("patient"), "name": name, "n": n}
-        services.store.add_patient(CLIENT, patient)
-    return services
+        env.add(CLIENT, {"id": services.store.ids.new("patient"), "name": name, "n": n})
+    yield env
+    env.run(services.state.aclose())
+    env.loop.close()
 
 
-def test_created_patients_are_indexed_in_creation_order(services: Services) -> None:
-    tenant = services.store.tenant(CLIENT)
-    assert len(tenant.search) == len(tenant.patients) == 600
+def test_created_patients_are_counted_in_creation_order(env: Env) -> None:
+    seeded = len(env.services.store.seed.patients)
+    page, total = env.run(
+        env.services.store.list_patients(CLIENT, search=None, offset=seeded, limit=600)
+    )
+    assert total == seeded + 600
+    assert page == env.created[CLIENT]
 
 
-def test_search_agrees_with_the_linear_scan(services: Services) -> None:
+def test_search_agrees_with_the_linear_scan(env: Env) -> None:
     rng = random.Random(12)
-    names = [p["name"] for p in services.store.tenant(CLIENT).patients.values()]
+    created = env.created[CLIENT]
+    names = [p["name"] for p in created]
     terms = ["a", "AB", "b d", "İ", "i̇", "ß", "σ", "Σ", "patient_", "patient_1", "zzz", "e_"]
     terms += [name[i : i + rng.randint(1, 5)] for name in names[:80] for i in (0, 1)]
-    terms += [p["id"][4:14] for p in list(services.store.tenant(CLIENT).patients.values())[:20]]
+    terms += [p["id"][4:14] for p in created[:20]]
     for term in filter(None, terms):
         for offset, limit in ((0, 50), (0, 100), (37, 10), (650, 50)):
-            got = services.store.list_patients(CLIENT, search=term, offset=offset, limit=limit)
-            assert got == _linear(services, CLIENT, term, offset, limit), (term, offset)
+            got = env.search(CLIENT, term, offset, limit)
+            assert got == _linear(env, CLIENT, term, offset, limit), (term, offset)
 
 
-def test_another_tenant_searches_only_its_own(services: Services) -> None:
+def test_another_tenant_searches_only_its_own(env: Env) -> None:
     other = "sandbox-professional"
-    page, total = services.store.list_patients(other, search="patient_", offset=0, limit=100)
-    assert total == len(services.store.seed.patients)
-    assert (page, total) == _linear(services, other, "patient_", 0, 100)
+    page, total = env.search(other, "patient_", 0, 100)
+    assert total == len(env.services.store.seed.patients)
+    assert (page, total) == _linear(env, other, "patient_", 0, 100)
 
 
-def test_reset_drops_the_index(services: Services) -> None:
+def test_reset_drops_the_index(env: Env) -> None:
     client = "sandbox-enterprise"
-    services.store.add_patient(client, {"id": services.store.ids.new("patient"), "name": "Zed Q"})
-    assert services.store.list_patients(client, search="zed q", offset=0, limit=5)[1] == 1
-    services.store.reset(client)
-    assert services.store.list_patients(client, search="zed q", offset=0, limit=5)[1] == 0
+    env.add(client, {"id": env.services.store.ids.new("patient"), "name": "Zed Q"})
+    assert env.search(client, "zed q", 0, 5)[1] == 1
+    removed = env.run(env.services.store.reset(client))
+    assert removed["patients"] == 1
+    assert env.search(client, "zed q", 0, 5)[1] == 0
+    env.created.pop(client)
 
 
+@pytest.mark.parametrize("env", ["memory"], indirect=True)
 def test_created_patients_are_searched_through_the_index(
-    services: Services, monkeypatch: pytest.MonkeyPatch
+    env: Env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Issue 10, finding 6: a search used to scan every created patient."""
+    """Issue 10, finding 6: a search used to scan every created patient (memory engine;
+    on Redis the trigram sets are intersected by the search script)."""
     consulted: list[int] = []
     find = search_index.TrigramIndex.find
 
@@ -90,5 +126,5 @@ def test_created_patients_are_searched_through_the_index(
         return find(self, term)
 
     monkeypatch.setattr(search_index.TrigramIndex, "find", spy)
-    services.store.list_patients(CLIENT, search="abd", offset=0, limit=10)
+    env.search(CLIENT, "abd", 0, 10)
     assert 600 in consulted  # the tenant's index, next to the seeded one

@@ -64,4 +64,3 @@ def test_a_private_clients_file_keeps_its_secret(
     page = sandbox.http.get("/docs/").text
     assert init_oauth(page) == {"clientId": "team-app", "appName": "PIN API sandbox"}
     assert "not-for-the-page" not in page
-

@@ -111,4 +111,6 @@ def pytest_collection_modifyitems(
     assert spec is not None and spec.origin is not None
     # A fixed node id: the file lives in site-packages, outside the project's rootdir.
     module = pytest.Module.from_parent(session, path=Path(spec.origin), nodeid="pin_contract")
-    items.extend(session.genitems(module))
+    added = list(session.genitems(module))
+    module.obj.name_operation_tests(added)
+    items.extend(added)

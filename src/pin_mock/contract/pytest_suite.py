@@ -12,7 +12,9 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 
+from pin_mock.contract import safe_urls
 from pin_mock.contract.checks import schemathesis_checks  # noqa: F401 - registers PIN's checks
+from pin_mock.contract.findings import SECRETS
 from pin_mock.contract.output.junit_har import format_finding
 from pin_mock.contract.probes.catalogue import all_probes
 from pin_mock.contract.probes.framework import Probe, ProbeContext, run_probes
@@ -23,6 +25,8 @@ from pin_mock.contract.target import Target
 from pin_mock.contract.tokens import Credentials, TokenSource
 
 SETTINGS = current_settings()
+SECRETS.add(SETTINGS.client_secret)  # redacted in every failure message
+safe_urls.install()  # every webhook URL: an .invalid host (the plugin runs no receiver)
 SPEC_PATH = SETTINGS.spec or bundled_spec_path()
 SPEC = Spec.load(SPEC_PATH)
 OPERATIONS = list(SPEC.operations)
@@ -46,6 +50,28 @@ schema.auth(refresh_interval=None).apply_to(requires_oauth)(provider_for(TOKENS)
 def test_pin_contract(case: schemathesis.Case) -> None:
     """Every Schemathesis check and every PIN check holds for generated requests."""
     case.call_and_validate()
+
+
+def name_operation_tests(items: list[pytest.Item]) -> None:
+    """One id per operation: ``test_pin_contract[listPatients]`` (``-k listPatients`` selects it).
+
+    Schemathesis names its items ``test_pin_contract[GET /v1/patients]`` but, under
+    pytest 9, gives them all the node id ``...::test_pin_contract``: ``-k``, JUnit
+    and the progress count (it counts distinct ids) could not tell them apart.
+    """
+    ids = {op.label: op.operation_id for op in OPERATIONS}
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label is None or getattr(item, "originalname", None) != test_pin_contract.__name__:
+            continue
+        operation_id = ids.get(label) or label
+        base = test_pin_contract.__name__
+        item.name = f"{base}[{operation_id}]"
+        if hasattr(item, "_id"):  # pytest 9: a structured id, the parameter kept apart
+            item._id = item.parent.id.child(base).with_params(operation_id)
+        else:
+            item._nodeid = f"{item.parent.nodeid}::{item.name}"
+        item.keywords[operation_id] = True
 
 
 TestPinStateful = schema.as_state_machine().TestCase

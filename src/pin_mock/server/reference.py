@@ -12,6 +12,7 @@ than none: the answer says what to run instead.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Callable
@@ -40,6 +41,16 @@ def built_for(location: Path) -> str | None:
         return None
     found = _META.search(head)
     return found.group(1).decode() if found else None
+
+
+def reference_note(spec: Path) -> str:
+    """What ``pin-mock serve`` prints after the reference's URL: nothing if it will be served."""
+    built = built_for(default_location())
+    if built == hashlib.sha256(spec.read_bytes()).hexdigest():
+        return ""
+    if built is None:
+        return "  (not built: run `make docs`)"
+    return "  (built from another spec: run `make docs`)"
 
 
 def reference_endpoint(spec_sha256: str, location: Path | None = None) -> Callable[..., Any]:

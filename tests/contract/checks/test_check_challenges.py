@@ -1,12 +1,14 @@
-"""RFC 6750 challenges on 401s and the named missing scope on 403s."""
+"""RFC 6750 challenges on 401s, the named missing scope on 403s, X-Request-Id on errors."""
 
 from __future__ import annotations
 
 import pytest
 
-from kit_helpers import SPEC, rate_headers
+from kit_helpers import SPEC, rate_headers, revised_spec
 from pin_mock.contract.checks.challenges import bearer_error, challenge_error, forbidden_scope
+from pin_mock.contract.checks.tracing import documents_request_id, error_request_id
 from pin_mock.contract.exchange import ContractViolation
+from pin_mock.contract.spec import Spec
 
 UNAUTHORIZED = {"error": {"code": "UNAUTHORIZED", "message": "x", "details": {}}}
 
@@ -52,3 +54,17 @@ def test_a_403_names_the_operations_scope(make_exchange):
         forbidden_scope(make(forbidden("patients:read")), SPEC)
     with pytest.raises(ContractViolation, match="insufficient_scope"):
         forbidden_scope(make(forbidden("patients:write"), rate_headers()), SPEC)
+
+
+def test_errors_carry_x_request_id_where_the_spec_documents_it(make_exchange, tmp_path):
+    def document(spec: dict) -> None:
+        spec["components"]["headers"]["X-Request-Id"] = {"schema": {"type": "string"}}
+
+    revised = Spec.load(revised_spec(tmp_path, document))
+    assert documents_request_id(revised) and not documents_request_id(SPEC)
+    bare = make_exchange(404, {"error": {"code": "NOT_FOUND", "message": "x", "details": {}}})
+    error_request_id(bare, SPEC)  # the bundled spec does not name the header
+    with pytest.raises(ContractViolation, match="X-Request-Id"):
+        error_request_id(bare, revised)
+    traced = {**rate_headers(), "x-request-id": ["req_1"]}
+    error_request_id(make_exchange(404, {"error": {}}, headers=traced), revised)

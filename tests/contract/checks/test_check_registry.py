@@ -107,7 +107,9 @@ BROKEN = [
 
 def test_every_check_has_a_broken_response_here():
     per_run = {c.name for c in ALL_CHECKS if c.per_run}  # tested below, over two answers
-    assert {b[0] for b in BROKEN} | per_run == set(CHECK_NAMES)
+    # Held only to a spec that documents X-Request-Id (test_check_challenges.py, a revised spec).
+    conditional = {"pin_error_request_id"}
+    assert {b[0] for b in BROKEN} | per_run | conditional == set(CHECK_NAMES)
 
 
 @pytest.mark.parametrize(

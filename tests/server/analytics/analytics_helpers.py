@@ -64,11 +64,21 @@ def expected_outcomes(
     }
 
 
-def facts_of_store(sandbox: Sandbox, client: str = "sandbox-enterprise") -> tuple[dict, dict]:
+def visible(sandbox: Sandbox, client: str = "sandbox-enterprise") -> list[tuple[dict, list]]:
+    """Every patient ``client`` sees and its entries, read from the store (either engine)."""
     store = sandbox.services.store
+
+    async def collect() -> list[tuple[dict, list]]:
+        patients, _ = await store.list_patients(client, search=None, offset=0, limit=10**6)
+        return [(p, await store.entries(client, p["id"])) for p in patients]
+
+    # On the app's own event loop, where the engine's connections live.
+    return sandbox.http.portal.call(collect)
+
+
+def facts_of_store(sandbox: Sandbox, client: str = "sandbox-enterprise") -> tuple[dict, dict]:
     scores, meds = {}, {}
-    for patient in store.iter_patients(client):
-        entries = store.entries(client, patient["id"])
+    for patient, entries in visible(sandbox, client):
         scores[patient["id"]] = [
             (e["recorded_at"][:10], e["value"]["score"])
             for e in entries

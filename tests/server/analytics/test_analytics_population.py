@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from analytics_helpers import POPULATION
+from analytics_helpers import POPULATION, visible
 
 from harness import Sandbox
 from pin_mock.server.analytics.population import AGE_BANDS
@@ -21,10 +21,8 @@ def test_population_total_and_groups_agree_with_the_patient_list(sandbox: Sandbo
 
 def test_population_numbers_match_a_recount(sandbox: Sandbox) -> None:
     body = sandbox.get(POPULATION).json()
-    store = sandbox.services.store
     genders, diagnoses, medications, latest = Counter(), Counter(), Counter(), []
-    for patient in store.iter_patients("sandbox-enterprise"):
-        entries = store.entries("sandbox-enterprise", patient["id"])
+    for patient, entries in visible(sandbox):
         genders[patient["gender"]] += 1
         status = {}
         for e in entries:

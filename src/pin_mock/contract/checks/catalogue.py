@@ -15,11 +15,12 @@ from pin_mock.contract.checks import (
     paging,
     rate_limits,
     resources,
+    tracing,
 )
 from pin_mock.contract.checks.registry import Check, registered
 
 #: The modules whose checks make up the kit (their import registers them).
-CHECK_MODULES = (envelope, challenges, oauth, rate_limits, paging, filters, resources)
+CHECK_MODULES = (envelope, challenges, tracing, oauth, rate_limits, paging, filters, resources)
 
 ALL_CHECKS: tuple[Check, ...] = registered()
 CHECK_NAMES: tuple[str, ...] = tuple(check.name for check in ALL_CHECKS)

@@ -17,8 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from pin_mock.contract.exchange import Exchange
-from pin_mock.contract.probes.framework import Probe, ProbeContext, body_of, example_kwargs
-from pin_mock.contract.spec import Operation, examples_of
+from pin_mock.contract.probes.framework import (
+    Probe,
+    ProbeContext,
+    body_of,
+    example_kwargs,
+    safe,
+)
+from pin_mock.contract.spec import Operation, resolve
 
 REFERENCE = "pin_unknown_reference"
 PARAMETER = "pin_unknown_parameter"
@@ -101,51 +107,93 @@ def documented_bounds(ctx: ProbeContext) -> None:
                    f"{op.label} with limit={maximum + 1} (past the documented maximum) answered {past.status}", past)  # fmt: skip
 
 
-def documented_errors(ctx: ProbeContext) -> None:
-    """Replay each error example that names its parameter, where a safe operation takes it."""
+#: The ``x-request`` keys of an example the kit knows how to replay; an example using any
+#: other (a set-up sequence, a clock, a raw body) is the sandbox's own test material.
+REPLAYABLE = frozenset({"path", "query", "body", "scope", "client"})
+
+
+def documented_examples(ctx: ProbeContext) -> None:
+    """Replay each response example that documents its request (``x-request``)."""
     for op in ctx.operations:
-        if op.method != "get" or not _usable(ctx, op):
+        if not op.requires(ctx.spec.oauth2_scheme):
             continue
-        query = {p.get("name") for p in op.parameters if p.get("in") == "query"}
-        for status, answer in op.responses.items():
-            if not status.isdigit() or int(status) < 400:
-                continue
+        raw = resolve(ctx.spec.document, ctx.spec.document["paths"][op.path][op.method])
+        for status, answer in (raw.get("responses") or {}).items():
+            answer = resolve(ctx.spec.document, answer)
             for content in (answer.get("content") or {}).values():
-                for example in examples_of(ctx.spec.document, content):
-                    error = example.get("error") if isinstance(example, dict) else None
-                    details = error.get("details") if isinstance(error, dict) else None
-                    if not isinstance(details, dict) or details.get("parameter") not in query:
-                        continue
-                    if not isinstance(details.get("value"), str):
-                        continue
-                    _replay(ctx, op, int(status), error, details["parameter"], details["value"])
+                for example in (content.get("examples") or {}).values():
+                    example = resolve(ctx.spec.document, example)
+                    request = example.get("x-request")
+                    if (
+                        isinstance(request, dict)
+                        and status.isdigit()
+                        and set(request) <= REPLAYABLE
+                    ):
+                        _replay(ctx, op, int(status), request, example.get("value"))
 
 
-def _replay(
-    ctx: ProbeContext, op: Operation, status: int, error: dict, name: str, value: str
-) -> None:
-    ex = ctx.target.request("GET", op.example_path(), template=op.path, params={name: value})
-    got = body_of(ex).get("error") if isinstance(body_of(ex).get("error"), dict) else {}
-    ctx.expect(
-        ex.status == status and got.get("code") == error.get("code"),
-        EXAMPLES,
-        f"{op.label} with {name}={value!r} (the spec's example) answered {ex.status} "
-        f"{got.get('code')!r}; documented: {status} {error.get('code')!r}",
-        ex,
+def _token_for(ctx: ProbeContext, op: Operation, request: dict[str, Any]) -> str | None | bool:
+    """The Authorization header for the replay; ``False`` when the kit cannot make it."""
+    if "client" in request:
+        if request["client"] is None:
+            return None
+        return False if request["client"] != ctx.client_id else _own(ctx)
+    if "scope" in request:
+        granted = ctx.granted
+        if granted is not None and request["scope"] not in granted:
+            return False
+        minted = ctx.grant(str(request["scope"]))
+        token = body_of(minted).get("access_token")
+        return f"Bearer {token}" if minted.status == 200 and token else False
+    return _own(ctx)
+
+
+def _own(ctx: ProbeContext) -> str | None:
+    return f"Bearer {ctx.target.tokens.token()}" if ctx.target.tokens is not None else None
+
+
+def _replay(ctx: ProbeContext, op: Operation, status: int, request: dict, value: Any) -> None:
+    if status not in (401, 403) and ctx.lacking([op.operation_id]):
+        return  # the client may not call it: the scope probe expects 403 instead
+    token = _token_for(ctx, op, request)
+    if token is False:
+        return
+    path = op.path
+    for param in op.parameters:
+        if param.get("in") == "path":
+            given = (request.get("path") or {}).get(param["name"], param.get("example", "x"))
+            path = path.replace("{" + param["name"] + "}", str(given))
+    body = request["body"] if "body" in request else op.body_example
+    kwargs = (
+        {"json": safe(body)}
+        if body is not None and op.body_media_type == "application/json"
+        else {}
     )
-    if isinstance(error.get("message"), str) and ex.status == status:
-        ctx.expect(
-            got.get("message") == error["message"],
-            EXAMPLES,
-            f"{op.label} with {name}={value!r}: message {got.get('message')!r}, "
-            f"documented {error['message']!r}",
-            ex,
-        )
+    ex = ctx.target.request(op.method.upper(), path, template=op.path, token=token,
+                            params=request.get("query") or {}, **kwargs)  # fmt: skip
+    documented = value.get("error") if isinstance(value, dict) and status >= 400 else None
+    got = body_of(ex).get("error") if isinstance(body_of(ex).get("error"), dict) else {}
+    what = f"{op.label} replayed from the spec's example {request}"
+    ctx.expect(
+        ex.status == status, EXAMPLES, f"{what} answered {ex.status}, documented {status}", ex
+    )
+    if isinstance(documented, dict) and ex.status == status:
+        ctx.expect(got.get("code") == documented.get("code"), EXAMPLES,
+                   f"{what}: error.code {got.get('code')!r}, documented {documented.get('code')!r}", ex)  # fmt: skip
+        if isinstance(documented.get("message"), str):
+            ctx.expect(got.get("message") == documented["message"], EXAMPLES,
+                       f"{what}: message {got.get('message')!r}, documented {documented['message']!r}", ex)  # fmt: skip
 
 
 REFERENCE_PROBES = [
     Probe("unknown ids are 404 NOT_FOUND (path and query)", (), unknown_references, (REFERENCE,)),
     Probe("unknown query parameters are refused", (), unknown_parameters, (PARAMETER,)),
     Probe("documented limit boundaries", (), documented_bounds, (BOUNDS,)),
-    Probe("the spec's error examples, replayed", (), documented_errors, (EXAMPLES,)),
+    Probe(
+        "the spec's documented examples, replayed",
+        (),
+        documented_examples,
+        (EXAMPLES,),
+        scoped=False,
+    ),
 ]

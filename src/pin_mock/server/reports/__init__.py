@@ -5,6 +5,8 @@ Where each part lives:
 - ``jobs``       checking a request, the ``pending -> processing -> completed |
                  failed`` lifecycle, start-up and shutdown (``install``, ``jobs_of``)
 - ``documents``  what a report contains (``ReportDocument``), from the analytics
+- ``layout``     what a person reads in the CSV and the PDF: titles, units,
+                 percentages, wording, notes (no numbers of its own)
 - ``files``      rendering a document as JSON or CSV, media types, file names
 - ``pdf``        the PDF rendering with fpdf2 (imported only to render a PDF)
 

@@ -1,0 +1,206 @@
+"""Work queues: on Redis each job runs once across consumers, a dead consumer's job is
+taken over, retries keep their schedule across a restart, an interrupted job is handed
+back at shutdown; in memory, unfinished jobs are handed to the owner at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from redis.asyncio import Redis
+
+from pin_mock.server.state.queues import GROUP, MemoryQueue, Payload, RedisQueue, Retry
+from redis_db import fresh_db
+
+KEY = "pin:q:test"
+
+
+async def until(condition: Callable[[], Any], timeout: float = 10.0) -> None:
+    """Wait until ``condition()`` is true; fail after ``timeout`` seconds (never a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"not true within {timeout} s"
+        await asyncio.sleep(0.01)
+
+
+def redis_queue(redis: Redis, handler: Any, claim: float = 60.0, **kwargs: Any) -> RedisQueue:
+    return RedisQueue(redis, KEY, handler, claim_timeout=claim, concurrency=8, **kwargs)
+
+
+def on_redis(test: Callable[[Redis], Any]) -> None:
+    async def main() -> None:
+        redis = Redis.from_url(fresh_db().url)
+        try:
+            await test(redis)
+        finally:
+            await redis.aclose()
+
+    asyncio.run(main())
+
+
+def test_each_job_runs_once_across_two_consumers() -> None:
+    seen: list[int] = []
+
+    async def handler(job: Payload) -> Retry:
+        await asyncio.sleep(0.005)
+        seen.append(job["n"])
+        return None
+
+    async def test(redis: Redis) -> None:
+        first, second = redis_queue(redis, handler), redis_queue(redis, handler)
+        await first.start()
+        await second.start()
+        for n in range(40):
+            await (first if n % 2 else second).put({"n": n})
+        await until(lambda: len(seen) >= 40)
+        await first.drain()
+        await first.aclose()
+        await second.aclose()
+        assert sorted(seen) == list(range(40))
+        assert await redis.xlen(KEY) == 0
+        assert (await redis.xpending(KEY, GROUP))["pending"] == 0
+
+    on_redis(test)
+
+
+def test_a_job_held_by_a_dead_consumer_is_taken_over_after_the_claim_timeout() -> None:
+    seen: list[Payload] = []
+
+    async def handler(job: Payload) -> Retry:
+        seen.append(job)
+        return None
+
+    async def test(redis: Redis) -> None:
+        survivor = redis_queue(redis, handler, claim=0.3)
+        await redis.xgroup_create(KEY, GROUP, id="0", mkstream=True)
+        await survivor.put({"report": "r1"})
+        # A worker reads the job and dies: it never acknowledges it.
+        taken = await redis.xreadgroup(GROUP, "dead-worker", {KEY: ">"}, count=1)
+        assert taken and taken[0][1]
+        await survivor.start()
+        await until(lambda: seen)
+        await survivor.drain()
+        await survivor.aclose()
+        assert seen == [{"report": "r1"}]
+        assert (await redis.xpending(KEY, GROUP))["pending"] == 0
+
+    on_redis(test)
+
+
+def test_a_retry_keeps_its_schedule_across_a_restart() -> None:
+    runs: list[tuple[int, float]] = []
+
+    async def handler(job: Payload) -> Retry:
+        runs.append((job["try"], time.time()))
+        return (0.5, {**job, "try": job["try"] + 1}) if job["try"] == 1 else None
+
+    async def test(redis: Redis) -> None:
+        before = redis_queue(redis, handler)
+        await before.start()
+        await before.put({"try": 1})
+        await until(lambda: runs)
+        await until(lambda: before.running() == 0)
+        await before.aclose()  # the process stops while the retry waits
+        (member, due), *_ = await redis.zrange(f"{KEY}:retry", 0, -1, withscores=True)
+        assert due >= runs[0][1] + 0.5
+        after = redis_queue(redis, handler)
+        await after.start()
+        await until(lambda: len(runs) == 2)
+        await after.drain()
+        await after.aclose()
+        assert [n for n, _ in runs] == [1, 2]
+        assert runs[1][1] >= due  # not before its time
+
+    on_redis(test)
+
+
+def test_shutdown_hands_a_running_job_back_for_another_consumer_at_once() -> None:
+    started = asyncio.Event()
+    finished: list[str] = []
+
+    async def stuck(job: Payload) -> Retry:
+        started.set()
+        await asyncio.Event().wait()  # never ends: only a shutdown stops it
+        return None
+
+    async def quick(job: Payload) -> Retry:
+        finished.append(job["id"])
+        return None
+
+    async def test(redis: Redis) -> None:
+        leaving = redis_queue(redis, stuck)
+        await leaving.start()
+        await leaving.put({"id": "job-1"})
+        await started.wait()
+        await leaving.aclose()
+        # The claim timeout is a minute: only the hand-back lets the other run it now.
+        other = redis_queue(redis, quick, claim=60.0)
+        await other.start()
+        await until(lambda: finished)
+        await other.aclose()
+        assert finished == ["job-1"]
+
+    on_redis(test)
+
+
+def test_a_slow_job_is_renewed_so_nobody_takes_it_over() -> None:
+    runs: list[str] = []
+
+    async def slow(job: Payload) -> Retry:
+        runs.append("ran")
+        await asyncio.sleep(2.0)  # several claim timeouts
+        return None
+
+    async def test(redis: Redis) -> None:
+        first = redis_queue(redis, slow, claim=0.4)
+        second = redis_queue(redis, slow, claim=0.4)
+        await first.start()
+        await first.put({"id": "slow"})
+        await until(lambda: runs)
+        await second.start()
+        await first.drain()
+        await first.aclose()
+        await second.aclose()
+        assert runs == ["ran"]
+
+    on_redis(test)
+
+
+def test_a_crashing_handler_does_not_leave_its_job_pending() -> None:
+    async def crash(job: Payload) -> Retry:
+        raise RuntimeError("a bug")
+
+    async def test(redis: Redis) -> None:
+        queue = redis_queue(redis, crash, claim=0.2)
+        await queue.start()
+        await queue.put({"id": "bad"})
+        await queue.drain()
+        await queue.aclose()
+        assert (await redis.xpending(KEY, GROUP))["pending"] == 0
+
+    on_redis(test)
+
+
+def test_the_memory_queue_hands_unfinished_jobs_back_at_shutdown() -> None:
+    done: list[str] = []
+
+    async def handler(job: Payload) -> Retry:
+        if job["id"] == "quick":
+            done.append("quick")
+            return None
+        await asyncio.Event().wait()
+        return None
+
+    async def main() -> list[Payload]:
+        queue = MemoryQueue(handler, "test")
+        await queue.start()
+        await queue.put({"id": "quick"})
+        await queue.put({"id": "stuck"})
+        await queue.put({"id": "later"}, delay=60.0)
+        await until(lambda: done)
+        return await queue.aclose()
+
+    left = asyncio.run(main())
+    assert sorted(job["id"] for job in left) == ["later", "stuck"]

@@ -1,0 +1,110 @@
+"""Webhook deliveries on Redis, with two sandboxes on one database standing for two
+workers: each event is delivered once, a pending retry survives a restart and keeps its
+schedule, the pending quota and the client's slots hold across workers, an attempt run
+twice is logged once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from loopback_receiver import Receiver
+from webhook_helpers import create_patient, deliveries, drain, register, settled_log, wait_until
+
+from harness import Sandbox
+from pin_mock.server.webhooks.deliveries import Message, Outcome, entry
+from pin_mock.server.webhooks.dispatcher import webhooks_of
+from pin_mock.server.webhooks.lanes import TENANT_SLOTS
+
+pytestmark = pytest.mark.parametrize("sandbox_factory", ["redis"], indirect=True)
+CLIENT = "sandbox-enterprise"
+
+
+def _pending(sb: Sandbox) -> int:
+    return sb.http.portal.call(webhooks_of(sb.services).pending, CLIENT)
+
+
+def test_two_workers_deliver_each_event_once(sandbox_factory, receiver: Receiver) -> None:
+    a, b = sandbox_factory(), sandbox_factory()
+    hook = register(a, receiver.url("/once"), ["patient.created", "report.completed"])
+    for sb in (a, b, a, b, a, b):
+        create_patient(sb)
+    report = a.post("/v1/reports", json={"type": "outcomes", "format": "csv"}).json()
+    receiver.wait_for(7, "/once")
+    for sb in (a, b):
+        drain(sb)
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert len(ids) == len(set(ids)) == 7  # one request per event, whoever sent it
+    events = [json.loads(r.body) for r in receiver.received]
+    assert sorted(e["type"] for e in events) == ["patient.created"] * 6 + ["report.completed"]
+    assert report["id"] in {e["data"].get("report_id") for e in events}
+    log = deliveries(b, hook["id"])
+    assert len(log) == 7 and {d["status"] for d in log} == {"succeeded"}
+    assert _pending(a) == 0
+
+
+def test_a_pending_retry_is_delivered_after_a_restart(sandbox_factory, receiver: Receiver) -> None:
+    schedule = {"webhook_retry_schedule": (1.0,)}
+    before = sandbox_factory(**schedule)
+    receiver.plans["/later"] = [500, 200]
+    hook = register(before, receiver.url("/later"), ["patient.created"])
+    create_patient(before)
+    first = wait_until(lambda: deliveries(before, hook["id"]))
+    before.http.__exit__(None, None, None)  # stops while the retry waits
+
+    after = sandbox_factory(**schedule)
+    log = settled_log(after, hook["id"], 2)
+    assert [(d["attempt"], d["status"]) for d in log] == [(1, "failed"), (2, "succeeded")]
+    assert log[1]["attempted_at"] >= first[0]["next_retry_at"]  # kept its schedule
+    assert len({d["event_id"] for d in log}) == 1
+    assert _pending(after) == 0
+
+
+def test_the_pending_quota_is_shared_and_drops_the_oldest_of_the_busiest(
+    sandbox_factory, receiver: Receiver
+) -> None:
+    settings = {"webhook_retry_schedule": (60.0,), "quota_pending_deliveries": 2}
+    a, b = sandbox_factory(**settings), sandbox_factory(**settings)
+    receiver.plans["/down"] = [500]
+    hook = register(a, receiver.url("/down"), ["patient.created"])
+    for logged, sb in ((1, a), (2, b), (4, a)):  # the third event also drops the first
+        create_patient(sb)
+        # Each event's first attempt fails and its retry waits a minute.
+        log = wait_until(lambda n=logged: len(found := deliveries(a, hook["id"])) >= n and found)
+    assert _pending(b) == 2
+    dropped = [d for d in log if d["status"] == "not_delivered"]
+    assert len(dropped) == 1 and "quota_pending_deliveries" in dropped[0]["error"]
+    assert dropped[0]["event_id"] == log[0]["event_id"]  # the oldest went first
+
+
+def test_a_clients_slots_are_shared_by_every_worker(sandbox_factory, receiver: Receiver) -> None:
+    a, b = sandbox_factory(), sandbox_factory()
+    hooks = TENANT_SLOTS * 3
+    for _ in range(hooks):
+        register(a, receiver.url(), ["patient.created"])
+    receiver.pause = 0.05
+    create_patient(b)
+    assert len(receiver.wait_for(hooks)) == hooks
+    for sb in (a, b):
+        drain(sb)
+    assert 1 < receiver.most_in_flight <= TENANT_SLOTS  # not TENANT_SLOTS per worker
+
+
+def test_an_attempt_recorded_twice_is_logged_once(sandbox_factory, receiver: Receiver) -> None:
+    sb = sandbox_factory()
+    hook = register(sb, receiver.url(), ["patient.created"])
+    store = webhooks_of(sb.services)
+    member = f"msg_1|patient.created|{hook['id']}"
+    call = sb.http.portal.call
+    assert call(store.admit, CLIENT, member, 10) == (True, None, 0)
+    message = Message(CLIENT, hook["id"], hook["url"], "", "msg_1", "patient.created", b"{}")
+    at = "2026-01-01T00:00:00.000Z"
+    outcome = Outcome(500, "HTTP 500")
+    line = entry("dlv_1", message, 1, "failed", outcome, 1.0, at, at, None)
+
+    def record() -> bool:
+        return call(lambda: store.record(CLIENT, hook["id"], member, 1, line, final=False))
+
+    assert (record(), record()) == (True, False)
+    assert len(deliveries(sb, hook["id"])) == 1
+    assert call(store.attempt_due, CLIENT, member) == 2
