@@ -120,6 +120,26 @@ def main() -> None:
     "the default), public (those and the internet) or hosted (public addresses only).",
 )
 @click.option(
+    "--state",
+    help="Where what clients change lives: memory:// (default: this process) or "
+    "redis://HOST:PORT/DB (shared by workers and replicas, kept across restarts).",
+)
+@click.option(
+    "--sandbox-ttl",
+    type=int,
+    help="Redis: delete a client's sandbox idle this many seconds (default 604800: 7 days).",
+)
+@click.option(
+    "--key-rotation",
+    type=int,
+    help="Make a new token signing key every s seconds (default 0: never).",
+)
+@click.option(
+    "--key-grace",
+    type=int,
+    help="Seconds a retired signing key still verifies tokens (default 0: the token TTL).",
+)
+@click.option(
     "--workers",
     type=int,
     help="Worker processes (default 1; more need --state redis://, which they share).",

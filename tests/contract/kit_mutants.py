@@ -18,14 +18,8 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 import httpx
 
-HOP_BY_HOP = {
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "content-encoding",
-    "keep-alive",
-}
+HOP_BY_HOP = {"host", "content-length", "transfer-encoding", "connection", "content-encoding",
+              "keep-alive"}  # fmt: skip
 
 
 @dataclass
@@ -274,6 +268,10 @@ async def reset_as_seconds_left(proxy: Proxy, request: Request, response: Respon
         response.set_header("x-ratelimit-reset", str(max(1, int(reset) - int(time.time()))))
 
 
+#: Requests (token, reachability, budget reading) the 429 mutants let through first.
+PREFLIGHT = 8
+
+
 def _limited(response: Response, retry_after: str | None) -> None:
     response.status = 429
     response.set_json(
@@ -284,13 +282,14 @@ def _limited(response: Response, retry_after: str | None) -> None:
 
 
 async def some_429_without_retry_after(proxy: Proxy, request: Request, response: Response) -> None:
-    if _v1(request) and proxy.counter % 4 == 0:
+    # The first requests pass: the kit's preflight must see a budget, then one in four is refused.
+    if _v1(request) and proxy.counter > PREFLIGHT and proxy.counter % 4 == 0:
         _limited(response, None)
 
 
 async def budget_runs_out(proxy: Proxy, request: Request, response: Response) -> None:
     # The first few requests pass (the kit's preflight sees a budget), then every one is refused.
-    if _v1(request) and proxy.counter > 3:
+    if _v1(request) and proxy.counter > PREFLIGHT:
         _limited(response, "0")
 
 
@@ -356,7 +355,7 @@ MUTANTS = [
     Mutant("wrong-field-types", "date_of_birth of a patient is an integer", frozenset({"response_schema_conformance"}),
            focus("getPatient"), on_response=wrong_field_types),
     Mutant("no-rate-limit-headers", "X-RateLimit-* headers missing", frozenset({"pin_rate_limit_headers", "response_headers_conformance"}),
-           focus("listPatients"), on_response=drop_rate_limit_headers),
+           focus("listPatients", phases="coverage"), on_response=drop_rate_limit_headers),
     Mutant("ignored-auth", "any token, or none, is accepted", frozenset({"pin_auth_enforced"}),
            focus("listPatients", "getPatient", phases="probes"), on_request=accept_any_token),
     Mutant("broken-envelope", "errors are {message, status}", frozenset({"pin_error_envelope", "response_schema_conformance"}),
@@ -364,7 +363,7 @@ MUTANTS = [
     Mutant("paging-ignores-limit", "limit is ignored (always 50) but echoed", frozenset({"pin_paging"}),
            focus("listPatients", phases="examples,probes"), on_request=ignore_limit, on_response=echo_limit),
     Mutant("search-ignored", "search is ignored", frozenset({"pin_search_filter", "pin_filters_exclude", "pin_created_listed"}),
-           focus("listPatients"), on_request=ignore_search),
+           focus(*PATIENT_PROBE, phases="coverage,probes"), on_request=ignore_search),
     Mutant("500-on-odd-input", "non-ASCII input crashes with 500", frozenset({"not_a_server_error"}),
            focus("listPatients", phases="coverage,fuzzing"), on_response=crash_on_odd_input),
     Mutant("created-not-stored", "a created patient is never stored", frozenset({"pin_created_readable", "ensure_resource_availability"}),
@@ -376,11 +375,11 @@ MUTANTS = [
     Mutant("remaining-goes-up", "X-RateLimit-Remaining goes up within a window", frozenset({"PinRateLimitWindow", "pin_rate_limit_counting"}),
            focus("listPatients", phases="examples,probes"), on_response=remaining_goes_up),
     Mutant("reset-as-seconds", "X-RateLimit-Reset is seconds left, not epoch", frozenset({"pin_rate_limit_headers"}),
-           focus("listPatients"), on_response=reset_as_seconds_left),
+           focus("listPatients", phases="coverage"), on_response=reset_as_seconds_left),
     Mutant("429-without-retry-after", "some 429s lack Retry-After", frozenset({"pin_retry_after", "response_headers_conformance"}),
-           focus("listPatients", phases="examples,fuzzing"), on_response=some_429_without_retry_after),
-    Mutant("budget-runs-out", "after 3 requests every /v1 request is refused with 429", frozenset({"rate-limited run"}),
-           focus("listPatients", phases="examples,fuzzing"), on_response=budget_runs_out),
+           focus("listPatients", phases="coverage,fuzzing"), on_response=some_429_without_retry_after),
+    Mutant("budget-runs-out", "after the preflight every /v1 request is refused with 429", frozenset({"rate-limited run"}),
+           focus("listPatients", phases="coverage,fuzzing"), on_response=budget_runs_out),
     Mutant("date-filter-ignored", "clinical-data start_date/end_date ignored", frozenset({"pin_filters_exclude", "pin_clinical_data_filters"}),
            focus(*ENTRY_PROBE, phases="probes"), on_request=ignore_dates),
     Mutant("delete-does-nothing", "DELETE /v1/webhooks/{id} answers 204 and keeps it", frozenset({"pin_deleted_gone", "use_after_free"}),

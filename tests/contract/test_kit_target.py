@@ -47,3 +47,36 @@ def test_other_429s_and_long_waits_are_not_retried() -> None:
         target.close()
     assert (api.status, token.status) == (429, 429)
     assert slept == [] and len(seen) == 2
+
+
+class FixedTokens:
+    """A token source that always hands out the run's real token."""
+
+    def token(self) -> str:
+        return "the-real-access-token"
+
+
+def test_findings_hide_the_real_token_and_show_the_forged_one() -> None:
+    from pin_mock.contract.findings import SECRETS
+    from pin_mock.contract.target import finding
+
+    refused = {"error": {"code": "UNAUTHORIZED", "message": "no", "details": {}}}
+    answers = [httpx.Response(200, json={"data": []}), httpx.Response(200, json=refused)]
+    transport, _ = serve(answers)
+    target = Target("http://pin.test", FixedTokens(), SPEC, transport=transport)  # type: ignore[arg-type]
+    try:
+        real = target.request("GET", "/v1/patients", template="/v1/patients")
+        forged = target.request(
+            "GET", "/v1/patients", template="/v1/patients", token="Bearer forged.jwt.value"
+        )
+    finally:
+        target.close()
+        shown = (
+            finding("GET /v1/patients", "c", "m", real),
+            finding("GET /v1/patients", "c", "m", forged),
+        )
+        SECRETS.clear()
+    assert shown[0].request.headers["authorization"] == "[Filtered]"
+    assert "Bearer $PIN_TOKEN" in shown[0].curl() and "the-real-access-token" not in shown[0].curl()
+    assert shown[1].request.headers["authorization"] == "Bearer forged.jwt.value"
+    assert "Bearer forged.jwt.value" in shown[1].curl()

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import pytest
-from starlette.testclient import TestClient
-
 from examples_replay import (
     CAPTURED_AT,
     DEFAULT_CLIENT,
@@ -24,6 +22,8 @@ from examples_replay import (
     replays,
     spec,
 )
+from starlette.testclient import TestClient
+
 from pin_mock.server import Settings, create_app
 from pin_mock.server.services import build_services
 

@@ -169,4 +169,4 @@ def test_the_spec_example_is_what_the_sandbox_answers(sandbox: Sandbox) -> None:
         assert _webhook(sandbox).status_code == 201
     refused = _webhook(sandbox)
     example = spec()["components"]["responses"]["QuotaExceeded"]["content"]["application/json"]
-    assert refused.json() == example["example"]
+    assert refused.json() == example["examples"]["quota_exceeded"]["value"]

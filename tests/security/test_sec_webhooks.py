@@ -92,9 +92,14 @@ def test_past_the_pending_cap_the_busiest_webhooks_oldest_is_dropped_and_logged(
     assert all("quota_pending_deliveries" in d["error"] for d in dropped)
     assert all(d["status_code"] is None and d["next_retry_at"] is None for d in dropped)
     dispatcher = dispatcher_of(sb.services)
-    assert dispatcher is not None and dispatcher.lanes.pending(QUIET) <= 5
+    assert dispatcher is not None
+    if not sb.services.state.shared:  # on Redis the count is in Redis (test_webhook_shared)
+        assert dispatcher.lanes.pending(QUIET) <= 5
 
 
+# Memory only: on Redis a shutdown gives nothing up, the deliveries stay queued for the
+# other workers or the next start (tests/server/webhooks/test_webhook_shared.py).
+@pytest.mark.parametrize("sandbox_factory", ["memory"], indirect=True)
 def test_shutdown_with_10000_pending_deliveries_is_bounded_and_logged_one_line_each(
     sandbox_factory, silent: SilentReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -186,6 +191,9 @@ def test_every_delivery_attempt_is_logged_with_its_fields(
         assert hook["id"] in line.getMessage() and "patient.created" in line.getMessage()
 
 
+# Memory only: on Redis unfinished reports are handed back to the queue and completed
+# by another worker or after the restart (tests/server/reports/test_report_jobs_shared.py).
+@pytest.mark.parametrize("sandbox_factory", ["memory"], indirect=True)
 def test_reports_abandoned_at_shutdown_are_logged_one_line_each(
     sandbox_factory, caplog: pytest.LogCaptureFixture
 ) -> None:

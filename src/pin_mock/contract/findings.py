@@ -167,7 +167,14 @@ def curl_command(request: RecordedRequest) -> str:
     parts = ["curl", "-i", "-X", request.method]
     for name, value in request.headers.items():
         lower = name.lower()
-        if lower in {"content-length", "user-agent", "accept-encoding", "connection", "accept"}:
+        if lower in {
+            "content-length",
+            "user-agent",
+            "accept-encoding",
+            "connection",
+            "accept",
+            "host",
+        }:
             continue
         if lower.startswith("x-schemathesis"):
             continue
@@ -207,6 +214,10 @@ def _with_placeholder(text: str, variable: str) -> str:
 
 _VOLATILE = (
     (re.compile(r"'[^']*'|\"[^\"]*\""), "'...'"),
+    # One cause hits many operations: "GET /v1/patients answered 200" is one problem.
+    (re.compile(r"\b(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|TRACE|QUERY) /\S*"), "<operation>"),
+    (re.compile(r"(?<![\w.:/])/[\w{}.~-]+(?:/[\w{}.~-]*)*"), "<path>"),
+    (re.compile(r"\b[a-z]+_id\b"), "<param>"),
     (re.compile(r"\b[a-z]+_[0-9a-f]{6,}\b"), "<id>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<id>"),
     (re.compile(r"-?\d+(\.\d+)?"), "N"),

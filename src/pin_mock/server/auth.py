@@ -109,6 +109,7 @@ class TokenService:
         self.issuer = issuer
         # A configured key signs everything; otherwise keys of this process (memory).
         self.keys = keys or KeyRing(rotation=0, grace=ttl, static=key, clock=clock)
+        self.keys.current()  # made (or read from Redis) now, not on the first token request
         self._clock = clock
         self._cache: dict[str, dict[str, Any] | str] = {}
 

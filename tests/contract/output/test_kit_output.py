@@ -241,6 +241,15 @@ def test_normalised_messages_drop_values_not_meaning():
         "Remaining went up from 90 to 91 for 'x'"
     )
     assert normalise("search listed p1") != normalise("page repeated p1")
+    # One cause across operations: the operation, path and parameter names are blanked too.
+    assert normalise(
+        "with a forged JWT, GET /v1/patients answered 200 instead of 401"
+    ) == normalise(
+        "with a forged JWT, DELETE /v1/webhooks/{webhook_id} answered 204 instead of 401"
+    )
+    assert normalise("asked for report_id='r1' and got 'p1'") == normalise(
+        "asked for webhook_id='w1' and got 'p1'"
+    )
 
 
 def test_a_stateful_failure_is_labelled_with_the_request_that_failed():

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import redis
 from loopback_receiver import Receiver
 from webhook_helpers import create_patient, deliveries, drain, register, settled_log, wait_until
 
@@ -96,7 +97,8 @@ def test_an_attempt_recorded_twice_is_logged_once(sandbox_factory, receiver: Rec
     store = webhooks_of(sb.services)
     member = f"msg_1|patient.created|{hook['id']}"
     call = sb.http.portal.call
-    assert call(store.admit, CLIENT, member, 10) == (True, None, 0)
+    # Queued on a stream nobody reads, so this test alone records the attempt.
+    assert call(store.enqueue, CLIENT, [(member, "{}")], 10, "pin:test:unread") == []
     message = Message(CLIENT, hook["id"], hook["url"], "", "msg_1", "patient.created", b"{}")
     at = "2026-01-01T00:00:00.000Z"
     outcome = Outcome(500, "HTTP 500")
@@ -108,3 +110,25 @@ def test_an_attempt_recorded_twice_is_logged_once(sandbox_factory, receiver: Rec
     assert (record(), record()) == (True, False)
     assert len(deliveries(sb, hook["id"])) == 1
     assert call(store.attempt_due, CLIENT, member) == 2
+
+
+def test_a_reset_removes_webhooks_logs_reports_and_pending_deliveries(
+    sandbox_factory, receiver: Receiver
+) -> None:
+    sb = sandbox_factory(webhook_retry_schedule=(60.0,))
+    receiver.plans["/down"] = [500]
+    hook = register(sb, receiver.url("/down"), ["patient.created"])
+    create_patient(sb)
+    wait_until(lambda: deliveries(sb, hook["id"]))  # attempt 1 failed, a retry waits
+    report = sb.post("/v1/reports", json={"type": "outcomes", "format": "csv"}).json()
+    wait_until(lambda: sb.get(report["links"]["self"]).json()["status"] == "completed")
+
+    removed = sb.post("/_sandbox/reset").json()["removed"]
+    assert (removed["reports"], removed["webhooks"]) == (1, 1)
+    client = redis.Redis.from_url(sb.services.state.url)
+    with client:
+        left = list(client.scan_iter(match=sb.services.state.tenant_key(CLIENT, "*")))
+    assert left == []  # logs, files, orders, pending: nothing of the tenant is left
+    assert _pending(sb) == 0
+    assert sb.get("/v1/webhooks").json()["data"] == []
+    assert sb.get(report["links"]["self"]).status_code == 404

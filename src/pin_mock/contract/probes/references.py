@@ -1,15 +1,17 @@
 """References and parameters: unknown ids are 404, unknown parameters are refused,
-documented boundaries hold, and the spec's own error examples come true.
+documented boundaries hold, and the spec's own examples come true.
 
 Every id the spec lets a caller name (each path parameter, and query parameters
 that name a resource, ``*_id``) is tried with an id that cannot exist: the
 answer is 404 ``NOT_FOUND``, never a 200 over nothing. An unknown query
 parameter is refused (400) rather than silently ignored, because a typo in a
 filter would otherwise return unfiltered data. A ``limit`` at its documented
-``maximum`` is accepted and one past it is refused. Each error example of the
-spec that names the parameter it is about (``details.parameter`` and
-``details.value``) is replayed on the safe operations that take that parameter,
-and must come back with the documented status, code and message, word for word.
+``maximum`` is accepted and one past it is refused. Each response example that
+documents the request it answers (the ``x-request`` extension: ``path``,
+``query``, ``body``, a narrower ``scope`` or no ``client``) is replayed and must
+come back with the documented status and, for an error, its code and message
+word for word. Examples that need a set-up, a clock or another named client are
+the sandbox's own test material and are left out.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pin_mock.contract.spec import Operation, resolve
 REFERENCE = "pin_unknown_reference"
 PARAMETER = "pin_unknown_parameter"
 BOUNDS = "pin_documented_bounds"
-EXAMPLES = "pin_documented_errors"
+EXAMPLES = "pin_documented_examples"
 UNKNOWN_QUERY = "pin_contract_unknown"
 
 

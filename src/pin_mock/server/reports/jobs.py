@@ -31,6 +31,7 @@ from pin_mock.server.errors import InvalidParameter, NotFound
 from pin_mock.server.reports.documents import FAILING_PATIENT_ID, GenerationFailed, build_document
 from pin_mock.server.reports.files import render
 from pin_mock.server.reports.storage import open_reports
+from pin_mock.server.state.engine import unavailable
 from pin_mock.server.state.queues import Payload, Retry, open_queue
 from pin_mock.server.timestamps import iso
 from pin_mock.server.validation import check_date_range
@@ -42,8 +43,6 @@ logger = logging.getLogger("pin_mock.reports")
 
 #: Reports one worker generates at once (rendering is CPU work, in threads).
 CONCURRENCY = 4
-#: Seconds a job held by a worker that stopped answering waits before another takes it.
-DEFAULT_CLAIM_TIMEOUT = 30.0
 UNFINISHED = ("pending", "processing")
 
 
@@ -105,7 +104,7 @@ class ReportJobs:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.reports = open_reports(services)
-        claim = getattr(services.settings, "job_claim_timeout", DEFAULT_CLAIM_TIMEOUT)
+        claim = services.settings.job_claim_timeout
         self.queue = open_queue(
             getattr(services, "state", None),
             "reports",
@@ -156,7 +155,9 @@ class ReportJobs:
             content = await asyncio.to_thread(render, view["format"], document)
         except GenerationFailed as exc:
             await self._finish(client_id, view, "REPORT_GENERATION_FAILED", str(exc))
-        except Exception:
+        except Exception as exc:
+            if unavailable(exc) is not None:
+                raise  # Redis lost: the job stays queued and runs again (state/queues.py)
             logger.exception("report %s could not be built", view["id"])
             await self._finish(
                 client_id, view, "REPORT_GENERATION_FAILED", "The report could not be built."

@@ -1,20 +1,19 @@
 """The delivery worker on Redis: each message delivered once, whichever worker takes it.
 
 The process that handled the request turns the event into one message per
-subscribed webhook: it counts each as pending for the client (``admit``: the
-``quota_pending_deliveries`` cap, dropping the oldest pending message of the
-client's busiest webhook when full, as in memory) and queues it on the shared
-``pin:q:deliveries`` stream (``state/queues.py``). Any worker takes a message
+subscribed webhook: it counts each as pending for the client and queues it on
+the shared ``pin:q:deliveries`` stream (``state/queues.py``), all in one step
+(``storage.enqueue``: past ``quota_pending_deliveries`` the oldest pending
+message of the client's busiest webhook is given up, as in memory). Any worker takes a message
 and makes one attempt; the attempt is logged with a compare-and-set on the
 message's attempt number (``storage.record``), so a message run twice is logged
 and retried once. A retry is scheduled in the queue's sorted set by its due
 time, so it keeps its schedule when workers restart.
 
-Fairness holds across workers: an attempt needs one of its client's
-``TENANT_SLOTS`` leases in Redis (``pin:slots:{client}``, each lease expiring
-after the longest an attempt can take), besides this process's slots per
-webhook and in all (``lanes``). A message that finds its client's slots taken
-waits in the retry set a moment, so another client's messages go first.
+Fairness holds across workers: an attempt needs a slot of its webhook and
+one of its client, leased in Redis and counted over every worker
+(``shared_slots``); a message that finds them taken is parked until an
+attempt of its webhook or client ends, so another client's messages go first.
 
 On shutdown nothing is given up: attempts on the wire get ``SHUTDOWN_GRACE``
 seconds to end, the rest stay queued for the other workers or the next start.
@@ -29,11 +28,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pin_mock.server.encoding import encode
-from pin_mock.server.state.queues import Payload, Retry, open_queue
+from pin_mock.server.state.engine import unavailable
+from pin_mock.server.state.queues import Payload, RedisQueue, Retry, encode_job, open_queue
 from pin_mock.server.timestamps import iso_millis as iso
 from pin_mock.server.webhooks.attempts import Poster
 from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, Outcome, entry
-from pin_mock.server.webhooks.lanes import TENANT_SLOTS, TOTAL_SLOTS, Lanes
+from pin_mock.server.webhooks.lanes import TOTAL_SLOTS
+from pin_mock.server.webhooks.shared_slots import SharedSlots
 from pin_mock.server.webhooks.storage import RedisWebhooks, open_webhooks
 
 if TYPE_CHECKING:  # services imports this package to install it
@@ -43,18 +44,8 @@ logger = logging.getLogger("pin_mock.webhooks")
 
 #: Seconds an attempt on the wire may still take once shutdown begins (at most the timeout).
 SHUTDOWN_GRACE = 3.0
-#: Seconds a message waits when its client's slots are all taken on other workers.
-SLOT_WAIT = 0.1
-DEFAULT_CLAIM_TIMEOUT = 30.0
-
-# KEYS: the client's leases; ARGV: now, lease end, token, slots. 1 if a lease was taken.
-_LEASE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('PEXPIREAT', KEYS[1], math.floor(tonumber(ARGV[2]) * 1000) + 1000)
-return 1
-"""
+#: Seconds between two sweeps of the parked messages (``shared_slots``).
+SWEEP_EVERY = 1.0
 
 
 class SharedDispatcher:
@@ -68,16 +59,16 @@ class SharedDispatcher:
         self.hooks = hooks
         self.log = DeliveryLog(services)  # its log lines; entries go to Redis
         self.poster = Poster(self.settings, services.clock, TOTAL_SLOTS)
-        self.lanes = Lanes(self.settings.quota_pending_deliveries)  # this process's slots
-        engine = services.state
-        claim = getattr(self.settings, "job_claim_timeout", DEFAULT_CLAIM_TIMEOUT)
-        # An attempt lasts at most webhook_timeout: renewed leases are not needed.
-        self.lease = self.settings.webhook_timeout + 5.0
-        self.queue = open_queue(
-            engine, "deliveries", self._handle, claim_timeout=claim, concurrency=TOTAL_SLOTS
+        claim = self.settings.job_claim_timeout
+        queue = open_queue(
+            services.state, "deliveries", self._handle, claim_timeout=claim, concurrency=TOTAL_SLOTS
         )
-        self._slots_key = lambda client_id: engine.key("slots", client_id)
-        self._take_slot = hooks.redis.register_script(_LEASE)
+        assert isinstance(queue, RedisQueue)
+        self.queue = queue
+        # An attempt lasts at most webhook_timeout, so a lease that long needs no renewal.
+        lease = self.settings.webhook_timeout + 5.0
+        self.slots = SharedSlots(services.state, queue.stream, lease)
+        self._sweeper: asyncio.Task[None] | None = None
         self._fan_outs: set[asyncio.Task[None]] = set()
         self._closed = False
 
@@ -86,10 +77,21 @@ class SharedDispatcher:
     async def start(self) -> None:
         self._closed = False
         await self.queue.start()
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="slots sweep")
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            try:
+                await self.slots.sweep()
+            except Exception:  # Redis away for a while: the queue's loops say so
+                continue
 
     async def aclose(self) -> None:
         """Let events being queued and attempts on the wire end, briefly; keep the rest."""
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         await asyncio.gather(*list(self._fan_outs), return_exceptions=True)
         left = self.queue.running()
         await self.queue.aclose(grace=min(self.settings.webhook_timeout, SHUTDOWN_GRACE))
@@ -99,9 +101,13 @@ class SharedDispatcher:
 
     async def drain(self) -> None:
         """Wait until no delivery is queued, scheduled or under way (for tests and tools)."""
-        while self._fan_outs:
-            await asyncio.gather(*list(self._fan_outs), return_exceptions=True)
-        await self.queue.drain()
+        while True:
+            while self._fan_outs:
+                await asyncio.gather(*list(self._fan_outs), return_exceptions=True)
+            await self.queue.drain()
+            if not await self.slots.parked():
+                return
+            await asyncio.sleep(0.05)
 
     # -- the listener ----------------------------------------------------------
 
@@ -121,18 +127,21 @@ class SharedDispatcher:
             event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
             body = encode(event).decode()
             cap = self.settings.quota_pending_deliveries
+            jobs = []
             for webhook in hooks:
                 member = f"{event_id}|{event_type}|{webhook['id']}"
-                admitted, victim, at = await self.hooks.admit(client_id, member, cap)
-                if victim is not None:
-                    await self._dropped(client_id, victim, at, cap)
-                if not admitted:
-                    await self._dropped(client_id, member, 1, cap)
-                    continue
-                job = {"c": client_id, "m": member, "body": body, "a": 1}
-                await self.queue.put(job)
-        except Exception:  # Redis lost after the write: the event cannot be queued
-            logger.exception("webhooks: event %s of %s could not be queued", event_type, client_id)
+                jobs.append(
+                    (member, encode_job({"c": client_id, "m": member, "body": body, "a": 1}))
+                )
+            for member, attempt in await self.hooks.enqueue(
+                client_id, jobs, cap, self.queue.stream
+            ):
+                await self._dropped(client_id, member, attempt, cap)
+        except Exception as exc:
+            if unavailable(exc) is None:
+                logger.exception("webhooks: event %s of %s not queued", event_type, client_id)
+            else:  # Redis lost between the write and its event: say so, in one line
+                logger.error("webhooks: event %s of %s not queued: %s", event_type, client_id, exc)
 
     async def _dropped(self, client_id: str, member: str, attempt: int, cap: int) -> None:
         why = (
@@ -153,14 +162,13 @@ class SharedDispatcher:
 
     async def _handle(self, job: Payload) -> Retry:
         client_id, member, attempt = job["c"], job["m"], int(job["a"])
-        due = await self.hooks.attempt_due(client_id, member)
+        event_id, event_type, webhook_id = member.split("|")
+        due, webhook = await self.hooks.due_and_webhook(client_id, member, webhook_id)
         if due is None:
             return None  # delivered, dropped, or the sandbox was reset
         if due > attempt:
             # A worker logged this attempt and stopped before scheduling the next one.
             return 0.0, {**job, "a": due}
-        event_id, event_type, webhook_id = member.split("|")
-        webhook = await self.hooks.get(client_id, webhook_id)
         if webhook is None:  # removed: no further deliveries, nothing more in its log
             await self.hooks.release(client_id, member)
             return None
@@ -174,24 +182,16 @@ class SharedDispatcher:
             job["body"].encode(),
         )
         token = secrets.token_hex(8)
-        if not await self._lease(client_id, token):
-            return SLOT_WAIT, job  # the client's slots are taken on other workers
+        if not await self.slots.acquire(client_id, webhook_id, token, encode_job(job)):
+            return None  # parked until a slot of its webhook or client is free
         try:
-            async with self.lanes.slot(message):
-                started = self.services.clock()
-                clock = time.perf_counter()
-                outcome = await self.poster.attempt(message)
-                duration_ms = round((time.perf_counter() - clock) * 1000, 1)
+            started = self.services.clock()
+            clock = time.perf_counter()
+            outcome = await self.poster.attempt(message)
+            duration_ms = round((time.perf_counter() - clock) * 1000, 1)
         finally:
-            await self.hooks.redis.zrem(self._slots_key(client_id), token)
+            await self.slots.release(client_id, webhook_id, token)
         return await self._settle(job, message, attempt, outcome, started, duration_ms)
-
-    async def _lease(self, client_id: str, token: str) -> bool:
-        now = time.time()
-        keys = [self._slots_key(client_id)]
-        return bool(
-            await self._take_slot(keys=keys, args=[now, now + self.lease, token, TENANT_SLOTS])
-        )
 
     async def _settle(
         self,

@@ -6,7 +6,8 @@
 each step that must happen once done by one Lua script:
 
 - ``create`` checks the ``webhooks`` quota and stores;
-- ``admit`` counts a new pending message against ``quota_pending_deliveries``;
+- ``enqueue`` counts new messages pending (``quota_pending_deliveries``) and
+  queues them;
   when the client is at its cap it drops the oldest pending message of the
   client's webhook with the most pending (a dead receiver loses its own oldest
   retries first, as in memory) and names it, so it is logged ``not_delivered``;
@@ -92,33 +93,42 @@ redis.call('UNLINK', KEYS[3])
 redis.call('SREM', KEYS[4], KEYS[3])
 return redis.call('HDEL', KEYS[1], ARGV[1])
 """
-# KEYS: pending, pending:order, seq, keys, tenants; ARGV: member, cap, now, client.
-# Answers {admitted, the member dropped or '', the attempt it was at}.
-_ADMIT = """
-local cap = tonumber(ARGV[2])
-if cap < 1 then return {0, '', 0} end
-local victim, at = '', 0
-if redis.call('HLEN', KEYS[1]) >= cap then
-  local members = redis.call('ZRANGE', KEYS[2], 0, -1)
-  local counts, oldest, busiest, most = {}, {}, nil, 0
-  for _, m in ipairs(members) do
-    local hook = string.match(m, '|([^|]*)$') or ''
-    counts[hook] = (counts[hook] or 0) + 1
-    if not oldest[hook] then oldest[hook] = m end
-    if counts[hook] > most then most, busiest = counts[hook], hook end
-  end
-  if busiest then
-    victim = oldest[busiest]
-    at = tonumber(redis.call('HGET', KEYS[1], victim))
-    redis.call('HDEL', KEYS[1], victim)
-    redis.call('ZREM', KEYS[2], victim)
+# KEYS: pending, pending:order, seq, keys, tenants, stream; ARGV: cap, now, client, then
+# (member, job) pairs: each message is counted pending and queued on the stream in one step.
+# Answers the members given up, each followed by the attempt it was at.
+_ENQUEUE = """
+local cap = tonumber(ARGV[1])
+local out = {}
+for i = 4, #ARGV, 2 do
+  local member = ARGV[i]
+  if cap < 1 then
+    out[#out + 1] = member
+    out[#out + 1] = 1
+  else
+    if redis.call('HLEN', KEYS[1]) >= cap then
+      local counts, oldest, busiest, most = {}, {}, nil, 0
+      for _, m in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+        local hook = string.match(m, '|([^|]*)$') or ''
+        counts[hook] = (counts[hook] or 0) + 1
+        if not oldest[hook] then oldest[hook] = m end
+        if counts[hook] > most then most, busiest = counts[hook], hook end
+      end
+      if busiest then
+        local victim = oldest[busiest]
+        out[#out + 1] = victim
+        out[#out + 1] = tonumber(redis.call('HGET', KEYS[1], victim))
+        redis.call('HDEL', KEYS[1], victim)
+        redis.call('ZREM', KEYS[2], victim)
+      end
+    end
+    redis.call('HSET', KEYS[1], member, 1)
+    redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), member)
+    redis.call('XADD', KEYS[6], '*', 'job', ARGV[i + 1])
   end
 end
-redis.call('HSET', KEYS[1], ARGV[1], 1)
-redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
 redis.call('SADD', KEYS[4], KEYS[1], KEYS[2], KEYS[3])
-redis.call('ZADD', KEYS[5], ARGV[3], ARGV[4])
-return {1, victim, at}
+redis.call('ZADD', KEYS[5], ARGV[2], ARGV[3])
+return out
 """
 # KEYS: pending, pending:order, webhooks, log, keys; ARGV: member, attempt, entry, final (1/0),
 # webhook id, log size. Answers 1 if this call recorded the attempt (so it is logged once).
@@ -158,7 +168,8 @@ class RedisWebhooks:
         self.clock = clock
         register = self.redis.register_script
         self._create, self._delete = register(_CREATE), register(_DELETE)
-        self._admit, self._record, self._note = register(_ADMIT), register(_RECORD), register(_NOTE)
+        self._enqueue, self._record = register(_ENQUEUE), register(_RECORD)
+        self._note = register(_NOTE)
 
     # -- webhooks ----------------------------------------------------------------
 
@@ -196,23 +207,38 @@ class RedisWebhooks:
 
     # -- pending deliveries ------------------------------------------------------
 
-    async def admit(self, client_id: str, member: str, cap: int) -> tuple[bool, str | None, int]:
-        """Count ``member`` as pending: (admitted, the member dropped to make room, its attempt).
+    async def enqueue(
+        self, client_id: str, jobs: list[tuple[str, str]], cap: int, stream: str
+    ) -> list[tuple[str, int]]:
+        """Count each ``(member, job)`` pending and queue it on ``stream``, in one step.
 
-        A member is ``{event id}|{event type}|{webhook id}``.
+        A member is ``{event id}|{event type}|{webhook id}``. Past ``cap`` the oldest
+        pending member of the client's busiest webhook is given up to make room (with
+        ``cap`` 0 the new one is). Answers those given up, with the attempt each was at.
         """
         tk = self.tk
         keys = [tk(client_id, "pending"), tk(client_id, "pending", "order"), tk(client_id, "seq")]
-        keys += [tk(client_id, "keys"), self.tenants]
-        admitted, victim, at = await self._admit(
-            keys=keys, args=[member, cap, self.clock(), client_id]
-        )
-        return bool(admitted), (victim.decode() if victim else None), int(at)
+        keys += [tk(client_id, "keys"), self.tenants, stream]
+        args: list[Any] = [cap, self.clock(), client_id]
+        for member, job in jobs:
+            args += [member, job]
+        out = await self._enqueue(keys=keys, args=args)
+        return [(out[i].decode(), int(out[i + 1])) for i in range(0, len(out), 2)]
 
     async def attempt_due(self, client_id: str, member: str) -> int | None:
         """The attempt ``member`` is at, or None if it is no longer pending."""
         raw = await self.redis.hget(self.tk(client_id, "pending"), member)
         return None if raw is None else int(raw)
+
+    async def due_and_webhook(
+        self, client_id: str, member: str, webhook_id: str
+    ) -> tuple[int | None, dict[str, Any] | None]:
+        """``attempt_due`` and the webhook, in one round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(self.tk(client_id, "pending"), member)
+            pipe.hget(self.tk(client_id, "webhooks"), webhook_id)
+            due, raw = await pipe.execute()
+        return (None if due is None else int(due)), (None if raw is None else json.loads(raw))
 
     async def pending(self, client_id: str) -> int:
         return int(await self.redis.hlen(self.tk(client_id, "pending")))
