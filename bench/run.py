@@ -301,14 +301,21 @@ def create_patients(base: str, bearer: str, count: int, connections: int) -> dic
     wrk itself runs out its ``-d``: the total is polled and wrk interrupted.
     """
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(_CREATE_SCRIPT % count)
+        # Requests still in flight when the script stops may never be sent: a
+        # margin of two per connection still reaches ``count``.
+        script.write(_CREATE_SCRIPT % (count + 2 * connections))
     target = patients_total(base, bearer) + count
     cmd = ["wrk", "-t1", f"-c{connections}", "-d900s", "-s", script.name]
     cmd += ["-H", f"Authorization: Bearer {bearer}", f"{base}/v1/patients"]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        while proc.poll() is None and patients_total(base, bearer) < target:
+        last, stalled = 0, time.monotonic()
+        while proc.poll() is None and (total := patients_total(base, bearer)) < target:
+            if total != last:
+                last, stalled = total, time.monotonic()
+            elif time.monotonic() - stalled > 60:  # creates refused or stuck: say so below
+                break
             time.sleep(0.25)
         seconds = time.perf_counter() - started
     finally:
@@ -376,6 +383,8 @@ def main() -> int:
     parser.add_argument("--seeded", type=int, default=100_000, help="seeded patients at scale")
     parser.add_argument("--created", type=int, default=20_000, help="patients created at scale")
     args = parser.parse_args()
+    # SIGTERM (a CI timeout) unwinds like Ctrl-C: servers stopped, the Redis claim released.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not shutil.which("wrk"):
         print("wrk is not installed: apt-get install wrk", file=sys.stderr)
         return 2

@@ -28,7 +28,8 @@ def mutant(name):
 
 
 def test_the_unbroken_sandbox_honours_the_contract(sandbox_url, run_kit):
-    result = run_kit(sandbox_url)
+    result = run_kit(sandbox_url, second_client_id="sandbox-professional",
+                     second_client_secret="sandbox-professional-secret")  # fmt: skip
     assert result.exit_code == 0, render(result)
     assert result.schemathesis.operations_tested == 18 and result.schemathesis.cases > 300
     assert all(not p.skipped for p in result.probes) and len(result.probes) >= 20
@@ -53,11 +54,16 @@ def test_a_failing_run_writes_junit_and_the_failing_exchanges(sandbox_url, run_k
     report = tmp_path / "report"
     suites = {s.get("name"): s for s in ElementTree.parse(report / "junit.xml").getroot()}
     assert set(suites) == {"schemathesis", "pin-contract-probes"}
-    # One test case per operation and check.
-    failing = suites["schemathesis"].find(
-        "testcase[@classname='GET /v1/patients'][@name='pin_search_filter']/failure"
-    )
-    assert failing is not None and "pin_search_filter" in failing.text
+    # One test case per operation and check (Schemathesis: classname = operation; probes:
+    # classname = probe, name = "operation check").
+    failing = [
+        case.find("failure")
+        for suite in suites.values()
+        for case in suite.iter("testcase")
+        if case.find("failure") is not None
+        and f"{case.get('classname')} {case.get('name')}".endswith("GET /v1/patients pin_search_filter")
+    ]
+    assert failing and "pin_search_filter" in failing[0].text
     entries = json.loads((report / "failures.har").read_text())["log"]["entries"]
     assert entries and all(e["response"]["status"] for e in entries)
     assert any("search=" in e["request"]["url"] for e in entries)
@@ -70,7 +76,7 @@ def test_the_checks_also_run_under_plain_st_run(sandbox_url, tmp_path):
     """SCHEMATHESIS_HOOKS=pin_mock.contract.hooks gives Schemathesis's own CLI the PIN checks and tokens."""
     with serve(Proxy(sandbox_url, mutant("reset-as-seconds"))) as url:
         command = [sys.executable, "-m", "schemathesis.cli", "run", str(bundled_spec_path()), "--url", url,
-                   "--include-operation-id", "listPatients", "--phases", "examples", "--checks", "all",
+                   "--include-operation-id", "listPatients", "--phases", "coverage", "--checks", "all",
                    "--seed", str(SEED), "--generation-database", "none", "--no-color"]  # fmt: skip
         env = {**os.environ, **CREDENTIALS, "SCHEMATHESIS_HOOKS": "pin_mock.contract.hooks"}
         done = subprocess.run(

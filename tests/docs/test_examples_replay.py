@@ -35,13 +35,15 @@ LONG_TTL = 20 * 365 * 86400
 
 
 @pytest.fixture(scope="module")
-def replayer_for() -> Iterator[Callable[[str | None], Replayer]]:
-    """A replayer per sandbox clock (None: the real clock), built on first use."""
-    opened: dict[str | None, tuple[TestClient, Replayer]] = {}
+def replayer_for() -> Iterator[Callable[[dict], Replayer]]:
+    """A replayer per sandbox clock (None: the real clock) and settings, built on first use."""
+    opened: dict[tuple, tuple[TestClient, Replayer]] = {}
 
-    def get(clock: str | None) -> Replayer:
-        if clock not in opened:
-            overrides: dict = {}
+    def get(request: dict) -> Replayer:
+        clock, changed = request.get("clock"), request.get("settings") or {}
+        key = (clock, tuple(sorted(changed.items())))
+        if key not in opened:
+            overrides: dict = dict(changed)
             tick: Callable[[], float] = time.time
             if clock is not None:
                 start, zero = datetime.fromisoformat(clock).timestamp(), time.monotonic()
@@ -50,12 +52,13 @@ def replayer_for() -> Iterator[Callable[[str | None], Replayer]]:
                 def tick() -> float:
                     return start + time.monotonic() - zero
 
-            settings = Settings(report_delay=0.0, **overrides)
+            # Reports are generated at once unless an example needs one to stay pending.
+            settings = Settings(**{"report_delay": 0.0, **overrides})
             services = build_services(settings, clock=tick)
             client = TestClient(create_app(settings, services=services))
             client.__enter__()
-            opened[clock] = (client, Replayer(client, DOCUMENT))
-        return opened[clock][1]
+            opened[key] = (client, Replayer(client, DOCUMENT))
+        return opened[key][1]
 
     yield get
     for client, _ in opened.values():
@@ -94,9 +97,9 @@ def test_every_documented_answer_has_an_example() -> None:
 
 @pytest.mark.parametrize("replay", REPLAYED, ids=lambda r: r.label)
 def test_documented_example_is_what_the_sandbox_answers(
-    replay: Replay, replayer_for: Callable[[str | None], Replayer]
+    replay: Replay, replayer_for: Callable[[dict], Replayer]
 ) -> None:
-    replayer = replayer_for(replay.request.get("clock"))
+    replayer = replayer_for(replay.request)
     replayer.http.post(
         "/_sandbox/reset",
         headers={"Authorization": f"Bearer {replayer.token(DEFAULT_CLIENT)}"},

@@ -103,10 +103,12 @@ def test_a_failed_build_keeps_the_last_good_page(built: Path) -> None:
 
 
 @pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[TestClient, Path]]:
+def sandbox(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, snapshot: Path
+) -> Iterator[tuple[TestClient, Path]]:
     page = tmp_path / "index.html"
     monkeypatch.setattr(reference_module, "default_location", lambda: page)
-    with TestClient(create_app(Settings(report_delay=0.0))) as client:
+    with TestClient(create_app(Settings(report_delay=0.0, spec=snapshot))) as client:
         yield client, page
 
 
@@ -114,9 +116,11 @@ def _fake_page(sha256: str) -> str:
     return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n<meta name="pin-mock-spec-sha256" content="{sha256}">\n</head><body>reference</body></html>\n'
 
 
-def test_reference_serves_the_page_built_for_this_spec(sandbox: tuple[TestClient, Path]) -> None:
+def test_reference_serves_the_page_built_for_this_spec(
+    sandbox: tuple[TestClient, Path], snapshot: Path
+) -> None:
     client, page = sandbox
-    page.write_text(_fake_page(hashlib.sha256(SPEC.read_bytes()).hexdigest()))
+    page.write_text(_fake_page(hashlib.sha256(snapshot.read_bytes()).hexdigest()))
     answer = client.get("/reference")
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/html; charset=utf-8"

@@ -14,15 +14,18 @@ from pin_mock.server import Settings, create_app
 from pin_mock.server.spec_files import RUNNING_DESCRIPTION, SpecFiles, load_spec_files
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = ROOT / "openapi" / "pin.yaml"
-RAW = SPEC.read_bytes()
+# The sandbox serves this snapshot of the spec, so that the tests compare it with
+# the very bytes it read.
+RAW = (ROOT / "openapi" / "pin.yaml").read_bytes()
 DOCUMENT = yaml.safe_load(RAW)
 FILE_URL = DOCUMENT["servers"][0]["url"]  # http://127.0.0.1:8080
 
 
 @pytest.fixture(scope="module")
-def app() -> Iterator[object]:
-    yield create_app(Settings(report_delay=0.0))
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    spec = tmp_path_factory.mktemp("spec") / "pin.yaml"
+    spec.write_bytes(RAW)
+    yield create_app(Settings(report_delay=0.0, spec=spec))
 
 
 def client(app: object, base_url: str) -> TestClient:

@@ -169,3 +169,13 @@ def test_bearer_challenges_reach_scripts(sandbox: Sandbox) -> None:
     )
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="pin"'
+
+
+def test_the_serve_flag_reaches_the_settings() -> None:
+    from click.testing import CliRunner
+
+    from pin_mock.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--cors-origins", "local,app.example"])
+    assert result.exit_code == 2  # refused before anything starts
+    assert "cors_origins: 'app.example' is not an origin" in result.output

@@ -89,8 +89,8 @@ def test_undocumented_code_is_400_naming_the_documented_ones(sandbox: Sandbox) -
     assert error["code"] == "INVALID_PARAMETER"
     assert error["details"]["parameter"] == "Prefer"
     assert error["details"]["value"] == "code=418"
-    assert error["details"]["documented_codes"] == [200, 400, 401, 403, 404, 429, 431, 500]
-    assert "200, 400, 401, 403, 404, 429, 431, 500" in error["message"]
+    assert error["details"]["documented_codes"] == [200, 400, 401, 403, 404, 429, 431, 500, 503]
+    assert "200, 400, 401, 403, 404, 429, 431, 500, 503" in error["message"]
 
 
 @pytest.mark.parametrize(
@@ -123,8 +123,8 @@ def test_delay_waits_then_answers_normally(sandbox: Sandbox) -> None:
     assert response.status_code == 200 and response.json()["name"] == "John Doe"
     assert response.headers["preference-applied"] == "delay=300"
     started = time.perf_counter()
-    combined = sandbox.get("/v1/patients", headers={"Prefer": "code=503, delay=10"})
-    assert combined.status_code == 400, "503 is not documented"
+    combined = sandbox.get("/v1/patients", headers={"Prefer": "code=502, delay=10"})
+    assert combined.status_code == 400, "502 is not documented"
     forced = sandbox.get("/v1/patients", headers={"Prefer": 'code=500; x=1, delay="150"'})
     assert forced.status_code == 500 and time.perf_counter() - started >= 0.15
     assert forced.headers["preference-applied"] == "code=500, delay=150"

@@ -46,6 +46,7 @@ class Counters:
                 connection_pool=engine.redis.connection_pool,
             )
             self._async = AsyncFixedWindow(storage)
+            self._redis_storage = storage
         else:
             self._storage = MemoryStorage()
             self._sync = FixedWindowRateLimiter(self._storage)
@@ -55,6 +56,20 @@ class Counters:
         if self.shared:
             return await self._async.hit(item, key)
         return self._sync.hit(item, key)
+
+    async def count(self, item: RateLimitItem, key: str) -> tuple[bool, float, int]:
+        """Count one for ``key``: ``(allowed, reset_at, remaining after it)``.
+
+        On Redis the remainder is computed from the count this hit produced, so
+        simultaneous hits on several workers each see their own (not a later read).
+        """
+        if not self.shared:
+            allowed = self._sync.hit(item, key)
+            reset_at, remaining = self._sync.get_window_stats(item, key)
+            return allowed, reset_at, remaining
+        storage, name = self._redis_storage, item.key_for(key)
+        count = await storage.incr(name, item.get_expiry(), amount=1)
+        return count <= item.amount, await storage.get_expiry(name), max(0, item.amount - count)
 
     async def test(self, item: RateLimitItem, key: str) -> bool:
         """True if ``key`` may still be counted once."""
@@ -110,8 +125,7 @@ class RateLimiter:
     async def hit(self, key: str, tier: str) -> Decision:
         """Count one request for ``key`` and say whether it may proceed."""
         item = self._items[tier]
-        allowed = await self._counters.hit(item, key)
-        reset_at, remaining = await self._counters.stats(item, key)
+        allowed, reset_at, remaining = await self._counters.count(item, key)
         reset = math.ceil(reset_at)
         retry_after = max(1, math.ceil(reset_at - time.time()))
         return Decision(allowed, item.amount, max(0, remaining), reset, retry_after)

@@ -7,7 +7,7 @@ its answers are exactly those of the scan, in row order. The seeded patients
 are indexed once; a tenant's created patients are appended one by one (rows
 are never removed: a tenant's patients go only when its sandbox is reset, which
 drops the whole tenant and its index). On the Redis engine a tenant's index
-is kept in Redis with the same trigrams (``state/redis_search.py``).
+is a string of lines scanned by a Lua script (``state/redis_scripts.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 
 def grams(text: str) -> set[str]:
-    """The trigrams of ``text`` (the Redis engine indexes the same ones)."""
+    """The trigrams of ``text``."""
     return {text[i : i + 3] for i in range(len(text) - 2)}
 
 

@@ -35,6 +35,8 @@ class Store:
     #: Derived views kept: per parameter set for the seeded data, per (client, parameters)
     #: for clients. Bounded, so a worker's memory does not grow with its clients.
     DERIVED_MAX = 256
+    #: Searches of created patients remembered (a page each: 100 patients at most).
+    SEARCHES_MAX = 64
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class Store:
         self._derived: dict[Hashable, Any] = {}
         # Derived views of clients: (client, key) -> (version, value), least recent first.
         self._client_derived: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
+        self._searches: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
 
     # -- tenants ---------------------------------------------------------------
 
@@ -69,8 +72,9 @@ class Store:
         if self._local is not self.tenants:
             local = await self._local.reset(client_id)
             removed = {k: v + local.get(k, 0) for k, v in removed.items()}
-        for key in [k for k in self._client_derived if k[0] == client_id]:
-            del self._client_derived[key]
+        for cache in (self._client_derived, self._searches):
+            for key in [k for k in cache if k[0] == client_id]:
+                del cache[key]
         return removed
 
     async def usage(self, client_id: str) -> dict[str, int]:
@@ -93,8 +97,30 @@ class Store:
         rows = self._search.find(term)
         page = [self.seed.patients[row] for row in rows[offset : offset + limit]]
         start = max(0, offset - len(rows))
-        created, count = await self.tenants.search(client_id, term, start, limit - len(page))
+        created, count = await self._search_created(client_id, term, start, limit - len(page))
         return page + created, len(rows) + count
+
+    async def _search_created(
+        self, client_id: str, term: str, start: int, count: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The tenant's matches; on a shared engine remembered until the tenant's next write.
+
+        A repeated search then costs one version read instead of a scan in Redis
+        (which serves every worker: scans there are what would queue).
+        """
+        if self.tenants is self._local:
+            return await self.tenants.search(client_id, term, start, count)
+        slot = (client_id, ("search", term, start, count))
+        version = await self.tenants.version(client_id)
+        hit = self._searches.get(slot)
+        if hit is not None and hit[0] == version:
+            self._searches.move_to_end(slot)
+            return hit[1]
+        found = await self.tenants.search(client_id, term, start, count)
+        self._searches[slot] = (version, found)
+        while len(self._searches) > self.SEARCHES_MAX:
+            self._searches.popitem(last=False)
+        return found
 
     async def get_patient(self, client_id: str, patient_id: str) -> dict[str, Any]:
         """The patient, or ``NotFound`` (also for another client's patients)."""

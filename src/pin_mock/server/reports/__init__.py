@@ -4,6 +4,7 @@ Where each part lives:
 
 - ``jobs``       checking a request, the ``pending -> processing -> completed |
                  failed`` lifecycle, start-up and shutdown (``install``, ``jobs_of``)
+- ``storage``    reports and their files, in the tenant or in Redis (compare-and-set)
 - ``documents``  what a report contains (``ReportDocument``), from the analytics
 - ``layout``     what a person reads in the CSV and the PDF: titles, units,
                  percentages, wording, notes (no numbers of its own)

@@ -8,12 +8,12 @@ by another worker's write, and a write is either wholly done or not at all
 =================  ======  ==============================================
 ``T p``            hash    created patient id -> patient JSON
 ``T order``        list    created patient ids, in creation order (row = index)
-``T sk``           hash    row -> search key ("id name", lower-cased)
-``T g:{trigram}``  set     rows whose search key holds the trigram
+``T lines``        string  per created patient: its search key ("id name",
+                           lower-cased), ``\1``, its id, ``\0`` (``SEARCH``)
 ``T e:{pid}``      list    created entries of one patient (JSON), in creation order
 ``T ep``           set     patient ids with created entries
 ``T m``            hash    ``version`` (from the global ``pin:version``), ``entries`` count
-``T keys``         set     the tenant's variable keys (trigram sets, entry lists...),
+``T keys``         set     the tenant's variable keys (entry lists...),
                            so a reset finds them without scanning the database
 ``pin:tenants``    zset    client id -> last activity (seconds), for ``--sandbox-ttl``
 =================  ======  ==============================================
@@ -21,18 +21,16 @@ by another worker's write, and a write is either wholly done or not at all
 
 from __future__ import annotations
 
-# KEYS: p, order, sk, m, keys, tenants, version, grams...
-# ARGV: id, json, search key, cap, now, client id
+# KEYS: p, order, lines, m, tenants, version
+# ARGV: id, json, search line, cap, now, client id
 ADD_PATIENT = """
 local held = redis.call('LLEN', KEYS[2])
 if held >= tonumber(ARGV[4]) then return {0, held} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[3], held, ARGV[3])
-for i = 8, #KEYS do redis.call('SADD', KEYS[i], held) end
-if #KEYS >= 8 then redis.call('SADD', KEYS[5], unpack(KEYS, 8)) end
-redis.call('HSET', KEYS[4], 'version', redis.call('INCR', KEYS[7]))
-redis.call('ZADD', KEYS[6], ARGV[5], ARGV[6])
+redis.call('APPEND', KEYS[3], ARGV[3])
+redis.call('HSET', KEYS[4], 'version', redis.call('INCR', KEYS[6]))
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
 return {1, held + 1}
 """
 
@@ -69,33 +67,27 @@ end
 return out
 """
 
-# KEYS: sk, p, order, grams...  ARGV: term, start, count.  -> {total, json...}
-# With trigrams, the candidates are the rows in every trigram's set; without
-# (a term of one or two characters), every row. Each candidate is confirmed
-# with a plain substring test, so the answer is exactly that of a scan.
+# KEYS: lines, p.  ARGV: term, start, count.  -> {total, json...}
+# ``lines`` holds one line per created patient, in creation order:
+# "<search key>\1<id>\0". Lua's plain ``string.find`` (memchr + memcmp) jumps
+# from one match to the next; a match is attributed to its line (the id after
+# the next \1) and the scan resumes after that line, so each patient counts
+# once. A term cannot hold \0 or \1, so it never matches across lines, and a
+# match inside the id copy is always preceded by one in the key itself.
 SEARCH = """
+local lines = redis.call('GET', KEYS[1])
+if not lines then return {0} end
 local term, start, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local rows
-if #KEYS >= 4 then
-  rows = redis.call('SINTER', unpack(KEYS, 4))
-  for i = 1, #rows do rows[i] = tonumber(rows[i]) end
-  table.sort(rows)
-else
-  rows = {}
-  for i = 1, redis.call('LLEN', KEYS[3]) do rows[i] = i - 1 end
-end
-local total, ids = 0, {}
-for i = 1, #rows, 1000 do
-  local keys = redis.call('HMGET', KEYS[1], unpack(rows, i, math.min(i + 999, #rows)))
-  for j = 1, #keys do
-    local key = keys[j]
-    if key and string.find(key, term, 1, true) then
-      if total >= start and #ids < count then
-        ids[#ids + 1] = string.sub(key, 1, string.find(key, ' ', 1, true) - 1)
-      end
-      total = total + 1
-    end
-  end
+local find, sub = string.find, string.sub
+local pos, total, ids = 1, 0, {}
+while true do
+  local at = find(lines, term, pos, true)
+  if not at then break end
+  local id_at = find(lines, '\1', at, true)
+  local stop = find(lines, '\0', id_at, true)
+  if total >= start and #ids < count then ids[#ids + 1] = sub(lines, id_at + 1, stop - 1) end
+  total = total + 1
+  pos = stop + 1
 end
 local out = {total}
 if #ids > 0 then

@@ -23,7 +23,6 @@ from typing import Any
 import orjson
 
 from pin_mock.server.encoding import encode
-from pin_mock.server.search_index import grams
 from pin_mock.server.state import redis_scripts as lua
 from pin_mock.server.state.engine import StateEngine
 from pin_mock.server.state.tenant_state import (
@@ -37,9 +36,9 @@ from pin_mock.server.state.tenant_state import (
 
 #: Per-tenant keys with fixed names, removed by a reset besides the ``keys`` set's members
 #: (reports and webhooks: the reset counts them, whatever their Redis type).
-FIXED_KEYS = ["order", "m", "reports", "webhooks", "p", "sk", "ep", "deliveries"]
-#: At most this many trigrams of a term are intersected; the rest are confirmed by the scan.
-MAX_GRAMS = 12
+FIXED_KEYS = ["order", "m", "reports", "webhooks", "p", "lines", "ep", "deliveries"]
+#: What separates the search lines (``redis_scripts.SEARCH``); never in a term.
+_SEPARATORS = ("\0", "\1")
 #: A read refreshes its tenant's last activity at most this often (seconds).
 TOUCH_EVERY = 60.0
 _TOUCHED_MAX = 10_000
@@ -50,6 +49,13 @@ _MAX_ROW = 1 << 31
 def _bytes(text: str) -> bytes:
     # Validated text is UTF-8, but never let an odd code point turn a write into a 500.
     return text.encode("utf-8", "surrogatepass")
+
+
+def _line(search_key: str, patient_id: str) -> bytes:
+    """The patient's line in ``T lines``: its search key, ``\\1``, its id, ``\\0``."""
+    for sep in _SEPARATORS:
+        search_key = search_key.replace(sep, " ")
+    return _bytes(f"{search_key}\1{patient_id}\0")
 
 
 def _load(raw: bytes) -> Any:
@@ -108,15 +114,10 @@ class RedisTenants:
         self, client_id: str, term: str, start: int, count: int
     ) -> tuple[list[Patient], int]:
         await self._touch(client_id)
-        # The rarest trigrams cannot be known without a round trip; any few prune enough.
-        chosen = sorted(grams(term))[:MAX_GRAMS]
+        if any(sep in term for sep in _SEPARATORS):
+            return [], 0  # no search key holds them (they are blanked in ``_line``)
         out = await self._search(
-            keys=[
-                self._key(client_id, "sk"),
-                self._key(client_id, "p"),
-                self._key(client_id, "order"),
-                *(_bytes(self._key(client_id, "g:") + g) for g in chosen),
-            ],
+            keys=[self._key(client_id, "lines"), self._key(client_id, "p")],
             args=[_bytes(term), min(start, _MAX_ROW), max(0, count)],
         )
         return [_load(raw) for raw in out[1:] if raw], int(out[0])
@@ -182,14 +183,19 @@ class RedisTenants:
             keys=[
                 key(client_id, "p"),
                 key(client_id, "order"),
-                key(client_id, "sk"),
+                key(client_id, "lines"),
                 key(client_id, "m"),
-                key(client_id, "keys"),
                 self._tenants,
                 self._version,
-                *(_bytes(key(client_id, "g:") + g) for g in sorted(grams(search_key))),
             ],
-            args=[patient["id"], encode(patient), _bytes(search_key), cap, self.clock(), client_id],
+            args=[
+                patient["id"],
+                encode(patient),
+                _line(search_key, patient["id"]),
+                cap,
+                self.clock(),
+                client_id,
+            ],
         )
         if not stored:
             return WriteResult(False, int(held), QUOTA_FULL)

@@ -2,8 +2,12 @@
 
 Where each part lives:
 
-- ``dispatcher``  the worker: one task per message, retries, attempts,
-                  start-up and bounded shutdown (``install``, ``dispatcher_of``)
+- ``dispatcher``  the in-memory worker: one task per message, retries, bounded
+                  shutdown; ``install`` picks it or ``shared`` by the state engine
+- ``shared``      the Redis worker: messages on a shared queue, once per event
+- ``attempts``    one attempt: the target policy, signing, one POST, its outcome
+- ``storage``     webhooks, delivery logs and pending deliveries (memory or Redis)
+- ``shared_slots`` fair shares over every worker: slot leases in Redis, parked messages
 - ``signing``     secrets and Standard Webhooks signatures
 - ``targets``     which URLs may be registered, and the target policy at delivery
 - ``lanes``       fair shares: slots per client and webhook, the cap on pending messages
