@@ -10,6 +10,10 @@ waiting to be attempted. A create that would pass the quota is refused with
 name the quota, its limit and the current use. 409, not 429: waiting does not
 help, deleting (webhooks) or resetting the sandbox (``POST /_sandbox/reset``)
 does.
+
+Patients and entries are checked by the store in the same atomic step as the
+write (``Store.add_patient``/``add_entry``: one Lua script on Redis), so the
+quota holds across workers and replicas; ``check`` serves the in-process counts.
 """
 
 from __future__ import annotations
