@@ -547,6 +547,7 @@ def render(results: dict) -> str:
             f"(1 worker, memory): {k['seconds']:.0f} s, exit {k['exit_code']}"
         )
     m = results["machine"]
+    lines.append("")
     lines.append(f"- machine: {m['cpus']} CPUs, {m['platform']}, Python {m['python']}")
     return "\n".join(lines) + "\n"
 

@@ -1,5 +1,9 @@
 """Redis lost and back while a sandbox runs: 503 while it is gone, nothing acknowledged lost.
 
+Acknowledged means: patients answered 201 (still there, listed and searched), a
+report answered 202 and under way (completes), a webhook delivery waiting for
+its retry (made once the receiver is back); a write answered 503 left nothing.
+
 The Redis here is this test's own (``PrivateRedis``: a free port, a temporary
 directory, AOF fsync'd on every write), so it can be killed and restarted; the
 system Redis is never touched.
@@ -9,7 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mp_procs import PrivateRedis, Serve, request, token, wait_for
+from mp_procs import PrivateRedis, Receiver, Serve, request, token, wait_for
+
+REPORT = {"type": "outcomes", "format": "json"}
 
 
 def test_redis_lost_and_back_answers_503_meanwhile_and_loses_nothing_acknowledged(
@@ -17,11 +23,26 @@ def test_redis_lost_and_back_answers_503_meanwhile_and_loses_nothing_acknowledge
 ) -> None:
     redis = PrivateRedis(tmp_path)
     redis.start()
-    server = Serve(env={"PIN_MOCK_STATE": redis.url})
+    receiver = Receiver()
+    receiver.status = 503  # down: the delivery below waits for its retry (5 s) in Redis
+    env = {
+        "PIN_MOCK_STATE": redis.url,
+        "PIN_MOCK_REPORT_DELAY": "2",
+        "PIN_MOCK_JOB_CLAIM_TIMEOUT": "2",
+    }
+    server = Serve(env=env)
     try:
         server.wait_ready()
         url = server.base_url
         bearer = token(url)
+        hook = {"url": receiver.url, "events": ["report.completed"]}
+        status, _, webhook = request(url, "POST", "/v1/webhooks", token=bearer, body=hook)
+        assert status == 201, webhook
+        status, _, early = request(url, "POST", "/v1/reports", token=bearer, body=REPORT)
+        assert status == 202, early
+        wait_for(lambda: receiver.attempts >= 1, "the first, failed, delivery attempt")
+        status, _, late = request(url, "POST", "/v1/reports", token=bearer, body=REPORT)
+        assert status == 202, late  # under way when Redis goes
         acknowledged = []
         for i in range(5):
             body = {
@@ -62,6 +83,24 @@ def test_redis_lost_and_back_answers_503_meanwhile_and_loses_nothing_acknowledge
         body = {"name": "After The Outage", "date_of_birth": "1975-05-05", "gender": "other"}
         status, _, created = request(url, "POST", "/v1/patients", token=bearer, body=body)
         assert status == 201 and created["id"] not in acknowledged
+
+        # The report under way when Redis went completes; the delivery that was
+        # waiting for its retry is made once the receiver answers again.
+        def finished() -> dict | None:
+            _, _, seen = request(url, "GET", f"/v1/reports/{late['id']}", token=bearer)
+            return seen if seen["status"] in ("completed", "failed") else None
+
+        assert wait_for(finished, "the report under way to complete")["status"] == "completed"
+        receiver.status = 200
+        delivered = wait_for(
+            lambda: (
+                {e["data"]["report_id"] for e in receiver.events("report.completed")}
+                >= {early["id"], late["id"]}
+            ),
+            "both reports' deliveries",
+        )
+        assert delivered
     finally:
         server.stop()
         redis.crash()
+        receiver.close()

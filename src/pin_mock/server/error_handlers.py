@@ -41,7 +41,9 @@ def register_error_handlers(app: AsyncApp, allowed: Callable[[str], list[str]]) 
     async def on_unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         problem = unavailable(exc)  # Redis lost: 503 + Retry-After, no traceback
         if problem is not None:
-            logger.warning("state engine unavailable on %s %s: %s", request.method, request.url.path, exc)
+            logger.warning(
+                "state engine unavailable on %s %s: %s", request.method, request.url.path, exc
+            )
             return _response(*errors.render(problem, request.url.path))
         # Log the traceback for the operator; the client gets no internals.
         logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)

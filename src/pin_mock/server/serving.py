@@ -124,6 +124,10 @@ class SandboxConfig(uvicorn.Config):
             "timeout_keep_alive": settings.keep_alive_timeout,
             "timeout_graceful_shutdown": settings.graceful_shutdown_timeout,
             "server_header": False,  # no version banner for scanners
+            # The supervisor pings each worker; one that does not answer in this long
+            # is killed and replaced. Generous: a worker seeding 100,000 patients on a
+            # busy machine is slow, not hung.
+            "timeout_worker_healthcheck": 30,
         }
         options.update(overrides)
         super().__init__(app if app is not None else create_app, **options)

@@ -104,12 +104,16 @@ def test_an_attempt_recorded_twice_is_logged_once(sandbox_factory, receiver: Rec
     outcome = Outcome(500, "HTTP 500")
     line = entry("dlv_1", message, 1, "failed", outcome, 1.0, at, at, None)
 
+    retry = ("pin:test:retry", 1.0, '{"a":2}')
+
     def record() -> bool:
-        return call(lambda: store.record(CLIENT, hook["id"], member, 1, line, final=False))
+        return call(lambda: store.record(CLIENT, hook["id"], member, 1, line, retry=retry))
 
     assert (record(), record()) == (True, False)
     assert len(deliveries(sb, hook["id"])) == 1
     assert call(store.attempt_due, CLIENT, member) == 2
+    with redis.Redis.from_url(sb.services.state.url) as client:
+        assert client.zcard("pin:test:retry") == 1  # its retry scheduled once too
 
 
 def test_a_reset_removes_webhooks_logs_reports_and_pending_deliveries(

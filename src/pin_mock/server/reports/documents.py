@@ -64,7 +64,9 @@ async def build_document(
     }
 
 
-async def outcomes_for(services: Services, client_id: str, params: dict[str, Any]) -> dict[str, Any]:
+async def outcomes_for(
+    services: Services, client_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     """``GET /v1/analytics/outcomes`` for the report's parameters (``interval``: week, month)."""
     return await analytics.outcomes(
         services.store,
@@ -81,7 +83,9 @@ async def population_for(services: Services, client_id: str) -> dict[str, Any]:
     return await analytics.population_health(services.store, client_id, today=services.today())
 
 
-async def entries_in_range(services: Services, client_id: str, params: dict) -> list[dict[str, Any]]:
+async def entries_in_range(
+    services: Services, client_id: str, params: dict
+) -> list[dict[str, Any]]:
     """The patient's entries whose day lies in the report's range."""
     start, end = params.get("start_date"), params.get("end_date")
     return [

@@ -163,13 +163,13 @@ class RedisQueue:
 
     async def put(self, payload: Payload, delay: float = 0.0) -> None:
         if delay > 0:
-            await self.redis.zadd(self.retries, {self._member(payload): self.clock() + delay})
+            await self.redis.zadd(self.retries, {self.run_later(payload): self.clock() + delay})
         else:
             await self.redis.xadd(self.stream, {"job": encode_job(payload)})
 
     @staticmethod
-    def _member(payload: Payload) -> str:
-        # A sorted set keeps one copy of equal members: make each scheduled run unique.
+    def run_later(payload: Payload) -> str:
+        """``payload`` as a member of the retry set (each scheduled run a distinct member)."""
         return encode_job({**payload, "_run": secrets.token_hex(6)})
 
     # -- the loops -------------------------------------------------------------
@@ -286,7 +286,7 @@ class RedisQueue:
                     return
                 # A bug must not leave the job to be taken over for ever.
                 logger.exception("queue %s: job %s crashed", self.stream, entry_id.decode())
-        member, due = ("", 0.0) if retry is None else (self._member(retry[1]), retry[0])
+        member, due = ("", 0.0) if retry is None else (self.run_later(retry[1]), retry[0])
         for _ in range(20):
             try:
                 await self._settle(

@@ -73,6 +73,7 @@ class WebhookDispatcher:
     async def start(self) -> None:
         self._closed = False
         self.lanes = Lanes(self._cap())
+        self.poster.http()  # built now (its TLS context takes a while), not in an attempt's time
 
     async def aclose(self) -> None:
         """Give up what is not on the wire; let attempts on the wire finish, briefly."""

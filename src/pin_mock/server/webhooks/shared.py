@@ -44,6 +44,9 @@ logger = logging.getLogger("pin_mock.webhooks")
 
 #: Seconds an attempt on the wire may still take once shutdown begins (at most the timeout).
 SHUTDOWN_GRACE = 3.0
+#: Tries (one a second) to queue an event through a Redis outage before it is lost.
+FAN_OUT_TRIES = 60
+FAN_OUT_BACKOFF = 1.0
 #: Seconds between two sweeps of the parked messages (``shared_slots``).
 SWEEP_EVERY = 1.0
 
@@ -76,6 +79,7 @@ class SharedDispatcher:
 
     async def start(self) -> None:
         self._closed = False
+        self.poster.http()  # built now (its TLS context takes a while), not in an attempt's time
         await self.queue.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="slots sweep")
 
@@ -118,30 +122,36 @@ class SharedDispatcher:
         task.add_done_callback(self._fan_outs.discard)
 
     async def _fan_out(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
-        try:
-            hooks = [w for w in await self.hooks.all(client_id) if event_type in w["events"]]
-            if not hooks:
+        # The event's write is acknowledged already: through a Redis outage, keep trying (the
+        # same event id and members, so a try that did reach Redis is not queued twice).
+        event_id = self.services.store.ids.new("msg")
+        created_at = iso(self.services.clock())
+        event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
+        body = encode(event).decode()
+        for tries in range(1, FAN_OUT_TRIES + 1):
+            try:
+                await self._queue_event(client_id, event_id, event_type, body)
                 return
-            event_id = self.services.store.ids.new("msg")
-            created_at = iso(self.services.clock())
-            event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
-            body = encode(event).decode()
-            cap = self.settings.quota_pending_deliveries
-            jobs = []
-            for webhook in hooks:
-                member = f"{event_id}|{event_type}|{webhook['id']}"
-                jobs.append(
-                    (member, encode_job({"c": client_id, "m": member, "body": body, "a": 1}))
-                )
-            for member, attempt in await self.hooks.enqueue(
-                client_id, jobs, cap, self.queue.stream
-            ):
-                await self._dropped(client_id, member, attempt, cap)
-        except Exception as exc:
-            if unavailable(exc) is None:
-                logger.exception("webhooks: event %s of %s not queued", event_type, client_id)
-            else:  # Redis lost between the write and its event: say so, in one line
-                logger.error("webhooks: event %s of %s not queued: %s", event_type, client_id, exc)
+            except Exception as exc:
+                if unavailable(exc) is None:
+                    logger.exception("webhooks: event %s of %s not queued", event_id, client_id)
+                    return
+                if self._closed or tries == FAN_OUT_TRIES:
+                    logger.error("webhooks: event %s of %s lost: %s", event_id, client_id, exc)
+                    return
+                await asyncio.sleep(FAN_OUT_BACKOFF)
+
+    async def _queue_event(self, client_id: str, event_id: str, event_type: str, body: str) -> None:
+        hooks = [w for w in await self.hooks.all(client_id) if event_type in w["events"]]
+        if not hooks:
+            return
+        jobs = []
+        for webhook in hooks:
+            member = f"{event_id}|{event_type}|{webhook['id']}"
+            jobs.append((member, encode_job({"c": client_id, "m": member, "body": body, "a": 1})))
+        cap = self.settings.quota_pending_deliveries
+        for member, attempt in await self.hooks.enqueue(client_id, jobs, cap, self.queue.stream):
+            await self._dropped(client_id, member, attempt, cap)
 
     async def _dropped(self, client_id: str, member: str, attempt: int, cap: int) -> None:
         why = (
@@ -166,9 +176,8 @@ class SharedDispatcher:
         due, webhook = await self.hooks.due_and_webhook(client_id, member, webhook_id)
         if due is None:
             return None  # delivered, dropped, or the sandbox was reset
-        if due > attempt:
-            # A worker logged this attempt and stopped before scheduling the next one.
-            return 0.0, {**job, "a": due}
+        if due != attempt:
+            return None  # a copy of a job whose attempt was logged (and its retry scheduled)
         if webhook is None:  # removed: no further deliveries, nothing more in its log
             await self.hooks.release(client_id, member)
             return None
@@ -210,10 +219,13 @@ class SharedDispatcher:
         record = entry(
             self._id(), message, attempt, status, outcome, duration_ms, iso(started), next_at, None
         )
+        retry = None
+        if delay is not None:
+            run = RedisQueue.run_later({**job, "a": attempt + 1})
+            retry = (self.queue.retries, self.services.clock() + delay, run)
         recorded = await self.hooks.record(
-            message.client_id, message.webhook_id, job["m"], attempt, record, final=delay is None
+            message.client_id, message.webhook_id, job["m"], attempt, record, retry=retry
         )
-        if not recorded:
-            return None  # another worker logged this attempt (a job run twice)
-        self.log.announce(message, attempt, status, outcome, duration_ms)
-        return None if delay is None else (delay, {**job, "a": attempt + 1})
+        if recorded:  # else another worker logged this attempt (a job run twice)
+            self.log.announce(message, attempt, status, outcome, duration_ms)
+        return None

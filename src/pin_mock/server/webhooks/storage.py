@@ -121,28 +121,31 @@ for i = 4, #ARGV, 2 do
         redis.call('ZREM', KEYS[2], victim)
       end
     end
-    redis.call('HSET', KEYS[1], member, 1)
-    redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), member)
-    redis.call('XADD', KEYS[6], '*', 'job', ARGV[i + 1])
+    if redis.call('HSETNX', KEYS[1], member, 1) == 1 then  -- an event queued again: once
+      redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), member)
+      redis.call('XADD', KEYS[6], '*', 'job', ARGV[i + 1])
+    end
   end
 end
 redis.call('SADD', KEYS[4], KEYS[1], KEYS[2], KEYS[3])
 redis.call('ZADD', KEYS[5], ARGV[2], ARGV[3])
 return out
 """
-# KEYS: pending, pending:order, webhooks, log, keys; ARGV: member, attempt, entry, final (1/0),
-# webhook id, log size. Answers 1 if this call recorded the attempt (so it is logged once).
+# KEYS: pending, pending:order, webhooks, log, keys, retry set; ARGV: member, attempt, entry,
+# webhook id, log size, then for a retry its due time and job. Answers 1 if this call
+# recorded the attempt: it is logged once, and its retry scheduled once, in the same step.
 _RECORD = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
-if ARGV[4] == '1' then
+if ARGV[6] == nil then
   redis.call('HDEL', KEYS[1], ARGV[1])
   redis.call('ZREM', KEYS[2], ARGV[1])
 else
   redis.call('HSET', KEYS[1], ARGV[1], tonumber(ARGV[2]) + 1)
+  redis.call('ZADD', KEYS[6], ARGV[6], ARGV[7])
 end
-if redis.call('HEXISTS', KEYS[3], ARGV[5]) == 1 then
+if redis.call('HEXISTS', KEYS[3], ARGV[4]) == 1 then
   redis.call('RPUSH', KEYS[4], ARGV[3])
-  redis.call('LTRIM', KEYS[4], -tonumber(ARGV[6]), -1)
+  redis.call('LTRIM', KEYS[4], -tonumber(ARGV[5]), -1)
   redis.call('SADD', KEYS[5], KEYS[4])
 end
 return 1
@@ -256,14 +259,20 @@ class RedisWebhooks:
         attempt: int,
         entry: dict[str, Any],
         *,
-        final: bool,
+        retry: tuple[str, float, str] | None,
     ) -> bool:
-        """Log ``attempt`` of ``member`` once; True if this call recorded it."""
+        """Log ``attempt`` of ``member`` once; True if this call recorded it.
+
+        ``retry`` is ``(retry set, due time, member)`` to schedule the next attempt in
+        the queue's retry set in the same step, or None if this attempt was the last.
+        """
         tk = self.tk
         keys = [tk(client_id, "pending"), tk(client_id, "pending", "order")]
         keys += [tk(client_id, "webhooks"), tk(client_id, "deliveries", webhook_id)]
-        keys.append(tk(client_id, "keys"))
-        args = [member, attempt, json.dumps(entry), int(final), webhook_id, MAX_LOG]
+        keys += [tk(client_id, "keys"), retry[0] if retry else tk(client_id, "pending")]
+        args: list[Any] = [member, attempt, json.dumps(entry), webhook_id, MAX_LOG]
+        if retry is not None:
+            args += [retry[1], retry[2]]
         return bool(await self._record(keys=keys, args=args))
 
     async def note(self, client_id: str, webhook_id: str, entry: dict[str, Any]) -> None:
