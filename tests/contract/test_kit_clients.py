@@ -19,7 +19,9 @@ from pin_mock.contract.output.summary import render
 CLIENTS = ("sandbox-standard", "sandbox-professional", "sandbox-enterprise", "sandbox-readonly")
 
 
-def as_client(client_id: str, second: str = "sandbox-professional") -> dict[str, str]:
+def as_client(client_id: str) -> dict[str, str]:
+    """The client's credentials, and another sandbox client as the tenancy probe's second."""
+    second = "sandbox-standard" if client_id == "sandbox-professional" else "sandbox-professional"
     return {
         "client_id": client_id,
         "client_secret": f"{client_id}-secret",
@@ -35,8 +37,7 @@ def probes(result) -> dict[str, str | None]:
 @pytest.mark.parametrize("client_id", CLIENTS)
 def test_every_sandbox_client_passes_the_probes(client_id, sandbox_url, run_kit):
     reset_sandbox(sandbox_url, client_id)
-    second = "sandbox-standard" if client_id == "sandbox-professional" else "sandbox-professional"
-    result = run_kit(sandbox_url, phases=("probes",), **as_client(client_id, second))
+    result = run_kit(sandbox_url, phases=("probes",), **as_client(client_id))
     assert result.exit_code == 0, render(result)
     ran = probes(result)
     assert ran["scopes enforced: narrower tokens get 403 outside them"] is None

@@ -176,3 +176,14 @@ def test_progress_is_plain_when_not_a_terminal_or_in_ci(monkeypatch):
     assert type(choose_progress(Terminal())) is TtyProgress
     monkeypatch.setenv("CI", "true")
     assert type(choose_progress(Terminal())) is PlainProgress
+
+
+def test_a_fitted_plan_reaches_schemathesis(tmp_path):
+    """Fewer examples go on the command line; coverage's positive-only mode into its config."""
+    settings = StRunSettings(spec=bundled_spec_path(), base_url="http://t", report_dir=tmp_path, max_examples=4,
+                             seed=None, phases=("examples", "coverage"), workers=1, coverage_mode="positive")  # fmt: skip
+    assert "--max-examples 4" in " ".join(build_command(settings))
+    assert '[phases.coverage.generation]\nmode = "positive"' in settings.config_toml
+    whole = StRunSettings(spec=bundled_spec_path(), base_url="http://t", report_dir=tmp_path,
+                          max_examples=10, seed=None, phases=("coverage",), workers=1)  # fmt: skip
+    assert "phases.coverage" not in whole.config_toml

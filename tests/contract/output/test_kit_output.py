@@ -288,3 +288,27 @@ def test_event_parser_reads_failures_and_statuses_from_ndjson_chunks():
         and found.response.body == b"{}"
     )
     assert parser.statuses == Counter({429: 1})
+
+
+def test_event_parser_counts_each_operation_and_check_for_junit():
+    interaction = {
+        "request": {"method": "GET", "uri": "http://pin.test/v1/reports/r1"},
+        "response": {"status_code": 200, "headers": {}},
+    }
+    event = {"ScenarioFinished": {"recorder": {
+        "label": "Stateful tests",
+        "cases": {"c1": {"value": {"method": "GET", "path": "/v1/patients/{patient_id}"}}},
+        "checks": {"c1": [{"name": "not_a_server_error", "status": "success"},
+                          {"name": "pin_resource_identity", "status": "failure",
+                           "failure_info": {"failure": {"operation": "GET /v1/patients/{patient_id}", "message": "wrong id"}}}]},
+        "interactions": {"c1": interaction},
+    }}}  # fmt: skip
+    parser = EventParser(spec=SPEC)
+    parser.feed(json.dumps(event) + "\n")
+    (found,) = parser.findings
+    # The request went to a report (a wrong Location), not to the patient it was meant for.
+    assert found.operation == "GET /v1/reports/{report_id}"
+    assert parser.outcomes == {
+        ("GET /v1/reports/{report_id}", "not_a_server_error"): [1, 0],
+        ("GET /v1/reports/{report_id}", "pin_resource_identity"): [0, 1],
+    }

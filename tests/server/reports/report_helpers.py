@@ -21,11 +21,11 @@ def create(sb: Sandbox, kind: str, fmt: str, params: dict | None = None, **kwarg
     return sb.post("/v1/reports", json=body, **kwargs)
 
 
-def finished(sb: Sandbox, report_id: str, timeout: float = 10.0) -> dict[str, Any]:
+def finished(sb: Sandbox, report_id: str, timeout: float = 10.0, **kwargs: Any) -> dict[str, Any]:
     """Poll the report until it is completed or failed (bounded)."""
     deadline = time.monotonic() + timeout
     while True:
-        report = sb.get(f"/v1/reports/{report_id}").json()
+        report = sb.get(f"/v1/reports/{report_id}", **kwargs).json()
         if report["status"] in ("completed", "failed"):
             return report
         assert time.monotonic() < deadline, f"report still {report['status']} after {timeout} s"

@@ -9,7 +9,7 @@ import redis
 from report_helpers import create, finished
 
 from harness import Sandbox
-from pin_mock.server.reports.jobs import jobs_of
+from pin_mock.server.reports.jobs import CLIENT_SLOTS, jobs_of
 from pin_mock.server.state.queues import GROUP
 
 pytestmark = pytest.mark.parametrize("sandbox_factory", ["redis"], indirect=True)
@@ -90,3 +90,15 @@ def test_a_report_is_finished_once_however_many_try(sandbox_factory) -> None:
     )
     assert (first, again) == (True, False)
     assert sb.get(f"{view['links']['download']}").content == b"first\n"
+
+
+def test_one_clients_burst_of_reports_does_not_hold_back_another_client(sandbox_factory) -> None:
+    sb = sandbox_factory(report_delay=1.0)
+    burst = [create(sb, "outcomes", "csv").json()["id"] for _ in range(3 * CLIENT_SLOTS)]
+    other = create(sb, "outcomes", "csv", as_client="sandbox-professional").json()
+    assert finished(sb, other["id"], as_client="sandbox-professional")["status"] == "completed"
+    # The burst runs CLIENT_SLOTS at a time, a report_delay per wave: most of it still waits.
+    statuses = [sb.get(f"/v1/reports/{i}").json()["status"] for i in burst]
+    assert statuses.count("completed") <= CLIENT_SLOTS
+    for report_id in burst:
+        assert finished(sb, report_id)["status"] == "completed"

@@ -204,3 +204,27 @@ def test_the_memory_queue_hands_unfinished_jobs_back_at_shutdown() -> None:
 
     left = asyncio.run(main())
     assert sorted(job["id"] for job in left) == ["later", "stuck"]
+
+
+def test_a_job_interrupted_by_a_redis_outage_stays_pending_and_runs_again() -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    runs: list[str] = []
+
+    async def flaky(job: Payload) -> Retry:
+        runs.append(job["id"])
+        if len(runs) == 1:
+            raise RedisConnectionError("Redis went away mid-job")
+        return None
+
+    async def test(redis: Redis) -> None:
+        queue = redis_queue(redis, flaky, claim=0.3)
+        await queue.start()
+        await queue.put({"id": "outage"})
+        await until(lambda: len(runs) == 2)  # not acknowledged: taken over once idle
+        await queue.drain()
+        await queue.aclose()
+        assert runs == ["outage", "outage"]
+        assert (await redis.xpending(KEY, GROUP))["pending"] == 0
+
+    on_redis(test)

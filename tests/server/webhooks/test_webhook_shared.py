@@ -13,9 +13,10 @@ from loopback_receiver import Receiver
 from webhook_helpers import create_patient, deliveries, drain, register, settled_log, wait_until
 
 from harness import Sandbox
+from pin_mock.server.state.slots import SharedSlots
 from pin_mock.server.webhooks.deliveries import Message, Outcome, entry
 from pin_mock.server.webhooks.dispatcher import webhooks_of
-from pin_mock.server.webhooks.lanes import TENANT_SLOTS
+from pin_mock.server.webhooks.lanes import TENANT_SLOTS, WEBHOOK_SLOTS
 
 pytestmark = pytest.mark.parametrize("sandbox_factory", ["redis"], indirect=True)
 CLIENT = "sandbox-enterprise"
@@ -136,3 +137,25 @@ def test_a_reset_removes_webhooks_logs_reports_and_pending_deliveries(
     assert _pending(sb) == 0
     assert sb.get("/v1/webhooks").json()["data"] == []
     assert sb.get(report["links"]["self"]).status_code == 404
+
+
+def test_a_slot_held_by_a_dead_worker_is_freed_when_its_lease_ends(sandbox_factory) -> None:
+    sb = sandbox_factory()
+    slots = SharedSlots(
+        sb.services.state,
+        "test",
+        "pin:test:stream",
+        lease=0.3,
+        group_slots=WEBHOOK_SLOTS,
+        client_slots=TENANT_SLOTS,
+    )
+    call = sb.http.portal.call
+    for n in range(WEBHOOK_SLOTS):  # held by a worker that dies: never released
+        assert call(slots.acquire, CLIENT, "wh_1", f"lease{n}", f"job{n}")
+    assert not call(slots.acquire, CLIENT, "wh_1", "late", "parked-job")  # parked
+    assert call(slots.parked)
+    wait_until(lambda: call(slots.sweep) == 1)  # once the leases have ended
+    with redis.Redis.from_url(sb.services.state.url) as client:
+        woken = client.xrange("pin:test:stream")
+    assert [fields[b"job"] for _, fields in woken] == [b"parked-job"]
+    assert not call(slots.parked)

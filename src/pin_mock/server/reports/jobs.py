@@ -23,8 +23,10 @@ restarted) finishes them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from pin_mock.server.errors import InvalidParameter, NotFound
@@ -32,7 +34,8 @@ from pin_mock.server.reports.documents import FAILING_PATIENT_ID, GenerationFail
 from pin_mock.server.reports.files import render
 from pin_mock.server.reports.storage import open_reports
 from pin_mock.server.state.engine import unavailable
-from pin_mock.server.state.queues import Payload, Retry, open_queue
+from pin_mock.server.state.queues import Payload, RedisQueue, Retry, encode_job, open_queue
+from pin_mock.server.state.slots import SharedSlots
 from pin_mock.server.timestamps import iso
 from pin_mock.server.validation import check_date_range
 
@@ -41,8 +44,12 @@ if TYPE_CHECKING:  # services imports this package to install it
 
 logger = logging.getLogger("pin_mock.reports")
 
-#: Reports one worker generates at once (rendering is CPU work, in threads).
-CONCURRENCY = 4
+#: Reports one worker has under way at once (most of a job is the report_delay wait;
+#: rendering, the CPU part, runs in threads).
+CONCURRENCY = 16
+#: Reports of one client under way at once over every worker (Redis; ``state/slots.py``),
+#: so one client's burst of reports waits behind itself, not in front of other clients.
+CLIENT_SLOTS = 4
 UNFINISHED = ("pending", "processing")
 
 
@@ -112,12 +119,35 @@ class ReportJobs:
             claim_timeout=claim,
             concurrency=CONCURRENCY,
         )
+        self.slots: SharedSlots | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        if isinstance(self.queue, RedisQueue):
+            lease = services.settings.report_delay + 60.0  # the longest a report should take
+            self.slots = SharedSlots(
+                services.state,
+                "reports",
+                self.queue.stream,
+                lease,
+                group_slots=CLIENT_SLOTS,
+                client_slots=CLIENT_SLOTS,
+            )
 
     async def start(self) -> None:
         await self.queue.start()
+        if self.slots is not None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        assert self.slots is not None
+        while True:
+            await asyncio.sleep(1.0)
+            with contextlib.suppress(Exception):  # Redis away: the queue's loops say so
+                await self.slots.sweep()
 
     async def aclose(self) -> None:
         """Stop; in memory, unfinished reports fail with ``SANDBOX_SHUTDOWN``."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         for job in await self.queue.aclose():
             view = await self.reports.get(job["client_id"], job["report_id"])
             if view is not None:
@@ -126,14 +156,23 @@ class ReportJobs:
                 )
 
     async def drain(self) -> None:
-        """Wait until no job is queued or running (for tests and tools)."""
+        """Wait until no job is queued, parked or running (for tests and tools)."""
         await self.queue.drain()
+        while self.slots is not None and await self.slots.parked():
+            await asyncio.sleep(0.05)
+            await self.queue.drain()
 
     async def submit(self, client_id: str, report: dict[str, Any]) -> int | None:
         """Store ``report`` as pending and queue it; if over the quota, how many are held."""
-        held = await self.reports.add(client_id, report, self.services.settings.quota_reports)
+        cap = self.services.settings.quota_reports
+        job = {"client_id": client_id, "report_id": report["id"]}
+        if isinstance(self.queue, RedisQueue):  # stored and queued in one step
+            return await self.reports.add(
+                client_id, report, cap, (self.queue.stream, encode_job(job))
+            )
+        held = await self.reports.add(client_id, report, cap)
         if held is None:
-            await self.queue.put({"client_id": client_id, "report_id": report["id"]})
+            await self.queue.put(job)
         return held
 
     async def _handle(self, job: Payload) -> Retry:
@@ -141,6 +180,17 @@ class ReportJobs:
         view = await self.reports.get(client_id, job["report_id"])
         if view is None or view["status"] not in UNFINISHED:
             return None  # the sandbox was reset, or another worker finished it
+        if self.slots is None:
+            return await self._generate(client_id, view)
+        token = secrets.token_hex(8)
+        if not await self.slots.acquire(client_id, "reports", token, encode_job(job)):
+            return None  # parked until one of the client's reports ends
+        try:
+            return await self._generate(client_id, view)
+        finally:
+            await self.slots.release(client_id, "reports", token)
+
+    async def _generate(self, client_id: str, view: dict[str, Any]) -> Retry:
         delay = self.services.settings.report_delay
         if view["status"] == "pending":
             await asyncio.sleep(delay / 2)

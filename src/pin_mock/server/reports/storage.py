@@ -38,8 +38,17 @@ class StoredReport:
 
 
 class ReportStore(Protocol):
-    async def add(self, client_id: str, view: dict[str, Any], cap: int) -> int | None:
-        """Store a new report unless the client holds ``cap``; else how many it holds."""
+    async def add(
+        self,
+        client_id: str,
+        view: dict[str, Any],
+        cap: int,
+        queue: tuple[str, str] | None = None,
+    ) -> int | None:
+        """Store a new report unless the client holds ``cap``; else how many it holds.
+
+        On Redis, ``queue`` is ``(stream, job)``: the job is queued in the same step.
+        """
         ...
 
     async def get(self, client_id: str, report_id: str) -> dict[str, Any] | None: ...
@@ -73,7 +82,13 @@ class MemoryReports:
     def _reports(self, client_id: str) -> dict[str, StoredReport]:
         return self.services.store.tenant(client_id).reports
 
-    async def add(self, client_id: str, view: dict[str, Any], cap: int) -> int | None:
+    async def add(
+        self,
+        client_id: str,
+        view: dict[str, Any],
+        cap: int,
+        queue: tuple[str, str] | None = None,
+    ) -> int | None:
         reports = self._reports(client_id)
         if len(reports) + 1 > cap:
             return len(reports)
@@ -111,8 +126,9 @@ class MemoryReports:
         return True
 
 
-# Store a report unless the tenant holds the quota. KEYS: reports, order, seq, keys, tenants;
-# ARGV: id, view, cap, now, client id. Answers -1 when stored, else the number held.
+# Store a report unless the tenant holds the quota, and queue its job. KEYS: reports, order,
+# seq, keys, tenants[, stream]; ARGV: id, view, cap, now, client id[, job]. Answers -1 when
+# stored, else the number held.
 _ADD = """
 local held = redis.call('HLEN', KEYS[1])
 if held + 1 > tonumber(ARGV[3]) then return held end
@@ -120,6 +136,7 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
 redis.call('SADD', KEYS[4], KEYS[2], KEYS[3])
 redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
+if KEYS[6] then redis.call('XADD', KEYS[6], '*', 'job', ARGV[6]) end
 return -1
 """
 # The compare-and-set on the status. KEYS: reports, files, keys; ARGV: id, allowed statuses
@@ -150,11 +167,20 @@ class RedisReports:
         self._add = self.redis.register_script(_ADD)
         self._advance = self.redis.register_script(_ADVANCE)
 
-    async def add(self, client_id: str, view: dict[str, Any], cap: int) -> int | None:
+    async def add(
+        self,
+        client_id: str,
+        view: dict[str, Any],
+        cap: int,
+        queue: tuple[str, str] | None = None,
+    ) -> int | None:
         tk = self.tk
         keys = [tk(client_id, "reports"), tk(client_id, "reports", "order"), tk(client_id, "seq")]
         keys += [tk(client_id, "keys"), self.tenants]
         args = [view["id"], json.dumps(view), cap, self.clock(), client_id]
+        if queue is not None:
+            keys.append(queue[0])
+            args.append(queue[1])
         held = int(await self._add(keys=keys, args=args))
         return None if held < 0 else held
 

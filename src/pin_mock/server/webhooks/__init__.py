@@ -7,7 +7,6 @@ Where each part lives:
 - ``shared``      the Redis worker: messages on a shared queue, once per event
 - ``attempts``    one attempt: the target policy, signing, one POST, its outcome
 - ``storage``     webhooks, delivery logs and pending deliveries (memory or Redis)
-- ``shared_slots`` fair shares over every worker: slot leases in Redis, parked messages
 - ``signing``     secrets and Standard Webhooks signatures
 - ``targets``     which URLs may be registered, and the target policy at delivery
 - ``lanes``       fair shares: slots per client and webhook, the cap on pending messages

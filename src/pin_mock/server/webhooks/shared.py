@@ -12,7 +12,7 @@ time, so it keeps its schedule when workers restart.
 
 Fairness holds across workers: an attempt needs a slot of its webhook and
 one of its client, leased in Redis and counted over every worker
-(``shared_slots``); a message that finds them taken is parked until an
+(``state/slots.py``); a message that finds them taken is parked until an
 attempt of its webhook or client ends, so another client's messages go first.
 
 On shutdown nothing is given up: attempts on the wire get ``SHUTDOWN_GRACE``
@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 from pin_mock.server.encoding import encode
 from pin_mock.server.state.engine import unavailable
 from pin_mock.server.state.queues import Payload, RedisQueue, Retry, encode_job, open_queue
+from pin_mock.server.state.slots import SharedSlots
 from pin_mock.server.timestamps import iso_millis as iso
 from pin_mock.server.webhooks.attempts import Poster
 from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, Outcome, entry
-from pin_mock.server.webhooks.lanes import TOTAL_SLOTS
-from pin_mock.server.webhooks.shared_slots import SharedSlots
+from pin_mock.server.webhooks.lanes import TENANT_SLOTS, TOTAL_SLOTS, WEBHOOK_SLOTS
 from pin_mock.server.webhooks.storage import RedisWebhooks, open_webhooks
 
 if TYPE_CHECKING:  # services imports this package to install it
@@ -47,7 +47,7 @@ SHUTDOWN_GRACE = 3.0
 #: Tries (one a second) to queue an event through a Redis outage before it is lost.
 FAN_OUT_TRIES = 60
 FAN_OUT_BACKOFF = 1.0
-#: Seconds between two sweeps of the parked messages (``shared_slots``).
+#: Seconds between two sweeps of the parked messages (``state/slots.py``).
 SWEEP_EVERY = 1.0
 
 
@@ -70,7 +70,14 @@ class SharedDispatcher:
         self.queue = queue
         # An attempt lasts at most webhook_timeout, so a lease that long needs no renewal.
         lease = self.settings.webhook_timeout + 5.0
-        self.slots = SharedSlots(services.state, queue.stream, lease)
+        self.slots = SharedSlots(
+            services.state,
+            "deliveries",
+            queue.stream,
+            lease,
+            group_slots=WEBHOOK_SLOTS,
+            client_slots=TENANT_SLOTS,
+        )
         self._sweeper: asyncio.Task[None] | None = None
         self._fan_outs: set[asyncio.Task[None]] = set()
         self._closed = False

@@ -6,14 +6,15 @@
 each step that must happen once done by one Lua script:
 
 - ``create`` checks the ``webhooks`` quota and stores;
-- ``enqueue`` counts new messages pending (``quota_pending_deliveries``) and
-  queues them;
-  when the client is at its cap it drops the oldest pending message of the
-  client's webhook with the most pending (a dead receiver loses its own oldest
-  retries first, as in memory) and names it, so it is logged ``not_delivered``;
+- ``enqueue`` counts an event's new messages pending and queues them; when
+  the client is at ``quota_pending_deliveries`` it drops the oldest pending
+  message of the client's webhook with the most pending (a dead receiver loses
+  its own oldest retries first, as in memory) and names it, so it is logged
+  ``not_delivered``. A message already pending is not queued again;
 - ``record`` appends one attempt to the log only if the message is still at
   that attempt (a compare-and-set: a delivery run twice is logged once), then
-  moves it to the next attempt or, if it was the last, off the pending list.
+  moves it to the next attempt and schedules that retry, or, if it was the
+  last, takes it off the pending list.
 
 Redis keys, all of the tenant (``T`` = ``pin:t:{client}:``), named in ``T keys``
 so a reset or an idle sandbox's expiry removes them (``state/redis_tenants.py``)::
