@@ -35,7 +35,7 @@ def with_pages_of_200(spec):
 
 
 def with_a_teapot(spec):
-    _schemas(spec)["Error"]["properties"]["error"]["properties"]["code"]["enum"].append("TEAPOT")
+    _schemas(spec)["ErrorCode"]["enum"].append("TEAPOT")  # Error -> ErrorBody -> ErrorCode
     spec["paths"]["/v1/patients"]["get"]["responses"]["418"] = {
         "description": "A teapot.",
         "content": {

@@ -11,9 +11,10 @@ name the quota, its limit and the current use. 409, not 429: waiting does not
 help, deleting (webhooks) or resetting the sandbox (``POST /_sandbox/reset``)
 does.
 
-Patients and entries are checked by the store in the same atomic step as the
-write (``Store.add_patient``/``add_entry``: one Lua script on Redis), so the
-quota holds across workers and replicas; ``check`` serves the in-process counts.
+Every quota is checked in the same atomic step as its write (one Lua script on
+Redis, no ``await`` between check and write in memory), so it holds across
+workers and replicas: patients and entries by the store (``Store.add_patient``,
+``add_entry``), reports and webhooks by their storage.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Literal
 
 from pin_mock.server.errors import Conflict
 from pin_mock.server.settings import Settings
-from pin_mock.server.tenants import Tenant
 
 Quota = Literal["patients", "entries", "reports", "webhooks", "pending_deliveries"]
 
@@ -49,19 +49,6 @@ def limit(settings: Settings, quota: Quota) -> int:
     return getattr(settings, f"quota_{quota}")
 
 
-def usage(tenant: Tenant, quota: Quota) -> int:
-    """What ``tenant`` holds of ``quota`` now (pending deliveries: the dispatcher knows)."""
-    if quota == "patients":
-        return len(tenant.patients)
-    if quota == "entries":
-        return tenant.entry_count
-    if quota == "reports":
-        return len(tenant.reports)
-    if quota == "webhooks":
-        return len(tenant.webhooks)
-    raise ValueError(f"the store does not count {quota}; pass used= to check()")
-
-
 def exceeded(quota: Quota, limit: int, used: int) -> Conflict:
     """The ``409 QUOTA_EXCEEDED`` refusal for ``quota``."""
     noun = NOUNS[quota]
@@ -71,17 +58,3 @@ def exceeded(quota: Quota, limit: int, used: int) -> Conflict:
         {"quota": quota, "limit": limit, "used": used},
         code=CODE,
     )
-
-
-def check(
-    settings: Settings, tenant: Tenant, quota: Quota, *, adding: int = 1, used: int | None = None
-) -> None:
-    """Raise ``exceeded`` unless ``tenant`` may hold ``adding`` more of ``quota``.
-
-    Call it after the request's own checks and with no ``await`` between it and
-    the write, so concurrent creates cannot both pass the last free slot.
-    """
-    cap = limit(settings, quota)
-    held = usage(tenant, quota) if used is None else used
-    if held + adding > cap:
-        raise exceeded(quota, cap, held)

@@ -35,6 +35,8 @@ RETRY_AFTER = 2
 POOL_SIZE = 64
 #: A Redis call that has not answered in this long is a lost Redis (503), not a slow one.
 SOCKET_TIMEOUT = 5.0
+#: The same for the blocking client (start-up, and signing keys: at most once per 5 s).
+SYNC_TIMEOUT = 1.0
 
 
 @dataclass
@@ -66,6 +68,8 @@ class StateEngine:
         """Close the connections (the app's lifespan calls it at shutdown)."""
         if self.redis is not None:
             await self.redis.aclose()
+            # The pool is shared with the rate limiter's storage: close it for both.
+            await self.redis.connection_pool.disconnect()
         if self.sync is not None:
             self.sync.close()
 
@@ -90,7 +94,10 @@ def open_state(url: str, *, check: bool = True) -> StateEngine:
     try:
         pool = BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, **timeouts)
         client = Redis(connection_pool=pool)
-        blocking = sync_redis.Redis.from_url(url, **timeouts)
+        # The blocking client runs on the event loop (rare key look-ups): short timeouts.
+        blocking = sync_redis.Redis.from_url(
+            url, socket_timeout=SYNC_TIMEOUT, socket_connect_timeout=SYNC_TIMEOUT
+        )
     except ValueError as exc:
         raise ConfigError(f"--state {redacted(url)}: {exc}") from None
     engine = StateEngine(url, client, sync=blocking)
