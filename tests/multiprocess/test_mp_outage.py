@@ -88,7 +88,7 @@ def test_redis_lost_and_back_answers_503_meanwhile_and_loses_nothing_acknowledge
         # waiting for its retry is made once the receiver answers again.
         def finished() -> dict | None:
             _, _, seen = request(url, "GET", f"/v1/reports/{late['id']}", token=bearer)
-            return seen if seen["status"] in ("completed", "failed") else None
+            return seen if seen.get("status") in ("completed", "failed") else None
 
         assert wait_for(finished, "the report under way to complete")["status"] == "completed"
         receiver.status = 200

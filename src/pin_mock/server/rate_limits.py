@@ -29,6 +29,9 @@ from pin_mock.server.callers import caller_of
 from pin_mock.server.errors import RateLimited, render_raw
 from pin_mock.server.state.engine import StateEngine, unavailable
 
+#: Window ends remembered per process (``Counters.count``), then forgotten at once.
+_RESETS_MAX = 100_000
+
 
 class Counters:
     """Fixed-window counters of the engine in use: this process's memory or Redis."""
@@ -47,6 +50,7 @@ class Counters:
             )
             self._async = AsyncFixedWindow(storage)
             self._redis_storage = storage
+            self._resets: dict[str, float] = {}
         else:
             self._storage = MemoryStorage()
             self._sync = FixedWindowRateLimiter(self._storage)
@@ -69,7 +73,18 @@ class Counters:
             return allowed, reset_at, remaining
         storage, name = self._redis_storage, item.key_for(key)
         count = await storage.incr(name, item.get_expiry(), amount=1)
-        return count <= item.amount, await storage.get_expiry(name), max(0, item.amount - count)
+        # A window's end never moves, so it is read from Redis once per window and
+        # worker: a hit costs one round trip, not two.
+        now = time.time()
+        reset_at = self._resets.get(name)
+        if count == 1:
+            reset_at = now + item.get_expiry()  # this hit opened the window
+        elif reset_at is None or reset_at <= now:
+            reset_at = await storage.get_expiry(name)
+        if len(self._resets) >= _RESETS_MAX:
+            self._resets.clear()
+        self._resets[name] = reset_at
+        return count <= item.amount, reset_at, max(0, item.amount - count)
 
     async def test(self, item: RateLimitItem, key: str) -> bool:
         """True if ``key`` may still be counted once."""
