@@ -107,9 +107,9 @@ def test_shutdown_with_10000_pending_deliveries_is_bounded_and_logged_one_line_e
     sb = sandbox_factory(webhook_timeout=30.0, quota_pending_deliveries=10_000)
     hooks = [register(sb, silent.url(f"/dead/{i}"), ["patient.created"]) for i in range(100)]
 
-    def burst() -> None:
+    async def burst() -> None:
         for n in range(100):
-            sb.services.emit(QUIET, "patient.created", {"patient_id": f"patient_burst{n}"})
+            await sb.services.emit(QUIET, "patient.created", {"patient_id": f"patient_burst{n}"})
 
     sb.http.portal.call(burst)
     wait_until(lambda: silent.accepted() >= TENANT_SLOTS, timeout=10)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -40,7 +40,10 @@ class Services:
     # Where what clients change lives: memory (this process) or Redis (state/engine.py).
     state: StateEngine = field(default_factory=lambda: StateEngine("memory://"))
     # Background workers (reports, webhooks) register here to hear about events.
-    listeners: list[Callable[[str, str, dict[str, Any]], None]] = field(default_factory=list)
+    # A listener answers None, or an awaitable that ``emit`` awaits (the Redis dispatcher).
+    listeners: list[Callable[[str, str, dict[str, Any]], Awaitable[None] | None]] = field(
+        default_factory=list
+    )
     # Objects with ``async start()`` and ``async aclose()``, run by the app's lifespan.
     workers: list[Any] = field(default_factory=list)
 
@@ -52,10 +55,18 @@ class Services:
         """Compute the seeded data's analytics now, so the first request does not wait."""
         analytics.warm(self.store, self.today())
 
-    def emit(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
-        """Announce a domain event (``patient.created`` ...) for ``client_id``."""
+    async def emit(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
+        """Announce a domain event (``patient.created`` ...) for ``client_id``.
+
+        Awaited before the client is answered: a listener that queues the event
+        elsewhere (Redis) does it inside this await, so a 201 means the event is
+        queued, and a failure (Redis lost or full) is the request's 503. The memory
+        engine's listeners are plain functions and cost no more than before.
+        """
         for listener in self.listeners:
-            listener(client_id, event_type, data)
+            done = listener(client_id, event_type, data)
+            if done is not None:
+                await done
 
 
 def build_services(settings: Settings, clock: Callable[[], float] = time.time) -> Services:

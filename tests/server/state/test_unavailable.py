@@ -35,10 +35,11 @@ def _free_port() -> int:
 class PrivateRedis:
     """A ``redis-server`` on a free port, AOF fsync'd on every write, in a temp dir."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *extra: str) -> None:
         self.directory = directory
         self.port = _free_port()
         self.process: subprocess.Popen | None = None
+        self.extra = list(extra)  # more redis-server options (``--maxmemory 2mb`` ...)
 
     @property
     def url(self) -> str:
@@ -47,6 +48,7 @@ class PrivateRedis:
     def start(self) -> None:
         args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         args += ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.directory)]
+        args += self.extra
         self.process = subprocess.Popen(
             ["redis-server", *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -139,3 +141,54 @@ def test_a_lost_redis_inside_a_handler_is_503_with_the_rate_headers(
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "2"
         assert "X-RateLimit-Remaining" in response.headers
+
+
+@pytest.fixture
+def full_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A private ``redis-server`` with a tiny ``maxmemory`` and ``noeviction``."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed: the full-Redis test needs its own")
+    server = PrivateRedis(tmp_path, "--maxmemory", "2mb", "--maxmemory-policy", "noeviction")
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_full_redis_answers_503_and_writes_nothing(full_redis: PrivateRedis) -> None:
+    settings = Settings(report_delay=0.0, state=full_redis.url)
+    services = build_services(settings)
+    with TestClient(create_app(settings, services=services), raise_server_exceptions=False) as http:
+        sandbox = Sandbox(http, services)
+        sandbox.token("sandbox-standard")  # issued while there is room
+        filler = redis.Redis(port=full_redis.port)
+        with pytest.raises(redis.exceptions.OutOfMemoryError):
+            for n in range(1_000):  # 2 MiB is reached long before 1,000 x 64 KiB
+                filler.set(f"filler:{n}", b"x" * 65_536)
+        # Well under what is used now, so the sandbox's own buffers cannot make room.
+        filler.config_set("maxmemory", "1mb")
+        refused = sandbox.post(
+            "/v1/patients",
+            as_client="sandbox-standard",
+            json={"name": "No Room", "date_of_birth": "1980-05-05"},
+        )
+        assert refused.status_code == 503, refused.text  # checked against the spec's 503
+        assert refused.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert "full" in refused.json()["error"]["message"]
+        # Every /v1 request counts against the rate limit in Redis (a write): reads too.
+        read = sandbox.get("/v1/patients?limit=1", as_client="sandbox-standard")
+        assert read.status_code == 503 and "Retry-After" in read.headers
+
+        for key in filler.scan_iter("filler:*"):
+            filler.delete(key)
+        filler.config_set("maxmemory", "2mb")
+        filler.close()
+        listed = sandbox.get("/v1/patients?search=no room", as_client="sandbox-standard")
+        assert listed.status_code == 200
+        assert listed.json()["pagination"]["total"] == 0  # the refused create left nothing
+        created = sandbox.post(
+            "/v1/patients",
+            as_client="sandbox-standard",
+            json={"name": "Room Again", "date_of_birth": "1980-05-05"},
+        )
+        assert created.status_code == 201, created.text

@@ -72,7 +72,8 @@ async def add_clinical_data(
     # 404 for an unknown patient, then 409 past the entries quota: checked with the write.
     await svc.store.add_entry(caller.client_id, entry)
     location = f"/v1/patients/{patient_id}/clinical-data/{entry['id']}"
-    svc.emit(
+    # Awaited: the event is queued before the 201 (a failure is the 503).
+    await svc.emit(
         caller.client_id,
         "clinical_data.updated",
         {

@@ -81,7 +81,8 @@ async def create_patient(
     # The patients quota is checked in the same atomic step as the write (store.add_patient).
     await svc.store.add_patient(caller.client_id, patient)
     location = f"/v1/patients/{patient['id']}"
-    svc.emit(
+    # Awaited: the event is queued before the 201 (a failure is the 503).
+    await svc.emit(
         caller.client_id,
         "patient.created",
         {"patient_id": patient["id"], "links": {"self": location}},

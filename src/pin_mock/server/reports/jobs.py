@@ -51,6 +51,9 @@ CONCURRENCY = 16
 #: so one client's burst of reports waits behind itself, not in front of other clients.
 CLIENT_SLOTS = 4
 UNFINISHED = ("pending", "processing")
+#: Tries (one a second) to queue a report's event through a Redis outage before it is lost.
+EVENT_TRIES = 60
+EVENT_BACKOFF = 1.0
 
 
 async def _maybe(value: Any) -> Any:
@@ -241,7 +244,20 @@ class ReportJobs:
             )
             return  # nobody is left to tell
         data = {"report_id": view["id"], "status": changes["status"], "links": dict(view["links"])}
-        await _maybe(self.services.emit(client_id, f"report.{changes['status']}", data))
+        await self._announce(client_id, f"report.{changes['status']}", data)
+
+    async def _announce(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
+        # The report is finished in Redis already and its job still held (no other
+        # worker announces it): keep trying through a Redis outage, then give up loudly.
+        for tries in range(1, EVENT_TRIES + 1):
+            try:
+                await self.services.emit(client_id, event_type, data)
+                return
+            except Exception as exc:
+                if unavailable(exc) is None or tries == EVENT_TRIES:
+                    logger.exception("report event %s of %s not queued", event_type, client_id)
+                    return
+                await asyncio.sleep(EVENT_BACKOFF)
 
 
 def install(services: Services) -> ReportJobs:

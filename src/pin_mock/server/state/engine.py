@@ -124,11 +124,22 @@ def check_reachable(engine: StateEngine) -> None:
 def unavailable(exc: BaseException) -> ServiceUnavailable | None:
     """The 503 answer for an error of the state engine (Redis lost), else ``None``."""
     try:
-        from redis.exceptions import ConnectionError, ReadOnlyError, TimeoutError
+        from redis.exceptions import (
+            ConnectionError,
+            OutOfMemoryError,
+            ReadOnlyError,
+            TimeoutError,
+        )
     except ImportError:  # pragma: no cover
         return None
-    # Lost, timed out, loading its data or a read-only replica: wait and retry. Any
-    # other Redis error (a script bug) is ours and stays a 500.
+    # Lost, timed out, loading its data, a read-only replica, or full (``maxmemory`` with
+    # ``noeviction``: Redis refuses a write script before its first write, so nothing was
+    # written): wait and retry. Any other Redis error (a script bug) is ours and stays a 500.
+    if isinstance(exc, OutOfMemoryError):
+        return ServiceUnavailable(
+            "The sandbox's shared state is full; nothing was changed. Try again later.",
+            retry_after=RETRY_AFTER,
+        )
     if not isinstance(exc, ConnectionError | TimeoutError | ReadOnlyError):
         return None
     return ServiceUnavailable(

@@ -1,8 +1,10 @@
 """The delivery worker on Redis: each message delivered once, whichever worker takes it.
 
 The process that handled the request turns the event into one message per
-subscribed webhook: it counts each as pending for the client and queues it on
-the shared ``pin:q:deliveries`` stream (``state/queues.py``), all in one step
+subscribed webhook before it answers (``services.emit`` is awaited, so a 201
+means the event is queued; Redis lost or full makes it a 503): it counts each
+as pending for the client and queues it on the shared ``pin:q:deliveries``
+stream (``state/queues.py``), all in one step
 (``storage.enqueue``: past ``quota_pending_deliveries`` the oldest pending
 message of the client's busiest webhook is given up, as in memory). Any worker takes a message
 and makes one attempt; the attempt is logged with a compare-and-set on the
@@ -28,7 +30,6 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pin_mock.server.encoding import encode
-from pin_mock.server.state.engine import unavailable
 from pin_mock.server.state.queues import Payload, RedisQueue, Retry, encode_job, open_queue
 from pin_mock.server.state.slots import SharedSlots
 from pin_mock.server.timestamps import iso_millis as iso
@@ -44,9 +45,6 @@ logger = logging.getLogger("pin_mock.webhooks")
 
 #: Seconds an attempt on the wire may still take once shutdown begins (at most the timeout).
 SHUTDOWN_GRACE = 3.0
-#: Tries (one a second) to queue an event through a Redis outage before it is lost.
-FAN_OUT_TRIES = 60
-FAN_OUT_BACKOFF = 1.0
 #: Seconds between two sweeps of the parked messages (``state/slots.py``).
 SWEEP_EVERY = 1.0
 
@@ -79,7 +77,6 @@ class SharedDispatcher:
             client_slots=TENANT_SLOTS,
         )
         self._sweeper: asyncio.Task[None] | None = None
-        self._fan_outs: set[asyncio.Task[None]] = set()
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------
@@ -99,11 +96,10 @@ class SharedDispatcher:
                 continue
 
     async def aclose(self) -> None:
-        """Let events being queued and attempts on the wire end, briefly; keep the rest."""
+        """Let attempts on the wire end, briefly; keep the rest queued."""
         self._closed = True
         if self._sweeper is not None:
             self._sweeper.cancel()
-        await asyncio.gather(*list(self._fan_outs), return_exceptions=True)
         left = self.queue.running()
         await self.queue.aclose(grace=min(self.settings.webhook_timeout, SHUTDOWN_GRACE))
         if left:
@@ -113,8 +109,6 @@ class SharedDispatcher:
     async def drain(self) -> None:
         """Wait until no delivery is queued, scheduled or under way (for tests and tools)."""
         while True:
-            while self._fan_outs:
-                await asyncio.gather(*list(self._fan_outs), return_exceptions=True)
             await self.queue.drain()
             if not await self.slots.parked():
                 return
@@ -122,31 +116,17 @@ class SharedDispatcher:
 
     # -- the listener ----------------------------------------------------------
 
-    def __call__(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
-        """Queue ``event_type`` for the client's webhooks subscribed to it (in a task)."""
-        task = asyncio.get_running_loop().create_task(self._fan_out(client_id, event_type, data))
-        self._fan_outs.add(task)
-        task.add_done_callback(self._fan_outs.discard)
+    async def __call__(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
+        """Queue ``event_type`` for the client's webhooks subscribed to it, now.
 
-    async def _fan_out(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
-        # The event's write is acknowledged already: through a Redis outage, keep trying (the
-        # same event id and members, so a try that did reach Redis is not queued twice).
+        ``services.emit`` awaits this before the client is answered, so an
+        acknowledged write has its deliveries on the shared stream; if Redis is lost
+        or full the error reaches the request (503) instead of losing the event.
+        """
         event_id = self.services.store.ids.new("msg")
         created_at = iso(self.services.clock())
         event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
-        body = encode(event).decode()
-        for tries in range(1, FAN_OUT_TRIES + 1):
-            try:
-                await self._queue_event(client_id, event_id, event_type, body)
-                return
-            except Exception as exc:
-                if unavailable(exc) is None:
-                    logger.exception("webhooks: event %s of %s not queued", event_id, client_id)
-                    return
-                if self._closed or tries == FAN_OUT_TRIES:
-                    logger.error("webhooks: event %s of %s lost: %s", event_id, client_id, exc)
-                    return
-                await asyncio.sleep(FAN_OUT_BACKOFF)
+        await self._queue_event(client_id, event_id, event_type, encode(event).decode())
 
     async def _queue_event(self, client_id: str, event_id: str, event_type: str, body: str) -> None:
         hooks = [w for w in await self.hooks.all(client_id) if event_type in w["events"]]
@@ -158,7 +138,12 @@ class SharedDispatcher:
             jobs.append((member, encode_job({"c": client_id, "m": member, "body": body, "a": 1})))
         cap = self.settings.quota_pending_deliveries
         for member, attempt in await self.hooks.enqueue(client_id, jobs, cap, self.queue.stream):
-            await self._dropped(client_id, member, attempt, cap)
+            # The event is queued (the client gets its 201): a log line that cannot be
+            # written now must not turn that into an error the client would retry.
+            try:
+                await self._dropped(client_id, member, attempt, cap)
+            except Exception:
+                logger.exception("webhooks: the drop of %s was not logged", member)
 
     async def _dropped(self, client_id: str, member: str, attempt: int, cap: int) -> None:
         why = (
