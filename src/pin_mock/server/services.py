@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pin_mock.server.analytics as analytics
 import pin_mock.server.reports.jobs as report_jobs
@@ -22,8 +22,11 @@ from pin_mock.server.state.keys import KeyRing
 from pin_mock.server.state.lifecycle import StateWorker
 from pin_mock.server.state.memory import MemoryTenants
 from pin_mock.server.state.redis_tenants import RedisTenants
+from pin_mock.server.state.tenant_state import Then
 from pin_mock.server.store import IdFactory, Store
 from pin_mock.server.token_throttle import TokenThrottle
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -67,6 +70,38 @@ class Services:
             done = listener(client_id, event_type, data)
             if done is not None:
                 await done
+
+    async def emit_with(
+        self,
+        client_id: str,
+        event_type: str,
+        data: dict[str, Any],
+        write: Callable[[Then | None], Awaitable[T]],
+    ) -> T:
+        """Run ``write`` (a create) and announce its event, atomically where the engine can.
+
+        A listener with ``prepare`` (the Redis dispatcher) hands a step that ``write``
+        runs in the create's own Lua script, so the resource and its queued event are
+        stored together or not at all (a lost or full Redis: 503, nothing written).
+        The other listeners hear the event after the write, as ``emit`` does; a
+        refused write (404, 409) announces nothing.
+        """
+        staged, step = None, None
+        for listener in self.listeners:
+            prepare = getattr(listener, "prepare", None)
+            if prepare is not None:
+                staged, step = listener, await prepare(client_id, event_type, data)
+                break
+        result = await write(step)
+        for listener in self.listeners:
+            if listener is staged:
+                if step is not None:
+                    await listener.settle(client_id, step)
+                continue
+            done = listener(client_id, event_type, data)
+            if done is not None:
+                await done
+        return result
 
 
 def build_services(settings: Settings, clock: Callable[[], float] = time.time) -> Services:

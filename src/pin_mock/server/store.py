@@ -24,7 +24,7 @@ from pin_mock.server.seed.generator import SeedData
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.ids import IdFactory
 from pin_mock.server.state.memory import MemoryTenants
-from pin_mock.server.state.tenant_state import NO_PATIENT, TenantData, TenantState
+from pin_mock.server.state.tenant_state import NO_PATIENT, TenantData, TenantState, Then
 from pin_mock.server.tenants import Tenant
 
 __all__ = ["IdFactory", "Store", "search_key"]
@@ -150,10 +150,15 @@ class Store:
             raise NotFound.resource("Patient", "patient_id", patient_id)
         return patient, self.merge_entries(patient_id, created)
 
-    async def add_patient(self, client_id: str, patient: dict[str, Any]) -> dict[str, Any]:
-        """Store a new patient (its ``id`` already set), or 409 past the patients quota."""
+    async def add_patient(
+        self, client_id: str, patient: dict[str, Any], then: Then | None = None
+    ) -> dict[str, Any]:
+        """Store a new patient (its ``id`` already set), or 409 past the patients quota.
+
+        ``then`` (Redis): a script run in the same atomic step if the patient is stored.
+        """
         cap = quotas.limit(self.settings, "patients")
-        result = await self.tenants.add_patient(client_id, patient, search_key(patient), cap)
+        result = await self.tenants.add_patient(client_id, patient, search_key(patient), cap, then)
         if not result.stored:
             raise quotas.exceeded("patients", cap, result.used)
         return patient
@@ -171,12 +176,14 @@ class Store:
             return base
         return sorted([*base, *created], key=lambda e: (e["recorded_at"], e["id"]))
 
-    async def add_entry(self, client_id: str, entry: dict[str, Any]) -> dict[str, Any]:
+    async def add_entry(
+        self, client_id: str, entry: dict[str, Any], then: Then | None = None
+    ) -> dict[str, Any]:
         """Store a new entry for an existing patient; 404 if it is gone, 409 past the quota."""
         patient_id = entry["patient_id"]
         cap = quotas.limit(self.settings, "entries")
         result = await self.tenants.add_entry(
-            client_id, entry, cap, seeded_patient=patient_id in self._base_patients
+            client_id, entry, cap, seeded_patient=patient_id in self._base_patients, then=then
         )
         if result.reason == NO_PATIENT:
             raise NotFound.resource("Patient", "patient_id", patient_id)

@@ -21,6 +21,8 @@ from starlette.testclient import TestClient
 from harness import Sandbox
 from pin_mock.server import Settings, create_app
 from pin_mock.server.services import build_services
+from pin_mock.server.webhooks.dispatcher import dispatcher_of
+from pin_mock.server.webhooks.shared import SharedDispatcher
 from sandboxes import engine_url
 
 BOUND = 20.0  # seconds: generous, never a timing assertion
@@ -160,6 +162,15 @@ def test_a_full_redis_answers_503_and_writes_nothing(full_redis: PrivateRedis) -
     with TestClient(create_app(settings, services=services), raise_server_exceptions=False) as http:
         sandbox = Sandbox(http, services)
         sandbox.token("sandbox-standard")  # issued while there is room
+        hook = sandbox.post(
+            "/v1/webhooks",
+            as_client="sandbox-standard",
+            json={"url": "http://127.0.0.1:9/hook", "events": ["patient.created"]},
+        )
+        assert hook.status_code == 201, hook.text
+        dispatcher = dispatcher_of(services)
+        assert isinstance(dispatcher, SharedDispatcher)
+        http.portal.call(dispatcher.queue.aclose)  # nothing takes a queued delivery away
         filler = redis.Redis(port=full_redis.port)
         with pytest.raises(redis.exceptions.OutOfMemoryError):
             for n in range(1_000):  # 2 MiB is reached long before 1,000 x 64 KiB
@@ -182,13 +193,15 @@ def test_a_full_redis_answers_503_and_writes_nothing(full_redis: PrivateRedis) -
         for key in filler.scan_iter("filler:*"):
             filler.delete(key)
         filler.config_set("maxmemory", "2mb")
-        filler.close()
         listed = sandbox.get("/v1/patients?search=no room", as_client="sandbox-standard")
         assert listed.status_code == 200
         assert listed.json()["pagination"]["total"] == 0  # the refused create left nothing
+        assert filler.xlen(dispatcher.queue.stream) == 0  # ... and queued no event
         created = sandbox.post(
             "/v1/patients",
             as_client="sandbox-standard",
             json={"name": "Room Again", "date_of_birth": "1980-05-05"},
         )
         assert created.status_code == 201, created.text
+        assert filler.xlen(dispatcher.queue.stream) == 1  # the patient and its event, together
+        filler.close()

@@ -1,10 +1,11 @@
-"""Events are queued before the client is answered (Redis engine).
+"""Events are queued with the write they announce (Redis engine).
 
-``services.emit`` is awaited by the handlers, and the Redis dispatcher queues
-the deliveries inside that await: a 201 means the event is on the shared
-stream (read here with the dispatcher's consumers stopped, so nothing takes it
-away), and an event that cannot be queued turns the request into the 503
-envelope instead of being lost after the answer.
+The handlers create through ``services.emit_with``: the Redis dispatcher's step
+queueing the event's deliveries runs in the create's own Lua script, so a 201
+means the event is on the shared stream (read here with the dispatcher's
+consumers stopped, so nothing takes it away) and a refused create queues
+nothing. A full Redis refusing both (503, nothing written) is in
+tests/server/state/test_unavailable.py.
 """
 
 from __future__ import annotations
@@ -64,24 +65,35 @@ def test_a_201_means_the_event_is_already_on_the_queue(sandbox_factory, receiver
     assert events[1]["data"]["entry_id"] == entry.json()["id"]
 
 
-def test_an_event_that_cannot_be_queued_is_a_503_not_a_lost_event(
-    sandbox_factory, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+def test_a_refused_create_queues_no_event(sandbox_factory, receiver: Receiver) -> None:
+    sb = sandbox_factory(quota_patients=1)
+    dispatcher = _stopped_dispatcher(sb)
+    register(sb, receiver.url("/durable"), ["patient.created", "clinical_data.updated"])
+    assert sb.post("/v1/patients", json=BODY, as_client=CLIENT).status_code == 201
+    full = sb.post("/v1/patients", json=BODY, as_client=CLIENT)
+    assert full.status_code == 409, full.text  # the quota, checked in the same script
+    unknown = sb.post(
+        "/v1/patients/patient_000000000000/clinical-data",
+        json={"data_type": "vitals", "value": {"name": "heart_rate", "value": 61, "unit": "/min"}},
+        as_client=CLIENT,
+    )
+    assert unknown.status_code == 404, unknown.text
+    assert [e["type"] for e in _queued_events(sb, dispatcher.queue.stream)] == ["patient.created"]
+
+
+def test_the_deliveries_are_queued_even_if_the_stream_is_not_read(
+    sandbox_factory, receiver: Receiver
 ) -> None:
+    # Several webhooks, one event: all of its messages are on the stream with the 201.
     sb = sandbox_factory()
     dispatcher = _stopped_dispatcher(sb)
-    register(sb, receiver.url("/durable"), ["patient.created"])
-
-    async def lost(*args: object, **kwargs: object) -> None:
-        raise redis.ConnectionError("Connection refused")
-
-    monkeypatch.setattr(dispatcher.hooks, "enqueue", lost)
-    refused = sb.post("/v1/patients", json=BODY, as_client=CLIENT)
-    assert refused.status_code == 503, refused.text  # checked against the spec's 503
-    assert refused.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
-    assert int(refused.headers["Retry-After"]) >= 1
-    assert _queued_events(sb, dispatcher.queue.stream) == []
-    monkeypatch.undo()
-    retried = sb.post("/v1/patients", json=BODY, as_client=CLIENT)  # Redis back: the retry
-    assert retried.status_code == 201
-    events = _queued_events(sb, dispatcher.queue.stream)
-    assert [e["data"]["patient_id"] for e in events] == [retried.json()["id"]]
+    hooks = [register(sb, receiver.url(f"/d{n}"), ["patient.created"]) for n in range(3)]
+    created = sb.post("/v1/patients", json=BODY, as_client=CLIENT)
+    assert created.status_code == 201
+    client = redis.Redis.from_url(sb.services.settings.state)
+    try:
+        jobs = [json.loads(f[b"job"]) for _, f in client.xrange(dispatcher.queue.stream)]
+    finally:
+        client.close()
+    assert sorted(job["m"].split("|")[2] for job in jobs) == sorted(h["id"] for h in hooks)
+    assert {json.loads(job["body"])["id"] for job in jobs} == {jobs[0]["m"].split("|")[0]}

@@ -69,11 +69,10 @@ async def add_clinical_data(
         "value": {**VALUE_DEFAULTS.get(data_type, {}), **body["value"]},
         "created_at": stamp,
     }
-    # 404 for an unknown patient, then 409 past the entries quota: checked with the write.
-    await svc.store.add_entry(caller.client_id, entry)
     location = f"/v1/patients/{patient_id}/clinical-data/{entry['id']}"
-    # Awaited: the event is queued before the 201 (a failure is the 503).
-    await svc.emit(
+    # 404 for an unknown patient, then 409 past the entries quota: checked with the write,
+    # and on Redis the event's deliveries are queued in it too (a 201 means they are queued).
+    await svc.emit_with(
         caller.client_id,
         "clinical_data.updated",
         {
@@ -82,6 +81,7 @@ async def add_clinical_data(
             "data_type": data_type,
             "links": {"self": location},
         },
+        lambda then: svc.store.add_entry(caller.client_id, entry, then),
     )
     return created(entry, location)
 

@@ -78,13 +78,13 @@ async def create_patient(
         "contact": body.get("contact", {}),
         "created_at": now_iso(svc),
     }
-    # The patients quota is checked in the same atomic step as the write (store.add_patient).
-    await svc.store.add_patient(caller.client_id, patient)
     location = f"/v1/patients/{patient['id']}"
-    # Awaited: the event is queued before the 201 (a failure is the 503).
-    await svc.emit(
+    # The patients quota is checked in the same atomic step as the write (store.add_patient),
+    # and on Redis the event's deliveries are queued in it too: a 201 means they are queued.
+    await svc.emit_with(
         caller.client_id,
         "patient.created",
         {"patient_id": patient["id"], "links": {"self": location}},
+        lambda then: svc.store.add_patient(caller.client_id, patient, then),
     )
     return created(detail(patient, []), location)

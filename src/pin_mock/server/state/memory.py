@@ -15,6 +15,7 @@ from pin_mock.server.state.tenant_state import (
     Entry,
     Patient,
     TenantData,
+    Then,
     WriteResult,
 )
 from pin_mock.server.tenants import Tenant
@@ -66,7 +67,7 @@ class MemoryTenants:
         return patient, tenant.entries.get(patient_id, [])
 
     async def add_patient(
-        self, client_id: str, patient: Patient, search_key: str, cap: int
+        self, client_id: str, patient: Patient, search_key: str, cap: int, then: Then | None = None
     ) -> WriteResult:
         tenant = self.tenant(client_id)
         held = len(tenant.patients)
@@ -78,7 +79,13 @@ class MemoryTenants:
         return WriteResult(True, held + 1)
 
     async def add_entry(
-        self, client_id: str, entry: Entry, cap: int, *, seeded_patient: bool
+        self,
+        client_id: str,
+        entry: Entry,
+        cap: int,
+        *,
+        seeded_patient: bool,
+        then: Then | None = None,  # Redis only: memory's listeners run after the write
     ) -> WriteResult:
         tenant = self.tenant(client_id)
         if not seeded_patient and entry["patient_id"] not in tenant.patients:

@@ -128,3 +128,32 @@ for i = 3, #KEYS do redis.call('UNLINK', KEYS[i]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 return counts
 """
+
+
+def then(first: str, second: str) -> str:
+    """One script running ``first`` and, if it stored (answered ``{1, ...}``), ``second``.
+
+    Each part sees its own KEYS and ARGV (the Lua parameters shadow the globals);
+    ARGV[1] and ARGV[2] say how many keys and arguments are the first part's. The
+    answer is ``{first's answer, second's answer or {}}``. Redis refuses a full
+    (OOM) or lost call before the first write, so both run or neither does.
+    """
+    return f"""
+local function first(KEYS, ARGV)
+{first}
+end
+local function second(KEYS, ARGV)
+{second}
+end
+local nk, na = tonumber(ARGV[1]), tonumber(ARGV[2])
+local k1, a1, k2, a2 = {{}}, {{}}, {{}}, {{}}
+for i = 1, #KEYS do
+  if i <= nk then k1[#k1 + 1] = KEYS[i] else k2[#k2 + 1] = KEYS[i] end
+end
+for i = 3, #ARGV do
+  if i <= na + 2 then a1[#a1 + 1] = ARGV[i] else a2[#a2 + 1] = ARGV[i] end
+end
+local done = first(k1, a1)
+if done[1] ~= 1 then return {{done, {{}}}} end
+return {{done, second(k2, a2)}}
+"""

@@ -31,6 +31,7 @@ from pin_mock.server.state.tenant_state import (
     Entry,
     Patient,
     TenantData,
+    Then,
     WriteResult,
 )
 
@@ -85,6 +86,21 @@ class RedisTenants:
         self._page = register(lua.PAGE)
         self._search = register(lua.SEARCH)
         self._reset = register(lua.RESET)
+        self._composed: dict[tuple[str, str], Any] = {}  # (create, then) -> one script
+
+    async def _write(self, source: str, keys: list[str], args: list[Any], then: Then | None):
+        """Run the create script ``source``; with ``then``, both in one atomic script."""
+        if then is None:
+            script = self._add_patient if source is lua.ADD_PATIENT else self._add_entry
+            return await script(keys=keys, args=args)
+        script = self._composed.get((source, then.source))
+        if script is None:
+            script = self.redis.register_script(lua.then(source, then.source))
+            self._composed[(source, then.source)] = script
+        done, then.result = await script(
+            keys=[*keys, *then.keys], args=[len(keys), len(args), *args, *then.args]
+        )
+        return done
 
     def _key(self, client_id: str, *parts: str) -> str:
         return self.engine.tenant_key(client_id, *parts)
@@ -176,11 +192,12 @@ class RedisTenants:
     # -- writes ------------------------------------------------------------------
 
     async def add_patient(
-        self, client_id: str, patient: Patient, search_key: str, cap: int
+        self, client_id: str, patient: Patient, search_key: str, cap: int, then: Then | None = None
     ) -> WriteResult:
         key = self._key
-        stored, held = await self._add_patient(
-            keys=[
+        stored, held = await self._write(
+            lua.ADD_PATIENT,
+            [
                 key(client_id, "p"),
                 key(client_id, "order"),
                 key(client_id, "lines"),
@@ -188,7 +205,7 @@ class RedisTenants:
                 self._tenants,
                 self._version,
             ],
-            args=[
+            [
                 patient["id"],
                 encode(patient),
                 _line(search_key, patient["id"]),
@@ -196,18 +213,26 @@ class RedisTenants:
                 self.clock(),
                 client_id,
             ],
+            then,
         )
         if not stored:
             return WriteResult(False, int(held), QUOTA_FULL)
         return WriteResult(True, int(held))
 
     async def add_entry(
-        self, client_id: str, entry: Entry, cap: int, *, seeded_patient: bool
+        self,
+        client_id: str,
+        entry: Entry,
+        cap: int,
+        *,
+        seeded_patient: bool,
+        then: Then | None = None,
     ) -> WriteResult:
         key = self._key
         pid = entry["patient_id"]
-        status, held = await self._add_entry(
-            keys=[
+        status, held = await self._write(
+            lua.ADD_ENTRY,
+            [
                 key(client_id, "e:" + pid),
                 key(client_id, "m"),
                 key(client_id, "ep"),
@@ -216,7 +241,8 @@ class RedisTenants:
                 self._version,
                 key(client_id, "p"),
             ],
-            args=[encode(entry), cap, pid, self.clock(), client_id, "1" if seeded_patient else ""],
+            [encode(entry), cap, pid, self.clock(), client_id, "1" if seeded_patient else ""],
+            then,
         )
         if status == -1:
             return WriteResult(False, 0, NO_PATIENT)

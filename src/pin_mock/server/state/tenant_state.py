@@ -41,6 +41,21 @@ class WriteResult:
     reason: str = ""
 
 
+@dataclass
+class Then:
+    """A second Lua script run in the same atomic step as a create, if the create stored.
+
+    The Redis dispatcher queues an event's deliveries this way (webhooks/shared.py),
+    so a resource and its event are written together or not at all. ``result`` is the
+    script's answer once the write ran. The memory engine never receives one.
+    """
+
+    source: str
+    keys: list[str]
+    args: list[Any]
+    result: Any = None
+
+
 class TenantState(Protocol):
     """What clients created: patients, entries, their search index and counters."""
 
@@ -65,15 +80,21 @@ class TenantState(Protocol):
         ...
 
     async def add_patient(
-        self, client_id: str, patient: Patient, search_key: str, cap: int
+        self, client_id: str, patient: Patient, search_key: str, cap: int, then: Then | None = None
     ) -> WriteResult:
-        """Store ``patient`` unless the tenant already holds ``cap`` patients."""
+        """Store ``patient`` unless the tenant already holds ``cap`` patients (then ``then``)."""
         ...
 
     async def add_entry(
-        self, client_id: str, entry: Entry, cap: int, *, seeded_patient: bool
+        self,
+        client_id: str,
+        entry: Entry,
+        cap: int,
+        *,
+        seeded_patient: bool,
+        then: Then | None = None,
     ) -> WriteResult:
-        """Store ``entry`` unless ``cap`` entries are held or its created patient is gone."""
+        """Store ``entry`` unless ``cap`` entries are held or its patient is gone (``then``)."""
         ...
 
     async def version(self, client_id: str) -> int:

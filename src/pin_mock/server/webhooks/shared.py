@@ -1,8 +1,9 @@
 """The delivery worker on Redis: each message delivered once, whichever worker takes it.
 
 The process that handled the request turns the event into one message per
-subscribed webhook before it answers (``services.emit`` is awaited, so a 201
-means the event is queued; Redis lost or full makes it a 503): it counts each
+subscribed webhook in the same Lua script as the create it announces
+(``prepare`` and ``services.emit_with``: a 201 means the event is queued, a
+lost or full Redis is a 503 with neither written): it counts each
 as pending for the client and queues it on the shared ``pin:q:deliveries``
 stream (``state/queues.py``), all in one step
 (``storage.enqueue``: past ``quota_pending_deliveries`` the oldest pending
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from pin_mock.server.encoding import encode
 from pin_mock.server.state.queues import Payload, RedisQueue, Retry, encode_job, open_queue
 from pin_mock.server.state.slots import SharedSlots
+from pin_mock.server.state.tenant_state import Then
 from pin_mock.server.timestamps import iso_millis as iso
 from pin_mock.server.webhooks.attempts import Poster
 from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, Outcome, entry
@@ -77,12 +79,10 @@ class SharedDispatcher:
             client_slots=TENANT_SLOTS,
         )
         self._sweeper: asyncio.Task[None] | None = None
-        self._closed = False
 
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
-        self._closed = False
         self.poster.http()  # built now (its TLS context takes a while), not in an attempt's time
         await self.queue.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="slots sweep")
@@ -97,7 +97,6 @@ class SharedDispatcher:
 
     async def aclose(self) -> None:
         """Let attempts on the wire end, briefly; keep the rest queued."""
-        self._closed = True
         if self._sweeper is not None:
             self._sweeper.cancel()
         left = self.queue.running()
@@ -119,25 +118,39 @@ class SharedDispatcher:
     async def __call__(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
         """Queue ``event_type`` for the client's webhooks subscribed to it, now.
 
-        ``services.emit`` awaits this before the client is answered, so an
-        acknowledged write has its deliveries on the shared stream; if Redis is lost
-        or full the error reaches the request (503) instead of losing the event.
+        ``services.emit`` awaits this (report events), so the error of a lost or
+        full Redis reaches the caller instead of the event being dropped unseen.
         """
+        step = await self.prepare(client_id, event_type, data)
+        if step is not None:
+            step.result = await self.hooks.run(step)
+            await self.settle(client_id, step)
+
+    async def prepare(self, client_id: str, event_type: str, data: dict[str, Any]) -> Then | None:
+        """The step queueing the event's deliveries, for a create to run in its own script.
+
+        ``None`` when no webhook of the client wants ``event_type``. Run with the create
+        (``services.emit_with``), the resource and its event are stored together or not
+        at all, so a 201 means the deliveries are queued.
+        """
+        hooks = [w for w in await self.hooks.all(client_id) if event_type in w["events"]]
+        if not hooks:
+            return None
         event_id = self.services.store.ids.new("msg")
         created_at = iso(self.services.clock())
         event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
-        await self._queue_event(client_id, event_id, event_type, encode(event).decode())
-
-    async def _queue_event(self, client_id: str, event_id: str, event_type: str, body: str) -> None:
-        hooks = [w for w in await self.hooks.all(client_id) if event_type in w["events"]]
-        if not hooks:
-            return
+        body = encode(event).decode()
         jobs = []
         for webhook in hooks:
             member = f"{event_id}|{event_type}|{webhook['id']}"
             jobs.append((member, encode_job({"c": client_id, "m": member, "body": body, "a": 1})))
         cap = self.settings.quota_pending_deliveries
-        for member, attempt in await self.hooks.enqueue(client_id, jobs, cap, self.queue.stream):
+        return self.hooks.enqueue_step(client_id, jobs, cap, self.queue.stream)
+
+    async def settle(self, client_id: str, step: Then) -> None:
+        """Log what the queued event pushed out past ``quota_pending_deliveries``."""
+        cap = self.settings.quota_pending_deliveries
+        for member, attempt in self.hooks.given_up(step.result or []):
             # The event is queued (the client gets its 201): a log line that cannot be
             # written now must not turn that into an error the client would retry.
             try:

@@ -32,6 +32,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pin_mock.server.state.tenant_state import Then
 from pin_mock.server.webhooks.deliveries import MAX_LOG
 
 if TYPE_CHECKING:
@@ -220,13 +221,28 @@ class RedisWebhooks:
         pending member of the client's busiest webhook is given up to make room (with
         ``cap`` 0 the new one is). Answers those given up, with the attempt each was at.
         """
+        step = self.enqueue_step(client_id, jobs, cap, stream)
+        return self.given_up(await self._enqueue(keys=step.keys, args=step.args))
+
+    async def run(self, step: Then) -> Any:
+        """Run an ``enqueue_step`` on its own (an event with no create to ride on)."""
+        return await self._enqueue(keys=step.keys, args=step.args)
+
+    def enqueue_step(
+        self, client_id: str, jobs: list[tuple[str, str]], cap: int, stream: str
+    ) -> Then:
+        """``enqueue`` as a step a create runs in its own script (state/tenant_state.py)."""
         tk = self.tk
         keys = [tk(client_id, "pending"), tk(client_id, "pending", "order"), tk(client_id, "seq")]
         keys += [tk(client_id, "keys"), self.tenants, stream]
         args: list[Any] = [cap, self.clock(), client_id]
         for member, job in jobs:
             args += [member, job]
-        out = await self._enqueue(keys=keys, args=args)
+        return Then(_ENQUEUE, keys, args)
+
+    @staticmethod
+    def given_up(out: list[Any]) -> list[tuple[str, int]]:
+        """The members an enqueue gave up, with the attempt each was at (its answer)."""
         return [(out[i].decode(), int(out[i + 1])) for i in range(0, len(out), 2)]
 
     async def attempt_due(self, client_id: str, member: str) -> int | None:
