@@ -346,12 +346,9 @@ async def limit_100_refused(proxy: Proxy, request: Request) -> Response | None:
 
 async def own_date_message(proxy: Proxy, request: Request, response: Response) -> None:
     body = response.json()
-    if (
-        response.status == 400
-        and isinstance(body, dict)
-        and "date" in str(body.get("error", {}).get("message", ""))
-    ):
-        body["error"]["message"] = "Bad date."
+    error = body.get("error") if isinstance(body, dict) else None  # OAuth errors are strings
+    if response.status == 400 and isinstance(error, dict) and "date" in str(error.get("message")):
+        error["message"] = "Bad date."
         response.set_json(body)
 
 

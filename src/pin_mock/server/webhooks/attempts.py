@@ -22,6 +22,8 @@ from pin_mock.server.webhooks.targets import TargetRefused, TargetUnresolved, ro
 USER_AGENT = "pin-mock-webhooks/1 (Standard Webhooks v1)"
 #: A receiver's ``Retry-After`` is honoured up to this many seconds (before the factor).
 MAX_RETRY_AFTER = 3_600.0
+#: Seconds an attempt on the wire may still take once shutdown begins (at most the timeout).
+SHUTDOWN_GRACE = 3.0
 
 
 class Poster:
@@ -32,6 +34,11 @@ class Poster:
         self.clock = clock
         self.connections = connections
         self._client: httpx.AsyncClient | None = None
+
+    @property
+    def shutdown_grace(self) -> float:
+        """How long attempts on the wire may still take once the dispatcher closes."""
+        return min(self.settings.webhook_timeout, SHUTDOWN_GRACE)
 
     def http(self) -> httpx.AsyncClient:
         if self._client is None:

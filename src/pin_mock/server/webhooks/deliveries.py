@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pin_mock.server.encoding import encode
 from pin_mock.server.timestamps import iso_millis as iso
 
 if TYPE_CHECKING:  # services imports this package to install it
@@ -25,6 +26,14 @@ logger = logging.getLogger("pin_mock.webhooks")
 
 #: Oldest attempts are dropped past this many per webhook, so a long run stays bounded.
 MAX_LOG = 1_000
+
+
+def new_event(services: Services, event_type: str, data: dict[str, Any]) -> tuple[str, bytes]:
+    """A new event's id and the body each subscribed webhook receives (both dispatchers)."""
+    event_id = services.store.ids.new("msg")
+    created_at = iso(services.clock())
+    event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
+    return event_id, encode(event)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ to ``MAX_RETRY_AFTER``. Redirects are not followed. An attempt lasts at most
 are in ``lanes``.
 
 On shutdown (``aclose``), messages not on the wire are given up at once;
-attempts on the wire get ``SHUTDOWN_GRACE`` seconds (at most the timeout) to
+attempts on the wire get ``attempts.SHUTDOWN_GRACE`` seconds (at most the timeout) to
 finish. Each message given up is logged (``not_delivered``, one WARNING line
 each) and the shutdown ends with one summary line.
 
@@ -33,11 +33,10 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from pin_mock.server.encoding import encode
 from pin_mock.server.timestamps import iso_millis as iso
 from pin_mock.server.webhooks.attempts import Poster
-from pin_mock.server.webhooks.deliveries import DeliveryLog, Message
-from pin_mock.server.webhooks.lanes import TOTAL_SLOTS, Job, Lanes
+from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, new_event
+from pin_mock.server.webhooks.lanes import TOTAL_SLOTS, Job, Lanes, dropped_reason
 from pin_mock.server.webhooks.shared import SharedDispatcher
 from pin_mock.server.webhooks.storage import MemoryWebhooks, RedisWebhooks, open_webhooks
 
@@ -46,8 +45,6 @@ if TYPE_CHECKING:  # services imports this package to install it
 
 logger = logging.getLogger("pin_mock.webhooks")
 
-#: Seconds an attempt on the wire may still take once shutdown begins (at most the timeout).
-SHUTDOWN_GRACE = 3.0
 #: Pending messages per client when ``Settings`` has no ``quota_pending_deliveries``.
 DEFAULT_PENDING_CAP = 1_000
 
@@ -85,8 +82,7 @@ class WebhookDispatcher:
                 self._abandon(job, f"the sandbox shut down before attempt {job.attempt}")
         flying = {job.task: job for job in jobs if job.in_flight and job.task}
         if flying:
-            grace = min(self.settings.webhook_timeout, SHUTDOWN_GRACE)
-            _, late = await asyncio.wait(flying, timeout=grace)
+            _, late = await asyncio.wait(flying, timeout=self.poster.shutdown_grace)
             for task in late:
                 job = flying[task]
                 self._abandon(job, f"the sandbox shut down during attempt {job.attempt}")
@@ -111,16 +107,11 @@ class WebhookDispatcher:
 
     def __call__(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
         """Queue ``event_type`` for the client's webhooks subscribed to it."""
-        store = self.services.store
-        targets = [
-            w for w in store.tenant(client_id).webhooks.values() if event_type in w["events"]
-        ]
+        hooks = self.services.store.tenant(client_id).webhooks.values()
+        targets = [w for w in hooks if event_type in w["events"]]
         if not targets:
             return
-        event_id = store.ids.new("msg")
-        created_at = iso(self.services.clock())
-        event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
-        body = encode(event)
+        event_id, body = new_event(self.services, event_type, data)
         for webhook in targets:
             message = Message(
                 client_id,
@@ -144,10 +135,7 @@ class WebhookDispatcher:
         job = Job(message)
         dropped = self.lanes.admit(job)
         if dropped is not None:
-            why = (
-                f"dropped: the client had {self.lanes.cap} deliveries pending "
-                "(quota_pending_deliveries); the oldest of its busiest webhook goes first"
-            )
+            why = dropped_reason(self.lanes.cap)
             if dropped is job:
                 self.log.record(message, 1, "not_delivered", error=why)
                 return

@@ -35,6 +35,14 @@ TENANT_SLOTS = 8
 WEBHOOK_SLOTS = 4
 
 
+def dropped_reason(cap: int) -> str:
+    """The log's ``error`` for a message dropped past ``cap`` pending (both dispatchers)."""
+    return (
+        f"dropped: the client had {cap} deliveries pending "
+        "(quota_pending_deliveries); the oldest of its busiest webhook goes first"
+    )
+
+
 @dataclass(eq=False)
 class Job:
     """One message's delivery: the attempt it is at, and why it was given up, if it was."""

@@ -18,7 +18,7 @@ one of its client, leased in Redis and counted over every worker
 (``state/slots.py``); a message that finds them taken is parked until an
 attempt of its webhook or client ends, so another client's messages go first.
 
-On shutdown nothing is given up: attempts on the wire get ``SHUTDOWN_GRACE``
+On shutdown nothing is given up: attempts on the wire get ``attempts.SHUTDOWN_GRACE``
 seconds to end, the rest stay queued for the other workers or the next start.
 """
 
@@ -30,14 +30,18 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-from pin_mock.server.encoding import encode
 from pin_mock.server.state.queues import Payload, RedisQueue, Retry, encode_job, open_queue
 from pin_mock.server.state.slots import SharedSlots
 from pin_mock.server.state.tenant_state import Then
 from pin_mock.server.timestamps import iso_millis as iso
 from pin_mock.server.webhooks.attempts import Poster
-from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, Outcome, entry
-from pin_mock.server.webhooks.lanes import TENANT_SLOTS, TOTAL_SLOTS, WEBHOOK_SLOTS
+from pin_mock.server.webhooks.deliveries import DeliveryLog, Message, Outcome, entry, new_event
+from pin_mock.server.webhooks.lanes import (
+    TENANT_SLOTS,
+    TOTAL_SLOTS,
+    WEBHOOK_SLOTS,
+    dropped_reason,
+)
 from pin_mock.server.webhooks.storage import RedisWebhooks, open_webhooks
 
 if TYPE_CHECKING:  # services imports this package to install it
@@ -45,8 +49,6 @@ if TYPE_CHECKING:  # services imports this package to install it
 
 logger = logging.getLogger("pin_mock.webhooks")
 
-#: Seconds an attempt on the wire may still take once shutdown begins (at most the timeout).
-SHUTDOWN_GRACE = 3.0
 #: Seconds between two sweeps of the parked messages (``state/slots.py``).
 SWEEP_EVERY = 1.0
 
@@ -100,7 +102,7 @@ class SharedDispatcher:
         if self._sweeper is not None:
             self._sweeper.cancel()
         left = self.queue.running()
-        await self.queue.aclose(grace=min(self.settings.webhook_timeout, SHUTDOWN_GRACE))
+        await self.queue.aclose(grace=self.poster.shutdown_grace)
         if left:
             logger.info("webhooks: shutdown handed %d deliveries back to the queue", left)
         await self.poster.aclose()
@@ -136,10 +138,8 @@ class SharedDispatcher:
         hooks = [w for w in await self.hooks.all(client_id) if event_type in w["events"]]
         if not hooks:
             return None
-        event_id = self.services.store.ids.new("msg")
-        created_at = iso(self.services.clock())
-        event = {"id": event_id, "type": event_type, "created_at": created_at, "data": data}
-        body = encode(event).decode()
+        event_id, raw = new_event(self.services, event_type, data)
+        body = raw.decode()
         jobs = []
         for webhook in hooks:
             member = f"{event_id}|{event_type}|{webhook['id']}"
@@ -159,10 +159,7 @@ class SharedDispatcher:
                 logger.exception("webhooks: the drop of %s was not logged", member)
 
     async def _dropped(self, client_id: str, member: str, attempt: int, cap: int) -> None:
-        why = (
-            f"dropped: the client had {cap} deliveries pending "
-            "(quota_pending_deliveries); the oldest of its busiest webhook goes first"
-        )
+        why = dropped_reason(cap)
         event_id, event_type, webhook_id = member.split("|")
         message = Message(client_id, webhook_id, "", "", event_id, event_type, b"")
         self.log.announce(message, attempt, "not_delivered", error=why)

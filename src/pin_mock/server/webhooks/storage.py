@@ -16,8 +16,11 @@ each step that must happen once done by one Lua script:
   moves it to the next attempt and schedules that retry, or, if it was the
   last, takes it off the pending list.
 
-Redis keys, all of the tenant (``T`` = ``pin:t:{client}:``), named in ``T keys``
-so a reset or an idle sandbox's expiry removes them (``state/redis_tenants.py``)::
+The webhooks themselves are a ``RedisCollection`` named ``webhooks``
+(``state/redis_collections.py``: ``create`` is its ``add``, and ``get``, ``all``,
+``count``). Redis keys, all of the tenant (``T`` = ``pin:t:{client}:``), named
+in ``T keys`` so a reset or an idle sandbox's expiry removes them
+(``state/redis_tenants.py``)::
 
     T webhooks             HASH  webhook id -> JSON, with its secret (the reset counts it)
     T webhooks:order       ZSET  webhook id -> creation number
@@ -32,6 +35,7 @@ import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pin_mock.server.state.redis_collections import RedisCollection
 from pin_mock.server.state.tenant_state import Then
 from pin_mock.server.webhooks.deliveries import MAX_LOG
 
@@ -78,16 +82,6 @@ class MemoryWebhooks:
 # Every write script below names the keys it creates in ``T keys`` (KEYS[n-1]) and marks
 # the tenant active in ``pin:tenants`` (KEYS[n]) with ARGV now and client id.
 
-# KEYS: webhooks, order, seq, keys, tenants; ARGV: id, json, cap, now, client.
-_CREATE = """
-local held = redis.call('HLEN', KEYS[1])
-if held + 1 > tonumber(ARGV[3]) then return held end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[3]), ARGV[1])
-redis.call('SADD', KEYS[4], KEYS[2], KEYS[3])
-redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
-return -1
-"""
 # KEYS: webhooks, order, log, keys; ARGV: id.
 _DELETE = """
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -162,47 +156,24 @@ return 1
 """
 
 
-class RedisWebhooks:
+class RedisWebhooks(RedisCollection):
     """Webhooks, delivery logs and pending deliveries in Redis."""
 
     def __init__(self, engine: StateEngine, clock: Callable[[], float]) -> None:
-        assert engine.redis is not None
-        self.redis = engine.redis
-        self.tk = engine.tenant_key
-        self.tenants = engine.key("tenants")
-        self.clock = clock
+        super().__init__(engine, "webhooks", clock)
         register = self.redis.register_script
-        self._create, self._delete = register(_CREATE), register(_DELETE)
-        self._enqueue, self._record = register(_ENQUEUE), register(_RECORD)
-        self._note = register(_NOTE)
+        self._delete, self._enqueue = register(_DELETE), register(_ENQUEUE)
+        self._record, self._note = register(_RECORD), register(_NOTE)
 
     # -- webhooks ----------------------------------------------------------------
 
     async def create(self, client_id: str, webhook: dict[str, Any], cap: int) -> int | None:
-        tk = self.tk
-        keys = [tk(client_id, "webhooks"), tk(client_id, "webhooks", "order"), tk(client_id, "seq")]
-        keys += [tk(client_id, "keys"), self.tenants]
-        args = [webhook["id"], json.dumps(webhook), cap, self.clock(), client_id]
-        held = int(await self._create(keys=keys, args=args))
-        return None if held < 0 else held
-
-    async def get(self, client_id: str, webhook_id: str) -> dict[str, Any] | None:
-        raw = await self.redis.hget(self.tk(client_id, "webhooks"), webhook_id)
-        return None if raw is None else json.loads(raw)
-
-    async def all(self, client_id: str) -> list[dict[str, Any]]:
-        ids = await self.redis.zrange(self.tk(client_id, "webhooks", "order"), 0, -1)
-        if not ids:
-            return []
-        raws = await self.redis.hmget(self.tk(client_id, "webhooks"), ids)
-        return [json.loads(raw) for raw in raws if raw is not None]
-
-    async def count(self, client_id: str) -> int:
-        return int(await self.redis.hlen(self.tk(client_id, "webhooks")))
+        """Store ``webhook`` unless the client holds ``cap``; else how many it holds."""
+        return await self.add(client_id, webhook, cap)
 
     async def delete(self, client_id: str, webhook_id: str) -> bool:
         tk = self.tk
-        keys = [tk(client_id, "webhooks"), tk(client_id, "webhooks", "order")]
+        keys = [self.items_key(client_id), self.order_key(client_id)]
         keys += [tk(client_id, "deliveries", webhook_id), tk(client_id, "keys")]
         return bool(await self._delete(keys=keys, args=[webhook_id]))
 
@@ -256,7 +227,7 @@ class RedisWebhooks:
         """``attempt_due`` and the webhook, in one round trip."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hget(self.tk(client_id, "pending"), member)
-            pipe.hget(self.tk(client_id, "webhooks"), webhook_id)
+            pipe.hget(self.items_key(client_id), webhook_id)
             due, raw = await pipe.execute()
         return (None if due is None else int(due)), (None if raw is None else json.loads(raw))
 
@@ -285,7 +256,7 @@ class RedisWebhooks:
         """
         tk = self.tk
         keys = [tk(client_id, "pending"), tk(client_id, "pending", "order")]
-        keys += [tk(client_id, "webhooks"), tk(client_id, "deliveries", webhook_id)]
+        keys += [self.items_key(client_id), tk(client_id, "deliveries", webhook_id)]
         keys += [tk(client_id, "keys"), retry[0] if retry else tk(client_id, "pending")]
         args: list[Any] = [member, attempt, json.dumps(entry), webhook_id, MAX_LOG]
         if retry is not None:
@@ -295,7 +266,7 @@ class RedisWebhooks:
     async def note(self, client_id: str, webhook_id: str, entry: dict[str, Any]) -> None:
         """Append ``entry`` (a delivery given up) to the log if the webhook exists."""
         tk = self.tk
-        keys = [tk(client_id, "webhooks"), tk(client_id, "deliveries", webhook_id)]
+        keys = [self.items_key(client_id), tk(client_id, "deliveries", webhook_id)]
         keys.append(tk(client_id, "keys"))
         await self._note(keys=keys, args=[webhook_id, json.dumps(entry), MAX_LOG])
 
