@@ -290,13 +290,20 @@ def _pace(
 def _refit(
     plan: Plan, phases: tuple[str, ...], max_examples: int, target: Target, operations: int,
     result: ContractResult, progress: Progress,
-) -> Plan:  # fmt: skip
-    """After the probes: the plan fitted to the budget they really left."""
+) -> Plan | None:  # fmt: skip
+    """After the probes: the plan fitted to the budget they really left.
+
+    When the budget is spent but the probes already failed, the run still ends in
+    those findings (exit 1, without Schemathesis): they are the answer, not the budget.
+    """
     try:
         plan, note = refit(plan, max_examples, target.last_headers, target.last_at, operations,
                            result.client_id, phases)  # fmt: skip
     except OverBudget as exc:
-        raise UsageProblem(str(exc)) from None
+        if not any(r.findings for r in result.probes):
+            raise UsageProblem(str(exc)) from None
+        _note(result, progress, f"Schemathesis not run: {exc}")
+        return None
     if note:
         _note(result, progress, note)
     return plan
