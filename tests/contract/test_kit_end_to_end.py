@@ -61,7 +61,9 @@ def test_a_failing_run_writes_junit_and_the_failing_exchanges(sandbox_url, run_k
         for suite in suites.values()
         for case in suite.iter("testcase")
         if case.find("failure") is not None
-        and f"{case.get('classname')} {case.get('name')}".endswith("GET /v1/patients pin_search_filter")
+        and f"{case.get('classname')} {case.get('name')}".endswith(
+            "GET /v1/patients pin_search_filter"
+        )
     ]
     assert failing and "pin_search_filter" in failing[0].text
     entries = json.loads((report / "failures.har").read_text())["log"]["entries"]
