@@ -50,7 +50,7 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory docs || { test -z "$$CI" && echo "make test: no Node.js tools: the docs tests will be skipped" >&2; }
 	$(BIN)/ruff check src tests bench docs
 	$(BIN)/openapi-spec-validator openapi/pin.yaml
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench docs

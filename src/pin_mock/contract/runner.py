@@ -79,6 +79,9 @@ class ContractResult:
     reason: str
     findings: list[Finding] = field(default_factory=list)
     probes: list[ProbeResult] = field(default_factory=list)
+    #: The probes' requests and how many of them were answered 429.
+    probe_requests: int = 0
+    probe_limited: int = 0
     schemathesis: StRunOutcome | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -242,6 +245,7 @@ def _run(options: ContractOptions, progress: Progress) -> ContractResult:
             )
         finally:
             target.close()
+        result.probe_requests, result.probe_limited = target.requests, target.limited
         if plan is not None and fitted:
             plan = _refit(
                 plan, st_phases, options.max_examples, target, len(selected), result, progress

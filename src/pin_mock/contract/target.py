@@ -73,6 +73,8 @@ class Target:
         self.client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
         self.findings: list[Finding] = []
         self.requests = 0
+        #: Answers 429: a run whose probes were mostly refused proved nothing (summary.verdict).
+        self.limited = 0
         self.spec = spec
         #: The rate-limit headers of the latest API answer, and when it came (the budget).
         self.last_headers: dict[str, list[str]] = {}
@@ -145,7 +147,9 @@ class Target:
     ) -> httpx.Response:
         self.pacer.wait()
         self.requests += 1
-        return self.client.request(method, self.url(path), headers=headers, **kwargs)
+        response = self.client.request(method, self.url(path), headers=headers, **kwargs)
+        self.limited += response.status_code == 429
+        return response
 
 
 def finding(operation: str, check: str, message: str, ex: Exchange | None) -> Finding:

@@ -48,6 +48,12 @@ def verdict(result: ContractResult, max_429_share: float) -> tuple[int, str]:
                 f"({', '.join(starved[:3])}{', ...' if len(starved) > 3 else ''}): they were not "
                 f"really tested; {advice}"
             )
+    if result.probe_requests and result.probe_limited / result.probe_requests > max_429_share:
+        return 1, (
+            f"the probes were dominated by 429 Too Many Requests ({result.probe_limited} of "
+            f"{result.probe_requests} answers): their findings prove little; use a client "
+            "with a higher tier or wait for the window to reset"
+        )
     if result.findings:
         operations = {f.operation for f in result.findings}
         causes = group_causes(result.findings)
