@@ -22,6 +22,7 @@ from starlette.testclient import TestClient
 
 from pin_mock._bundled import spec_path
 from pin_mock.server.app import load_spec
+from tokens import fetch_token
 
 #: The sandbox clock's reading when the examples were captured (the spec says so).
 CAPTURED_AT = "2025-01-15T09:00:00Z"
@@ -110,16 +111,7 @@ class Replayer:
 
     def token(self, client_id: str, scope: str | None = None) -> str:
         if (client_id, scope) not in self._tokens:
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": f"{client_id}-secret",
-            }
-            if scope:
-                form["scope"] = scope
-            answer = self.http.post("/oauth/token", data=form)
-            assert answer.status_code == 200, answer.text
-            self._tokens[(client_id, scope)] = answer.json()["access_token"]
+            self._tokens[(client_id, scope)] = fetch_token(self.http, client_id, scope)
         return self._tokens[(client_id, scope)]
 
     def send(self, replay: Replay) -> httpx.Response:

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from pin_mock.server.services import Services
 from spec_conformance import assert_conforms
+from tokens import fetch_token
 
 
 class Sandbox:
@@ -28,16 +29,7 @@ class Sandbox:
         """A (cached) access token for a sandbox client."""
         key = (client_id, scope)
         if key not in self._tokens:
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": client_id,
-                "client_secret": f"{client_id}-secret",
-            }
-            if scope:
-                form["scope"] = scope
-            response = self.http.post("/oauth/token", data=form)
-            assert response.status_code == 200, response.text
-            self._tokens[key] = response.json()["access_token"]
+            self._tokens[key] = fetch_token(self.http, client_id, scope)
         return self._tokens[key]
 
     def request(
