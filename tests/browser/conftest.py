@@ -20,10 +20,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from browser_watch import TIMEOUT_MS, Watch
 
-from loopback import running
+from loopback import serving
 from pin_mock.server import Settings, create_app
 
 #: Chromium's flags: no sandbox (CI runs as root), and nothing that calls home.
@@ -66,8 +65,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def sandbox_url() -> Iterator[str]:
     """A sandbox served by uvicorn on a free loopback port."""
     app = create_app(Settings(report_delay=0.0))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, loop="asyncio", log_level="warning")
-    with running(config, name="browser-sandbox") as url:
+    with serving(app, name="browser-sandbox") as url:
         yield url
 
 

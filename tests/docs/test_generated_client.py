@@ -23,9 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from loopback import running
+from loopback import serving
 from pin_mock.server import Settings, create_app
 
 PACKAGE = "pin_generated_client"
@@ -44,8 +43,7 @@ def _generator() -> str:
 @pytest.fixture(scope="module")
 def sandbox_url() -> Iterator[str]:
     app = create_app(Settings(report_delay=0.0))
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, loop="asyncio", log_level="warning")
-    with running(config, name="generated-client-sandbox") as url:
+    with serving(app, name="generated-client-sandbox") as url:
         yield url
 
 

@@ -34,3 +34,11 @@ def running(config: uvicorn.Config, *, name: str = "test-server") -> Iterator[st
         thread.join(timeout=60)
         if thread.is_alive():
             raise RuntimeError("the test server did not stop within 60 s")
+
+
+@contextmanager
+def serving(app: object, *, name: str = "test-server") -> Iterator[str]:
+    """``running`` for an ASGI app with the settings every such test wants."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, loop="asyncio", log_level="warning")
+    with running(config, name=name) as url:
+        yield url
