@@ -35,13 +35,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure(size: int, seed: int) -> dict[str, float]:
-    import pin_mock.server.analytics as analytics
+    import pin_mock.server.domain.analytics as analytics
     from pin_mock._bundled import fixtures_dir
     from pin_mock.server.app import create_app
-    from pin_mock.server.seed.generator import generate
+    from pin_mock.server.domain.seed.generator import generate
+    from pin_mock.server.domain.store import IdFactory, Store
     from pin_mock.server.services import build_services
     from pin_mock.server.settings import Settings
-    from pin_mock.server.store import IdFactory, Store
 
     out: dict[str, float] = {"patients": size}
     started = time.perf_counter()

@@ -191,8 +191,8 @@ def serve(**options: object) -> None:
         except ConfigError as exc:
             raise StartRefused(str(exc)) from exc
 
-        import pin_mock.server.logs as logs
-        import pin_mock.server.serving as serving
+        import pin_mock.server.transport.logs as logs
+        import pin_mock.server.transport.uvicorn_config as serving
         from pin_mock.server.app import create_app
     except ModuleNotFoundError as exc:  # a dependency of a dependency is missing
         if (exc.name or "").partition(".")[0] == "pin_mock":
@@ -206,7 +206,7 @@ def serve(**options: object) -> None:
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"pin-mock sandbox on {base}  (seed {settings.seed}, {settings.patients} patients)")
     click.echo(f"  docs:  {base}/docs    spec: {base}/openapi.yaml")
-    from pin_mock.server.reference import reference_note
+    from pin_mock.server.routes.reference import reference_note
 
     click.echo(f"  reference: {base}/reference{reference_note(settings.spec)}")
     click.echo(f"  state: {serving.redacted(settings.state)}    workers: {settings.workers}")
@@ -217,7 +217,7 @@ def serve(**options: object) -> None:
 
 
 def _clients_summary(settings: Settings) -> list[str]:
-    from pin_mock.server.auth import ClientRegistry
+    from pin_mock.server.domain.auth import ClientRegistry
 
     registry = ClientRegistry.from_file(settings.clients_file, settings.tier_limits)
     return [f"{c.client_id:<22} {c.tier:<13} {c.description}" for c in registry]

@@ -20,7 +20,7 @@ from docs_node import ROOT, node_tool
 from starlette.testclient import TestClient
 
 from pin_mock.server import Settings, create_app
-from pin_mock.server import reference as reference_module
+from pin_mock.server.routes import reference as reference_module
 
 SPEC = ROOT / "openapi" / "pin.yaml"
 GUIDE = ROOT / "docs" / "getting-started.md"

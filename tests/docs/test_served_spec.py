@@ -11,7 +11,7 @@ import yaml
 from starlette.testclient import TestClient
 
 from pin_mock.server import Settings, create_app
-from pin_mock.server.spec_files import RUNNING_DESCRIPTION, SpecFiles, load_spec_files
+from pin_mock.server.routes.spec_files import RUNNING_DESCRIPTION, SpecFiles, load_spec_files
 
 ROOT = Path(__file__).resolve().parents[2]
 # The sandbox serves this snapshot of the spec, so that the tests compare it with

@@ -1,7 +1,7 @@
 """Fixtures of the hostile tests: the in-process sandboxes and loopback receivers of tests/server.
 
-``tests/server`` (``harness``, ``spec_conformance``) and ``tests/server/webhooks``
-(``loopback_receiver``, ``webhook_helpers``) are put on ``sys.path`` so the
+``tests/server`` (``harness``, ``spec_conformance``, ``loopback_receiver``,
+``webhook_helpers``) is put on ``sys.path`` so the
 hostile tests reuse the same helpers; ``sandbox_factory`` and ``sandbox`` are
 the same fixtures as ``tests/server/conftest.py``'s (every ``/v1`` answer is
 checked against the spec).
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 _SERVER_TESTS = Path(__file__).resolve().parents[1] / "server"
-for _path in (_SERVER_TESTS, _SERVER_TESTS / "webhooks"):
+for _path in (_SERVER_TESTS,):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 

@@ -21,8 +21,8 @@ import httpx
 
 from loopback import running
 from pin_mock.server.app import create_app
-from pin_mock.server.serving import uvicorn_config
 from pin_mock.server.settings import Settings
+from pin_mock.server.transport.uvicorn_config import uvicorn_config
 
 
 @contextmanager

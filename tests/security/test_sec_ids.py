@@ -20,10 +20,10 @@ import re
 from collections.abc import Callable
 
 from harness import Sandbox
+from pin_mock.server.domain.seed.generator import generate
+from pin_mock.server.domain.store import IdFactory
 from pin_mock.server.encoding import encode
-from pin_mock.server.seed.generator import generate
 from pin_mock.server.settings import Settings
-from pin_mock.server.store import IdFactory
 
 CREATED_ID = re.compile(r"^(patient|cd|rpt|wh)_[89a-f][0-9a-f]{11}$")
 

@@ -297,7 +297,7 @@ def test_a_bug_in_a_handler_still_answers_the_envelope(sandbox: Sandbox, monkeyp
 
 
 def test_a_bug_in_the_error_layer_still_answers_the_envelope(sandbox: Sandbox, monkeypatch) -> None:
-    import pin_mock.server.error_handlers as error_handlers
+    import pin_mock.server.pipeline.exception_handlers as error_handlers
 
     def broken(*args, **kwargs):
         raise RuntimeError("the error layer itself fails")
@@ -339,7 +339,7 @@ def test_a_lone_surrogate_in_a_webhook_description_is_400_and_the_list_stays_rea
 def test_the_body_parser_refuses_what_json_cannot_carry_back(content: bytes, fragment: str) -> None:
     # Unit-level: each refusal is the parser's own, not an unknown-field error.
     from pin_mock.server.errors import ApiError
-    from pin_mock.server.validation import parse_json_body
+    from pin_mock.server.pipeline.validation import parse_json_body
 
     with pytest.raises(ApiError) as refused:
         parse_json_body(content)

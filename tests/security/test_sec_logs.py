@@ -14,7 +14,7 @@ import logging
 
 import pytest
 
-from pin_mock.server.logs import JsonFormatter, TextFormatter
+from pin_mock.server.transport.logs import JsonFormatter, TextFormatter
 from sec_servers import CliServer
 
 
@@ -30,7 +30,7 @@ def _served_lines(*args: str) -> list[str]:
 @pytest.mark.parametrize("level", ["info", "debug"])
 def test_serve_shows_pin_mock_lines_as_text(level: str) -> None:
     lines = _served_lines("--log-level", level)
-    start = [line for line in lines if " pin_mock.server.serving: " in line]
+    start = [line for line in lines if " pin_mock.server.transport.uvicorn_config: " in line]
     assert start and "body_timeout=30.0" in start[0] and "forwarded_allow_ips=" in start[0]
     assert any(" uvicorn.error: " in line for line in lines)
 
@@ -38,7 +38,7 @@ def test_serve_shows_pin_mock_lines_as_text(level: str) -> None:
 def test_serve_logs_one_json_object_per_line() -> None:
     lines = _served_lines("--log-format", "json", "--header-timeout", "7")
     records = [json.loads(line) for line in lines if line.strip()]
-    start = next(r for r in records if r["logger"] == "pin_mock.server.serving")
+    start = next(r for r in records if r["logger"] == "pin_mock.server.transport.uvicorn_config")
     assert {"time", "level", "logger", "message"} <= set(start)
     assert start["level"] == "info" and start["header_timeout"] == 7.0
     assert any(r["logger"] == "uvicorn.access" and r["status"] == 200 for r in records)

@@ -24,11 +24,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from loopback_receiver import Receiver, SilentReceiver
-from webhook_helpers import create_patient, deliveries, drain, register, settled_log, wait_until
 
-from pin_mock.server.webhooks.dispatcher import dispatcher_of
-from pin_mock.server.webhooks.lanes import TENANT_SLOTS
+from loopback_receiver import Receiver, SilentReceiver
+from pin_mock.server.background.webhooks.dispatcher import dispatcher_of
+from pin_mock.server.background.webhooks.lanes import TENANT_SLOTS
+from webhook_helpers import create_patient, deliveries, drain, register, settled_log, wait_until
 
 NOISY = "sandbox-professional"
 QUIET = "sandbox-enterprise"

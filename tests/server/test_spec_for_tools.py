@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from pin_mock._bundled import fixtures_dir, spec_path
-from pin_mock.server.patterns import matches
+from pin_mock.server.pipeline.patterns import matches
 
 RAW: dict[str, Any] = yaml.safe_load(spec_path().read_text())
 SCHEMAS = RAW["components"]["schemas"]

@@ -44,23 +44,23 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
-from pin_mock.server.browsers import BrowserMiddleware
-from pin_mock.server.callers import CallerMiddleware
-from pin_mock.server.error_handlers import register_error_handlers
 from pin_mock.server.errors import ConfigError
-from pin_mock.server.last_resort import LastResortMiddleware
-from pin_mock.server.operations import OperationMiddleware, compile_operations
-from pin_mock.server.prefer import PreferMiddleware
-from pin_mock.server.rate_limits import RateLimitMiddleware
-from pin_mock.server.request_ids import RequestIdMiddleware
-from pin_mock.server.request_limits import RequestLimitsMiddleware
-from pin_mock.server.routing import AllowedMethods, OperationIdResolver
-from pin_mock.server.sandbox_reset import SandboxResetMiddleware
+from pin_mock.server.pipeline.authentication import CallerMiddleware
+from pin_mock.server.pipeline.body_deadline import BodyTimeoutMiddleware, InFlight
+from pin_mock.server.pipeline.cors import BrowserMiddleware
+from pin_mock.server.pipeline.docs_page import DocsPageMiddleware, oauth_defaults
+from pin_mock.server.pipeline.exception_handlers import register_error_handlers
+from pin_mock.server.pipeline.operations import OperationMiddleware, compile_operations
+from pin_mock.server.pipeline.rate_limits import RateLimitMiddleware
+from pin_mock.server.pipeline.request_bounds import RequestLimitsMiddleware
+from pin_mock.server.pipeline.request_ids import RequestIdMiddleware
+from pin_mock.server.pipeline.routing import AllowedMethods, OperationIdResolver
+from pin_mock.server.pipeline.sandbox_routes import SandboxResetMiddleware
+from pin_mock.server.pipeline.scenarios import PreferMiddleware
+from pin_mock.server.pipeline.server_errors import LastResortMiddleware
+from pin_mock.server.routes.spec_files import add_docs_routes
 from pin_mock.server.services import Services, build_services
 from pin_mock.server.settings import Settings
-from pin_mock.server.spec_files import add_docs_routes
-from pin_mock.server.swagger_ui import DocsPageMiddleware, oauth_defaults
-from pin_mock.server.timeouts import BodyTimeoutMiddleware, InFlight
 
 try:  # libyaml's parser is ~10x faster than the pure-Python one
     _YamlLoader: Any = yaml.CSafeLoader

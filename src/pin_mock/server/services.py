@@ -10,21 +10,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-import pin_mock.server.analytics as analytics
-import pin_mock.server.reports.jobs as report_jobs
-import pin_mock.server.webhooks.dispatcher as webhook_dispatcher
-from pin_mock.server.auth import ClientRegistry, TokenService
-from pin_mock.server.rate_limits import Counters, RateLimiter
-from pin_mock.server.seed.generator import SeedData, generate
+import pin_mock.server.background.report_jobs as report_jobs
+import pin_mock.server.background.webhooks.dispatcher as webhook_dispatcher
+import pin_mock.server.domain.analytics as analytics
+from pin_mock.server.background.sandbox_expiry import StateWorker
+from pin_mock.server.domain.auth import ClientRegistry, TokenService
+from pin_mock.server.domain.keys import KeyRing
+from pin_mock.server.domain.seed.generator import SeedData, generate
+from pin_mock.server.domain.store import IdFactory, Store
+from pin_mock.server.domain.token_throttle import TokenThrottle
+from pin_mock.server.pipeline.rate_limits import Counters, RateLimiter
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.engine import StateEngine, open_state
-from pin_mock.server.state.keys import KeyRing
-from pin_mock.server.state.lifecycle import StateWorker
-from pin_mock.server.state.memory import MemoryTenants
-from pin_mock.server.state.redis_tenants import RedisTenants
-from pin_mock.server.state.tenant_state import Then
-from pin_mock.server.store import IdFactory, Store
-from pin_mock.server.token_throttle import TokenThrottle
+from pin_mock.server.state.memory.tenants import MemoryTenants
+from pin_mock.server.state.ports import Then
+from pin_mock.server.state.redis.tenants import RedisTenants
 
 T = TypeVar("T")
 

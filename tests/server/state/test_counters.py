@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pin_mock.server.rate_limits import Counters, RateLimiter
+from pin_mock.server.pipeline.rate_limits import Counters, RateLimiter
 from pin_mock.server.state.engine import open_state
 from redis_db import fresh_db
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from pin_mock.server.auth import Client, TokenService
+from pin_mock.server.domain.auth import Client, TokenService
+from pin_mock.server.domain.keys import KeyRing
 from pin_mock.server.errors import Unauthorized
-from pin_mock.server.state.keys import KeyRing
 from redis_db import ClaimedDb, fresh_db
 
 CLIENT = Client("sandbox-standard", "x", "standard", frozenset({"patients:read"}))

@@ -11,7 +11,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from pin_mock.server.state.queues import GROUP, MemoryQueue, Payload, RedisQueue, Retry
+from pin_mock.server.state.memory.queue import GROUP, MemoryQueue, Payload, RedisQueue, Retry
 from redis_db import fresh_db
 
 KEY = "pin:q:test"

@@ -10,7 +10,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from pin_mock.server.state.engine import StateEngine
-from pin_mock.server.state.redis_collections import RedisCollection
+from pin_mock.server.state.redis.collections import RedisCollection
 from redis_db import fresh_db
 
 NOW = 1_700_000_000.0

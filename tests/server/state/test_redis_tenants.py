@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
+from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.search_index import search_key
 from pin_mock.server.state.engine import StateEngine, open_state
-from pin_mock.server.state.ids import IdFactory
-from pin_mock.server.state.redis_tenants import RedisTenants
-from pin_mock.server.state.tenant_state import NO_PATIENT, QUOTA_FULL
+from pin_mock.server.state.ports import NO_PATIENT, QUOTA_FULL
+from pin_mock.server.state.redis.tenants import RedisTenants
 from redis_db import ClaimedDb, fresh_db
 
 A, B = "sandbox-enterprise", "sandbox-standard"

@@ -20,9 +20,9 @@ from starlette.testclient import TestClient
 
 from harness import Sandbox
 from pin_mock.server import Settings, create_app
+from pin_mock.server.background.webhooks.dispatcher import dispatcher_of
+from pin_mock.server.background.webhooks.shared import SharedDispatcher
 from pin_mock.server.services import build_services
-from pin_mock.server.webhooks.dispatcher import dispatcher_of
-from pin_mock.server.webhooks.shared import SharedDispatcher
 from sandboxes import engine_url
 
 BOUND = 20.0  # seconds: generous, never a timing assertion

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import pin_mock.server.analytics as analytics
-from pin_mock.server.callers import Caller
+import pin_mock.server.domain.analytics as analytics
+from pin_mock.server.pipeline.authentication import Caller
+from pin_mock.server.pipeline.validation import check_date_range
 from pin_mock.server.services import Services
-from pin_mock.server.validation import check_date_range
 
 
 async def get_outcomes(

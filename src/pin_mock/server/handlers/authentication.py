@@ -7,9 +7,9 @@ import binascii
 from typing import Any
 from urllib.parse import unquote_plus
 
-from pin_mock.server.auth import requested_scopes
-from pin_mock.server.callers import Caller
+from pin_mock.server.domain.auth import requested_scopes
 from pin_mock.server.errors import OAuthError
+from pin_mock.server.pipeline.authentication import Caller
 from pin_mock.server.services import Services
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

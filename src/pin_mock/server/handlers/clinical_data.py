@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pin_mock.server.callers import Caller
 from pin_mock.server.errors import InvalidParameter
-from pin_mock.server.handlers._http import created, now_iso, page_of
+from pin_mock.server.handlers.responses import created, now_iso, page_of
+from pin_mock.server.pipeline.authentication import Caller
+from pin_mock.server.pipeline.validation import check_date_range
 from pin_mock.server.services import Services
 from pin_mock.server.timestamps import normalise
-from pin_mock.server.validation import check_date_range
 
 #: Defaults the spec declares for a value's optional fields, stored explicitly.
 VALUE_DEFAULTS = {"pain_scores": {"scale": "NRS"}, "diagnoses": {"status": "active"}}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pin_mock.server.callers import Caller
-from pin_mock.server.handlers._http import created, now_iso, paged
+from pin_mock.server.handlers.responses import created, now_iso, paged
+from pin_mock.server.pipeline.authentication import Caller
 from pin_mock.server.services import Services
 
 SUMMARY_FIELDS = ("id", "name", "date_of_birth", "created_at")

@@ -6,12 +6,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-import pin_mock.server.quotas as quotas
-from pin_mock.server.callers import Caller
+import pin_mock.server.domain.quotas as quotas
+from pin_mock.server.background.report_jobs import check_parameters, jobs_of, new_report
+from pin_mock.server.domain.reports.files import MEDIA_TYPES, filename
 from pin_mock.server.errors import Conflict, NotFound
-from pin_mock.server.handlers._http import created, page_of
-from pin_mock.server.reports.files import MEDIA_TYPES, filename
-from pin_mock.server.reports.jobs import check_parameters, jobs_of, new_report
+from pin_mock.server.handlers.responses import created, page_of
+from pin_mock.server.pipeline.authentication import Caller
 from pin_mock.server.services import Services
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pin_mock.server.quotas as quotas
-from pin_mock.server.callers import Caller
+import pin_mock.server.domain.quotas as quotas
+from pin_mock.server.background.webhooks.dispatcher import webhooks_of
+from pin_mock.server.domain.webhooks.signing import new_secret
+from pin_mock.server.domain.webhooks.targets import check_url
 from pin_mock.server.errors import NotFound
-from pin_mock.server.handlers._http import created, now_iso, page_of
+from pin_mock.server.handlers.responses import created, now_iso, page_of
+from pin_mock.server.pipeline.authentication import Caller
 from pin_mock.server.services import Services
-from pin_mock.server.webhooks.dispatcher import webhooks_of
-from pin_mock.server.webhooks.signing import new_secret
-from pin_mock.server.webhooks.targets import check_url
 
 PUBLIC_FIELDS = ("id", "url", "events", "description", "created_at")
 

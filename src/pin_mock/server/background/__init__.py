@@ -1,0 +1,1 @@
+"""Work done outside a request: report jobs, webhook deliveries, idle-sandbox expiry."""

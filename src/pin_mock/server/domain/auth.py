@@ -1,0 +1,195 @@
+"""OAuth 2.0 client credentials: the sandbox clients, JWT access tokens, scopes.
+
+Tokens are HS256 JWTs (RFC 9068 profile) signed with PyJWT; the header's
+``kid`` names the signing key, kept by a ``KeyRing`` (state/keys.py: made at
+start-up unless configured, shared through Redis on that engine, rotated with
+a grace period). A token is verified once per request (``callers.py``); the
+outcome, good or bad, is cached per token string, so a client repeating a
+token, or a forged one, costs one signature check, not one per request.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+import yaml
+
+from pin_mock.server.domain.keys import KeyRing
+from pin_mock.server.errors import ConfigError, OAuthError, Unauthorized
+from pin_mock.server.state.engine import unavailable
+
+AUDIENCE = "pin-api"
+_CACHE_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class Client:
+    """A registered sandbox client."""
+
+    client_id: str
+    client_secret: str
+    tier: str
+    scopes: frozenset[str]
+    description: str = ""
+
+
+class ClientRegistry:
+    """The sandbox clients, read from ``fixtures/clients.yaml`` (or ``--clients``)."""
+
+    def __init__(self, clients: Iterable[Client]) -> None:
+        self._clients = {c.client_id: c for c in clients}
+
+    @classmethod
+    def from_file(cls, path: Path, tiers: Iterable[str]) -> ClientRegistry:
+        """Load and check the clients file; a bad file stops start-up."""
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"cannot read clients file {path}: {exc}") from exc
+        known_tiers = set(tiers)
+        clients = []
+        for i, entry in enumerate((raw or {}).get("clients", [])):
+            try:
+                client = Client(
+                    client_id=str(entry["client_id"]),
+                    client_secret=str(entry["client_secret"]),
+                    tier=str(entry["tier"]),
+                    scopes=frozenset(entry["scopes"]),
+                    description=str(entry.get("description", "")),
+                )
+            except (KeyError, TypeError) as exc:
+                raise ConfigError(f"{path}: client #{i + 1} lacks {exc}") from exc
+            if client.tier not in known_tiers:
+                raise ConfigError(
+                    f"{path}: client {client.client_id} has unknown tier {client.tier}"
+                )
+            clients.append(client)
+        if not clients:
+            raise ConfigError(f"{path}: no clients defined")
+        return cls(clients)
+
+    def __iter__(self):
+        return iter(self._clients.values())
+
+    def __contains__(self, client_id: object) -> bool:
+        return client_id in self._clients
+
+    def authenticate(self, client_id: str, client_secret: str) -> Client | None:
+        """The client if the secret matches (constant-time compare), else None."""
+        client = self._clients.get(client_id)
+        if client is None:
+            # same work as a wrong secret, so timing does not reveal which ids exist
+            secrets.compare_digest(client_secret.encode(), b"x" * len(client_secret.encode()))
+            return None
+        if not secrets.compare_digest(client.client_secret.encode(), client_secret.encode()):
+            return None
+        return client
+
+
+class TokenService:
+    """Issues and verifies access tokens."""
+
+    def __init__(
+        self,
+        *,
+        ttl: int,
+        issuer: str,
+        key: str | None = None,
+        clock=time.time,
+        keys: KeyRing | None = None,
+    ) -> None:
+        self.ttl = ttl
+        self.issuer = issuer
+        # A configured key signs everything; otherwise keys of this process (memory).
+        self.keys = keys or KeyRing(rotation=0, grace=ttl, static=key, clock=clock)
+        self.keys.current()  # made (or read from Redis) now, not on the first token request
+        self._clock = clock
+        self._cache: dict[str, dict[str, Any] | str] = {}
+
+    def issue(self, client: Client, scopes: Iterable[str]) -> dict[str, Any]:
+        """A token response body (RFC 6749 section 5.1) for ``client``."""
+        now = int(self._clock())
+        scope = " ".join(sorted(scopes))
+        claims = {
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "sub": client.client_id,
+            "client_id": client.client_id,
+            "scope": scope,
+            "tier": client.tier,
+            "iat": now,
+            "exp": now + self.ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        kid, secret = self.keys.current()
+        token = jwt.encode(claims, secret, algorithm="HS256", headers={"typ": "at+jwt", "kid": kid})
+        return {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.ttl,
+            "scope": scope,
+        }
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The token's claims, or ``Unauthorized`` naming what is wrong."""
+        cached = self._cache.get(token)
+        if cached is None:
+            try:
+                cached = self._decode(token)
+            except Exception as exc:  # the key ring could not reach Redis: not cached
+                problem = unavailable(exc)
+                if problem is None:
+                    raise
+                raise problem from None
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[token] = cached
+        if isinstance(cached, str):
+            raise Unauthorized(
+                cached
+            )  # a fresh exception: a re-raised one would grow its traceback
+        # jwt checks exp against the real clock; honour an injected clock too.
+        if cached["exp"] <= self._clock():
+            raise Unauthorized("The access token has expired.")
+        return cached
+
+    def _decode(self, token: str) -> dict[str, Any] | str:
+        """The claims, or why the token is refused (the key ring may raise a Redis error)."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            secret = self.keys.lookup(kid) if isinstance(kid, str) else None
+            if secret is None:
+                return "The access token is malformed or its signature is invalid."
+            return jwt.decode(
+                token,
+                secret,
+                algorithms=["HS256"],  # a fixed list: "none" and key confusion are refused
+                audience=AUDIENCE,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "scope"]},
+                leeway=0,
+            )
+        except jwt.ExpiredSignatureError:
+            return "The access token has expired."
+        except jwt.InvalidTokenError:
+            return "The access token is malformed or its signature is invalid."
+
+
+def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
+    """The scopes to grant: all of the client's, or a subset it asked for."""
+    if scope is None or not scope.strip():
+        return client.scopes
+    asked = frozenset(scope.split())
+    extra = asked - client.scopes
+    if extra:
+        raise OAuthError(
+            "invalid_scope", f"Scope not allowed for this client: {' '.join(sorted(extra))}"
+        )
+    return asked

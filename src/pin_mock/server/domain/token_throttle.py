@@ -1,0 +1,108 @@
+"""Throttling of ``POST /oauth/token``: failed client authentications and token grants.
+
+Without it, one address could try 400 secrets a second. Three budgets, each a
+fixed window (``token_throttle_window``, 60 s by default) counted by the
+``limits`` library like the API's rate limits (``rate_limits.py``):
+
+* failed client authentications per **client id** (default 10): guessing one
+  client's secret, from however many addresses;
+* failed client authentications per peer **address** (default 100), so one
+  address cannot guess across many client ids (malformed requests guess no
+  secret and are not counted: a fuzzing run must not lock a developer out of
+  their own sandbox);
+* tokens requested per authenticated **client** (default 60): a client with
+  the right secret still cannot mint tokens at 400/s (a token lasts an hour).
+
+A request over a budget is answered ``429`` with ``Retry-After`` (seconds to
+the window's end) and an RFC 6749 body whose ``error`` is
+``temporarily_unavailable``. A locked address or client id is refused *before*
+its secret is checked, so the lock also stops a guess that would have been
+right; the price is that someone failing for a client id locks that id out for
+up to one window, which is the usual trade of brute-force protection.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import RateLimitItemPerSecond
+
+from pin_mock.server.errors import OAuthError
+from pin_mock.server.pipeline.rate_limits import Counters
+from pin_mock.server.settings import Settings
+
+#: The RFC 6749 error code of a throttled token request. RFC 6749 defines none
+#: for rate limits; this one (section 4.1.2.1: "temporarily unable to handle the
+#: request") is the closest registered code, and OAuth libraries pass it through.
+ERROR = "temporarily_unavailable"
+
+
+class TokenThrottle:
+    """The token endpoint's three budgets, counted by the engine's ``Counters``.
+
+    In memory they are atomic within the event loop, on Redis across workers.
+    """
+
+    def __init__(self, settings: Settings, counters: Counters | None = None) -> None:
+        window = settings.token_throttle_window
+        self._items = {
+            "client_failures": RateLimitItemPerSecond(settings.token_failures_per_client, window),
+            "address_failures": RateLimitItemPerSecond(settings.token_failures_per_address, window),
+            "grants": RateLimitItemPerSecond(settings.token_grants_per_client, window),
+        }
+        self._counters = counters or Counters()
+
+    # -- before the secret is checked -------------------------------------------
+
+    async def check_address(self, address: str) -> None:
+        """429 if ``address`` has used up its failed-authentication budget."""
+        await self._refuse_if_spent(
+            "address_failures",
+            "address:" + address,
+            "Too many failed client authentications from this address",
+        )
+
+    async def check_client(self, client_id: str) -> None:
+        """429 if ``client_id`` has used up its failed-authentication budget."""
+        await self._refuse_if_spent(
+            "client_failures",
+            "client:" + client_id,
+            "Too many failed authentications for this client",
+        )
+
+    # -- after it -----------------------------------------------------------------
+
+    async def failed(self, address: str) -> None:
+        """Count one failed client authentication (401) from ``address``."""
+        await self._counters.hit(self._items["address_failures"], "address:" + address)
+
+    async def failed_login(self, client_id: str) -> None:
+        """Count one failed authentication of the registered client ``client_id``."""
+        await self._counters.hit(self._items["client_failures"], "client:" + client_id)
+
+    async def granted(self, client_id: str) -> None:
+        """Count one token request of an authenticated client; 429 past its budget."""
+        item = self._items["grants"]
+        if not await self._counters.hit(item, "grants:" + client_id):
+            raise await self._throttled(
+                item, "grants:" + client_id, f"Too many token requests for client {client_id}"
+            )
+
+    # -- helpers ------------------------------------------------------------------
+
+    async def _refuse_if_spent(self, budget: str, key: str, why: str) -> None:
+        item = self._items[budget]
+        if not await self._counters.test(item, key):
+            raise await self._throttled(item, key, why)
+
+    async def _throttled(self, item: RateLimitItemPerSecond, key: str, why: str) -> OAuthError:
+        reset_at, _ = await self._counters.stats(item, key)
+        retry_after = max(1, math.ceil(reset_at - time.time()))
+        error = OAuthError(
+            ERROR,
+            f"{why} (at most {item.amount} per {item.get_expiry()} s); retry in {retry_after} s.",
+            status=429,
+        )
+        error.headers["Retry-After"] = str(retry_after)
+        return error

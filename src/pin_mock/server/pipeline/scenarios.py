@@ -1,0 +1,283 @@
+"""Scenario control for integrators: the ``Prefer`` request header, as Prism reads it.
+
+On any ``/v1`` operation, after routing and authentication (an unauthenticated
+request is still 401, a missing scope still 403):
+
+- ``Prefer: code=429`` answers the operation's documented response for that
+  status: its example body (the spec's ``example``, else the first of its
+  ``examples``, else one built from the schema's examples) and its required
+  headers (``Retry-After``, ``Location``; the rate-limit headers come from the
+  rate-limit layer as on every answer). A status the operation does not
+  document is 400 ``INVALID_PARAMETER`` naming the codes that exist.
+- ``Prefer: example=NAME`` answers with the named example of the ``examples``
+  map (of the ``code`` given, else of the first response that has it).
+- ``Prefer: delay=MS`` waits MS milliseconds (at most
+  ``settings.max_prefer_delay_ms``) and then answers normally, or with the
+  scenario above.
+
+Preferences combine (``Prefer: code=404, delay=250``), several ``Prefer``
+headers add up, and unknown preferences are ignored (RFC 7240 section 2). The
+answer carries ``Preference-Applied``. Forced answers skip request validation
+and the handler: nothing is stored, nothing is emitted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+import pin_mock.server.errors as errors
+from pin_mock.server.encoding import encode
+from pin_mock.server.pipeline.authentication import caller_of
+from pin_mock.server.pipeline.operations import JSON, ROUTING, Operation
+
+#: Headers the rate-limit layer adds to every /v1 answer; never duplicated here.
+RATE_LIMIT_HEADERS = {"x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What a request's ``Prefer`` headers ask for."""
+
+    code: int | None = None
+    example: str | None = None
+    delay_ms: int = 0
+    applied: tuple[str, ...] = ()
+
+
+def parse_prefer(values: list[str], max_delay_ms: int) -> Scenario | None:
+    """The scenario of ``Prefer`` header values, None if they ask for none of ours."""
+    found: dict[str, str] = {}
+    for value in values:
+        for preference in value.split(","):
+            token, _, rest = preference.split(";")[0].strip().partition("=")
+            token = token.strip().lower()
+            if token in ("code", "example", "delay"):
+                found[token] = rest.strip().strip('"')
+    if not found:
+        return None
+    code = example = None
+    delay = 0
+    if "code" in found:
+        raw = found["code"]
+        if not (raw.isdigit() and len(raw) == 3 and 100 <= int(raw) <= 599):
+            raise _invalid(f"code={raw}", "Prefer: code must be an HTTP status such as 404.")
+        code = int(raw)
+    if "example" in found:
+        example = found["example"]
+        if not example:
+            raise _invalid("example=", "Prefer: example needs the name of an example.")
+    if "delay" in found:
+        raw = found["delay"]
+        if not raw.isdigit() or int(raw) > max_delay_ms:
+            raise _invalid(
+                f"delay={raw}",
+                f"Prefer: delay must be a whole number of milliseconds from 0 to {max_delay_ms}.",
+                {"max_delay_ms": max_delay_ms},
+            )
+        delay = int(raw)
+    applied = tuple(f"{k}={found[k]}" for k in ("code", "example", "delay") if k in found)
+    return Scenario(code, example, delay, applied)
+
+
+def _invalid(value: str, message: str, extra: dict[str, Any] | None = None) -> errors.ApiError:
+    error = errors.InvalidParameter("Prefer", value, message)
+    error.details.update(extra or {})
+    return error
+
+
+@dataclass
+class Documented:
+    """One documented response of an operation, ready to be served."""
+
+    status: int
+    media_type: str | None
+    example: Any = None
+    examples: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # required headers -> example
+
+
+@dataclass
+class OperationScenarios:
+    """An operation's scopes and documented responses, compiled once."""
+
+    operation_id: str
+    scopes: list[str] | None
+    responses: dict[int, Documented]
+
+    def choose(self, scenario: Scenario) -> tuple[Documented, Any]:
+        """The response and body ``scenario`` asks for, or 400 explaining what exists."""
+        codes = sorted(self.responses)
+        if scenario.code is not None:
+            response = self.responses.get(scenario.code)
+            if response is None:
+                raise _invalid(
+                    f"code={scenario.code}",
+                    f"{self.operation_id} does not document status {scenario.code}; "
+                    f"documented: {', '.join(map(str, codes))}.",
+                    {"documented_codes": codes},
+                )
+            candidates = [response]
+        else:
+            candidates = [self.responses[c] for c in codes if self.responses[c].examples]
+        if scenario.example is None:
+            return candidates[0], candidates[0].example
+        for response in candidates:
+            if scenario.example in response.examples:
+                return response, response.examples[scenario.example]
+        names = sorted({n for r in candidates for n in r.examples})
+        where = f"status {scenario.code}" if scenario.code is not None else self.operation_id
+        raise _invalid(
+            f"example={scenario.example}",
+            f"{where} has no example named {scenario.example!r}; "
+            + (f"named examples: {', '.join(names)}." if names else "it has no named examples."),
+            {"examples": names},
+        )
+
+
+def compile_scenarios(
+    operations: Mapping[str, Operation], prefix: str = "/v1/"
+) -> dict[str, OperationScenarios]:
+    """The documented responses of every ``/v1`` operation, keyed by ``operationId``."""
+    return {
+        operation_id: OperationScenarios(
+            operation_id,
+            operation.scopes,
+            {
+                int(status): _documented(int(status), definition)
+                for status, definition in operation.definition["responses"].items()
+                if status.isdigit()
+            },
+        )
+        for operation_id, operation in operations.items()
+        if operation.path_template.startswith(prefix)
+    }
+
+
+def _documented(status: int, definition: dict[str, Any]) -> Documented:
+    content = definition.get("content") or {}
+    media_type = JSON if JSON in content else next(iter(content), None)
+    response = Documented(status, media_type)
+    if media_type:
+        media = content[media_type]
+        response.examples = {
+            name: ex.get("value") for name, ex in (media.get("examples") or {}).items()
+        }
+        if "example" in media:
+            response.example = media["example"]
+        elif response.examples:
+            response.example = next(iter(response.examples.values()))
+        else:
+            response.example = sample(media.get("schema") or {})
+    for name, header in (definition.get("headers") or {}).items():
+        if header.get("required") and name.lower() not in RATE_LIMIT_HEADERS:
+            schema = header.get("schema") or {}
+            response.headers[name] = str(header.get("example", schema.get("example", "1")))
+    return response
+
+
+def sample(schema: dict[str, Any]) -> Any:
+    """A value of ``schema`` built from its examples (what Prism's static mode does)."""
+    if "example" in schema:
+        return schema["example"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    for combinator in ("oneOf", "anyOf"):
+        if schema.get(combinator):
+            return sample(schema[combinator][0])
+    if schema.get("allOf"):
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            merged.update(sample(part))
+        return merged
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {name: sample(prop) for name, prop in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [sample(schema.get("items") or {})] * max(1, schema.get("minItems", 1))
+    if kind in ("integer", "number"):
+        return schema.get("minimum", 0)
+    if kind == "boolean":
+        return True
+    formats = {
+        "date": "2024-01-01",
+        "date-time": "2024-01-01T00:00:00Z",
+        "email": "user@example.com",
+        "uri": "https://example.com/",
+        "binary": "",
+    }
+    return formats.get(schema.get("format", ""), "string")
+
+
+class PreferMiddleware:
+    """Serves ``Prefer`` scenarios; sits right after routing, before the operation layer."""
+
+    def __init__(
+        self, app: ASGIApp, *, operations: Mapping[str, Operation], max_delay_ms: int
+    ) -> None:
+        self.app = app
+        self.operations = compile_scenarios(operations)
+        self.max_delay_ms = max_delay_ms
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        prefer = (
+            [v.decode("latin-1") for k, v in scope["headers"] if k == b"prefer"]
+            if scope["type"] == "http"
+            else None
+        )
+        routing = scope.get("extensions", {}).get(ROUTING) if prefer else None
+        operation = self.operations.get(routing.get("operation_id")) if routing else None
+        if operation is None:
+            await self.app(scope, receive, send)
+            return
+        # The operation layer's check, so a forced answer still needs a token and scope.
+        caller_of(scope).require(operation.scopes)
+        scenario = parse_prefer(prefer or [], self.max_delay_ms)
+        if scenario is None:
+            await self.app(scope, receive, send)
+            return
+        applied = ", ".join(scenario.applied).encode("latin-1")
+        if scenario.delay_ms:
+            await asyncio.sleep(scenario.delay_ms / 1000)
+        if scenario.code is None and scenario.example is None:
+
+            async def send_applied(message: dict[str, Any]) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = [
+                        *message.get("headers", []),
+                        (b"preference-applied", applied),
+                    ]
+                await send(message)
+
+            await self.app(scope, receive, send_applied)
+            return
+        response, body = operation.choose(scenario)
+        await _serve(response, body, scope["path"], applied, send)
+
+
+async def _serve(response: Documented, body: Any, path: str, applied: bytes, send: Send) -> None:
+    headers = dict(response.headers)
+    if "Location" in headers and isinstance(body, dict):
+        links = body.get("links") if isinstance(body.get("links"), dict) else {}
+        if links.get("self"):
+            headers["Location"] = str(links["self"])
+        elif body.get("id"):
+            headers["Location"] = f"{path.rstrip('/')}/{body['id']}"
+    if response.status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="pin", error="invalid_token"')
+    if response.media_type is None or response.status == 204:
+        raw = b""
+    elif response.media_type == JSON or not isinstance(body, str | bytes):
+        raw = encode(body)
+    else:
+        raw = body.encode() if isinstance(body, str) else body
+    out = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    if response.media_type and raw:
+        out.append((b"content-type", response.media_type.encode("latin-1")))
+    out += [(b"content-length", str(len(raw)).encode()), (b"preference-applied", applied)]
+    await send({"type": "http.response.start", "status": response.status, "headers": out})
+    await send({"type": "http.response.body", "body": raw})

@@ -1,0 +1,331 @@
+"""Request validation driven by the spec, with errors that name the input.
+
+Connexion's own validators build a new jsonschema validator (and deep-copy the
+schema) per parameter per request, and report multi-line jsonschema dumps.
+These functions validate against validators the operation layer compiles once
+per operation at start-up, and raise ``InvalidParameter`` with
+``details.parameter`` and ``details.value``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
+
+from pin_mock.server.errors import InvalidParameter, InvalidRequest, UnsupportedMediaType
+from pin_mock.server.pipeline.patterns import matches
+
+DATE_MESSAGE = "Invalid date format. Use YYYY-MM-DD."
+DATE_RANGE = ("1900-01-01", "2100-12-31")
+# Draft 4 checks no "date"; the full checker does (1985-02-30 is refused).
+_FORMAT_CHECKER = FormatChecker()
+#: JSON nested deeper than this is refused: no PIN body needs more than a few levels.
+MAX_JSON_DEPTH = 32
+#: JSON is UTF-8 (RFC 8259 section 8.1); these are the names clients send for it.
+_UTF8 = {"utf-8", "utf8", "us-ascii", "ascii"}  # ASCII is a subset of UTF-8
+# C0 and C1 control characters other than tab, line feed and carriage return.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
+_ASCII_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+def compile_validator(
+    schema: dict, cls: type[Draft4Validator] = Draft4Validator
+) -> Draft4Validator:
+    """A validator for ``schema`` that also checks formats (``date``, ``email``...),
+    reads ``pattern`` as ECMA-262 (as JSON Schema says) and lets ``nullable`` hold
+    beside ``allOf`` (how the spec marks a nullable reference to a named schema)."""
+    return _openapi_flavour(cls)(schema, format_checker=_FORMAT_CHECKER)
+
+
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Any:
+    if isinstance(instance, str) and not matches(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _nullable(rule: Any) -> Any:
+    def check(validator: Any, value: Any, instance: Any, schema: dict) -> Any:
+        if instance is None and schema.get("nullable") is True:
+            return
+        yield from rule(validator, value, instance, schema)
+
+    return check
+
+
+_FLAVOURS: dict[type, type] = {}
+
+
+def _openapi_flavour(cls: type[Draft4Validator]) -> type[Draft4Validator]:
+    if cls not in _FLAVOURS:
+        rules = cls.VALIDATORS
+        _FLAVOURS[cls] = validators.extend(
+            cls,
+            {
+                "pattern": _ecma_pattern,
+                "allOf": _nullable(rules["allOf"]),
+                "type": _nullable(rules["type"]),
+                "enum": _nullable(rules["enum"]),
+            },
+        )
+    return _FLAVOURS[cls]
+
+
+def parse_integer(raw: str) -> int | str:
+    """A query value as an integer if it is plain ASCII digits, else the text itself.
+
+    ``int()`` also takes `` 10``, ``1_0`` and Arabic-Indic digits; a query
+    parameter is only an integer when it is written as one.
+    """
+    return int(raw) if _ASCII_INTEGER.fullmatch(raw) else raw
+
+
+def parse_number(raw: str) -> float | str:
+    """A query value as a finite number if it is written as one, else the text itself."""
+    if _ASCII_NUMBER.fullmatch(raw):
+        number = float(raw)
+        if number not in (float("inf"), float("-inf")):
+            return number
+    return raw
+
+
+def check_text(name: str, value: str) -> None:
+    """Text in a body (what the API stores): no control characters but tab and line
+    breaks, as the spec's text patterns say (lone surrogates never get this far:
+    the JSON parser refuses them). Query and path values are never stored, so
+    they are left to their schemas."""
+    found = _CONTROL.search(value)
+    if found:
+        raise InvalidParameter(
+            name,
+            value,
+            f"'{name}' contains the control character U+{ord(found.group()):04X}.",
+        )
+
+
+def check_parameter(param: dict, validator: Draft4Validator, value: Any) -> None:
+    """Validate one parameter value against its spec; ``InvalidParameter`` names it."""
+    name = param["name"]
+    if value is None:
+        if param.get("required"):
+            raise InvalidParameter(name, None, f"Missing required parameter '{name}'.")
+        return
+    error = next(iter(validator.iter_errors(value)), None)
+    if error is None:
+        return
+    if validator.schema.get("format") == "date":
+        if error.validator == "pattern" and _is_date(value):
+            raise InvalidParameter(name, value, _range_message(name))
+        raise InvalidParameter(name, value, DATE_MESSAGE)
+    raise InvalidParameter(name, value, f"Invalid value for parameter '{name}': {describe(error)}.")
+
+
+def parse_json_body(raw: bytes, charset: str | None = "utf-8") -> Any:
+    """Decode a JSON body; anything but well-formed, bounded UTF-8 JSON is a clean 4xx."""
+    if charset and charset.strip().strip('"').lower() not in _UTF8:
+        raise UnsupportedMediaType(
+            f"Unsupported charset {charset[:40]!r}: JSON bodies are UTF-8.",
+            {"charset": charset[:40]},
+        )
+    if not raw.strip():
+        return None
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidRequest("The request body is not valid UTF-8 text.") from exc
+    try:
+        # orjson refuses lone surrogates, NaN/Infinity, numbers a double cannot hold
+        # (1e400) and nesting beyond 1024 levels, where the stdlib parser would recurse.
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(
+            f"The request body is not valid JSON: {exc.msg} at line {exc.lineno} "
+            f"column {exc.colno}.",
+            {"line": exc.lineno, "column": exc.colno},
+        ) from exc
+    check_json(body)
+    return body
+
+
+def check_json(body: Any) -> None:
+    """Depth and text of a decoded body, checked without recursion."""
+    pending: list[tuple[Any, int, str]] = [(body, 1, "body")]
+    while pending:
+        value, depth, where = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise InvalidRequest(
+                    f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
+                    {"max_depth": MAX_JSON_DEPTH},
+                )
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                pending.append((item, depth + 1, f"{where}.{key}" if where != "body" else str(key)))
+        elif isinstance(value, str):
+            check_text(where, value)
+
+
+def validate_json_body(validator: Draft4Validator, body: Any) -> None:
+    """Validate a decoded body; the first error becomes ``InvalidParameter`` naming the field."""
+    if body is None:
+        raise InvalidRequest("A JSON request body is required.")
+    error = next(iter(validator.iter_errors(body)), None)
+    if error is not None:
+        raise body_error(error)
+
+
+def body_error(error: ValidationError) -> InvalidParameter:
+    """Turn a jsonschema error in a body into ``InvalidParameter`` naming the field."""
+    if error.validator == "oneOf" and error.context:
+        return _one_of_error(error)
+    path = [str(p) for p in error.absolute_path]
+    value: Any = error.instance
+    if error.validator == "required":
+        missing = [p for p in error.validator_value if p not in (error.instance or {})]
+        path.append(missing[0] if missing else "?")
+        return InvalidParameter(".".join(path), None, f"Missing required field '{'.'.join(path)}'.")
+    if error.validator == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(k for k in error.instance if k not in allowed)
+        path.append(extra[0] if extra else "?")
+        name = ".".join(path)
+        return InvalidParameter(
+            name, error.instance.get(extra[0]) if extra else None, f"Unknown field '{name}'."
+        )
+    name = ".".join(path) or "body"
+    if isinstance(value, dict | list):
+        value = None
+    date_format = error.schema.get("format") in ("date", "date-time")
+    if error.validator == "pattern" and date_format and _is_date(str(value)[:10]):
+        return InvalidParameter(name, value, _range_message(name))
+    if error.validator == "format" and error.validator_value == "date":
+        return InvalidParameter(name, value, f"Invalid date format for '{name}'. Use YYYY-MM-DD.")
+    return InvalidParameter(name, value, f"Invalid value for '{name}': {describe(error)}.")
+
+
+def describe(error: ValidationError) -> str:
+    """What a value fails, without quoting the value (the details quote it, shortened)."""
+    rule, limit = error.validator, error.validator_value
+    simple = {
+        "type": f"must be of type {limit}",
+        "maxLength": f"must be at most {limit} characters",
+        "minLength": f"must be at least {limit} characters",
+        "maximum": f"must be at most {limit}",
+        "minimum": f"must be at least {limit}",
+        "maxItems": f"must have at most {limit} items",
+        "minItems": f"must have at least {limit} items",
+        "uniqueItems": "must not repeat items",
+        "pattern": f"must match the pattern {limit}",
+        "format": f"must be a valid {limit}",
+    }
+    if rule == "enum":
+        return "must be one of: " + ", ".join(str(v) for v in limit)
+    if rule in simple:
+        return simple[rule]
+    return f"fails the schema's '{rule}' rule"
+
+
+def _is_date(value: str) -> bool:
+    return _FORMAT_CHECKER.conforms(value, "date")
+
+
+def _range_message(name: str) -> str:
+    return f"'{name}' must be a date from {DATE_RANGE[0]} to {DATE_RANGE[1]}."
+
+
+def _one_of_error(error: ValidationError) -> InvalidParameter:
+    """Explain a failed ``oneOf`` by its discriminator (a property fixed by ``enum``)."""
+    variants = error.validator_value
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    discriminator = _discriminator(variants)
+    if discriminator and discriminator in instance:
+        chosen = instance[discriminator]
+        allowed = [v["properties"][discriminator]["enum"][0] for v in variants]
+        if chosen not in allowed:
+            path = [str(p) for p in error.absolute_path] + [discriminator]
+            return InvalidParameter(
+                ".".join(path), chosen, f"'{'.'.join(path)}' must be one of: {', '.join(allowed)}."
+            )
+        index = allowed.index(chosen)
+        own = [e for e in error.context if e.schema_path and e.schema_path[0] == index]
+        if own:
+            return body_error(min(own, key=lambda e: -len(e.absolute_path)))
+    if discriminator and discriminator not in instance:
+        path = [str(p) for p in error.absolute_path] + [discriminator]
+        return InvalidParameter(".".join(path), None, f"Missing required field '{'.'.join(path)}'.")
+    return body_error(min(error.context, key=lambda e: -len(e.absolute_path)))
+
+
+def _discriminator(variants: list[dict]) -> str | None:
+    candidates: set[str] | None = None
+    for variant in variants:
+        fixed = {
+            name
+            for name, prop in variant.get("properties", {}).items()
+            if isinstance(prop.get("enum"), list) and len(prop["enum"]) == 1
+        }
+        candidates = fixed if candidates is None else candidates & fixed
+    return sorted(candidates)[0] if candidates else None
+
+
+def check_date_range(
+    start: str | None, end: str | None, *, prefix: str = "", blame: str = "start_date"
+) -> None:
+    """The one date-range rule: a range must not run backwards.
+
+    Both ends were already checked as calendar dates (``format: date``, by the
+    format checker of the parameter and body validators). ``prefix`` names
+    where the dates sit (``value.`` in a medication, ``parameters.`` in a report
+    request); ``blame`` is the end named when the range runs backwards.
+    """
+    if not (start and end and start > end):
+        return
+    if blame == "start_date":
+        message = f"{prefix}start_date must not be after {prefix}end_date ({end})."
+        raise InvalidParameter(f"{prefix}start_date", start, message)
+    message = f"{prefix}end_date must not be before {prefix}start_date ({start})."
+    raise InvalidParameter(f"{prefix}end_date", end, message)
+
+
+def check_cross_field(rules: list[dict[str, Any]], query: dict[str, Any], body: Any) -> None:
+    """An operation's ``x-cross-field-rules`` (rules a JSON schema cannot state).
+
+    Each rule names fields as ``query.<name>`` or ``body.<path>``, applies when
+    every ``when`` field has its given value, and is one of ``not-after`` (the
+    date ``first`` is not after ``second``; the error names ``blame``),
+    ``required`` and ``absent`` (of ``field``). The kit reads the same rules
+    (``pin_mock.contract.checks.cross_field``).
+    """
+    sources = {"query": query, "body": body}
+    for rule in rules:
+        if any(_field(sources, name) != value for name, value in (rule.get("when") or {}).items()):
+            continue
+        kind = rule["rule"]
+        if kind == "not-after":
+            first = rule["first"].partition(".")[2]
+            prefix = first.rpartition(".")[0] + "." if "." in first else ""
+            blame = rule.get("blame", rule["first"]).rpartition(".")[2]
+            check_date_range(
+                _field(sources, rule["first"]),
+                _field(sources, rule["second"]),
+                prefix=prefix,
+                blame=blame,
+            )
+            continue
+        name = rule["field"].partition(".")[2]
+        value = _field(sources, rule["field"])
+        if kind == "required" and value in (None, ""):
+            raise InvalidParameter(name, None, rule["description"])
+        if kind == "absent" and value is not None:
+            raise InvalidParameter(name, value, rule["description"])
+
+
+def _field(sources: dict[str, Any], reference: str) -> Any:
+    """The value at ``query.<name>`` or ``body.<a>.<b>``; None where anything is missing."""
+    location, *path = reference.split(".")
+    value = sources.get(location)
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    return value

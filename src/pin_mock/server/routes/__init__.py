@@ -1,0 +1,1 @@
+"""Routes outside the API: the spec as written and the rendered reference."""

@@ -1,0 +1,1 @@
+"""``memory://``: the engine that keeps what clients change in this process."""

@@ -1,0 +1,119 @@
+"""``memory://``: what clients created, in this process (the default engine).
+
+One ``Tenant`` per client (tenants.py). Nothing here awaits, so each method
+runs whole within the event loop: a quota check and its write are atomic, as
+every write must be. It is as fast as the dictionaries it reads.
+"""
+
+from __future__ import annotations
+
+from itertools import count, islice
+
+from pin_mock.server.state.memory.tenant import Tenant
+from pin_mock.server.state.ports import (
+    NO_PATIENT,
+    QUOTA_FULL,
+    Entry,
+    Patient,
+    TenantData,
+    Then,
+    WriteResult,
+)
+
+#: Versions are drawn from one process-wide counter, so a reset tenant never
+#: repeats a version a derived view was cached at before the reset.
+_VERSIONS = count(1)
+
+
+class MemoryTenants:
+    """``TenantState`` on dictionaries: one ``Tenant`` per client."""
+
+    def __init__(self) -> None:
+        self._tenants: dict[str, Tenant] = {}
+
+    def tenant(self, client_id: str) -> Tenant:
+        """The client's tenant, created on first use."""
+        tenant = self._tenants.get(client_id)
+        if tenant is None:
+            tenant = self._tenants[client_id] = Tenant()
+        return tenant
+
+    async def page(self, client_id: str, start: int, count: int) -> tuple[list[Patient], int]:
+        patients = self.tenant(client_id).patients
+        if count <= 0 or start >= len(patients):
+            return [], len(patients)
+        # Only the slice is copied: a tenant may hold 10,000 patients.
+        return list(islice(patients.values(), start, start + count)), len(patients)
+
+    async def search(
+        self, client_id: str, term: str, start: int, count: int
+    ) -> tuple[list[Patient], int]:
+        tenant = self.tenant(client_id)
+        rows = tenant.search.find(term)
+        if not rows or count <= 0:
+            return [], len(rows)
+        # The tenant's index rows are its patients in creation order.
+        created = list(tenant.patients.values())
+        return [created[row] for row in rows[start : start + count]], len(rows)
+
+    async def get_patient(self, client_id: str, patient_id: str) -> Patient | None:
+        return self.tenant(client_id).patients.get(patient_id)
+
+    async def patient_and_entries(
+        self, client_id: str, patient_id: str, *, seeded: bool
+    ) -> tuple[Patient | None, list[Entry]]:
+        tenant = self.tenant(client_id)
+        patient = None if seeded else tenant.patients.get(patient_id)
+        return patient, tenant.entries.get(patient_id, [])
+
+    async def add_patient(
+        self, client_id: str, patient: Patient, search_key: str, cap: int, then: Then | None = None
+    ) -> WriteResult:
+        tenant = self.tenant(client_id)
+        held = len(tenant.patients)
+        if held >= cap:
+            return WriteResult(False, held, QUOTA_FULL)
+        tenant.patients[patient["id"]] = patient
+        tenant.search.add(search_key)
+        tenant.version = next(_VERSIONS)
+        return WriteResult(True, held + 1)
+
+    async def add_entry(
+        self,
+        client_id: str,
+        entry: Entry,
+        cap: int,
+        *,
+        seeded_patient: bool,
+        then: Then | None = None,  # Redis only: memory's listeners run after the write
+    ) -> WriteResult:
+        tenant = self.tenant(client_id)
+        if not seeded_patient and entry["patient_id"] not in tenant.patients:
+            return WriteResult(False, tenant.entry_count, NO_PATIENT)
+        if tenant.entry_count >= cap:
+            return WriteResult(False, tenant.entry_count, QUOTA_FULL)
+        tenant.entries.setdefault(entry["patient_id"], []).append(entry)
+        tenant.entry_count += 1
+        tenant.version = next(_VERSIONS)
+        return WriteResult(True, tenant.entry_count)
+
+    async def version(self, client_id: str) -> int:
+        tenant = self._tenants.get(client_id)
+        return 0 if tenant is None else tenant.version
+
+    async def data(self, client_id: str) -> TenantData:
+        tenant = self.tenant(client_id)
+        return TenantData(tenant.version, tenant.patients, tenant.entries)
+
+    async def usage(self, client_id: str) -> dict[str, int]:
+        tenant = self.tenant(client_id)
+        return {"patients": len(tenant.patients), "entries": tenant.entry_count}
+
+    async def reset(self, client_id: str) -> dict[str, int]:
+        tenant = self._tenants.pop(client_id, None) or Tenant()
+        return {
+            "patients": len(tenant.patients),
+            "clinical_data": tenant.entry_count,
+            "reports": len(tenant.reports),
+            "webhooks": len(tenant.webhooks),
+        }

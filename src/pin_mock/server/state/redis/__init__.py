@@ -1,0 +1,1 @@
+"""``redis://``: the engine that keeps what clients change in Redis, shared by workers."""

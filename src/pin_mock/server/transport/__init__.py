@@ -1,0 +1,1 @@
+"""How the sandbox meets the network: uvicorn's configuration, the connection guard, logs."""
