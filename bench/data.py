@@ -38,17 +38,20 @@ def measure(size: int, seed: int) -> dict[str, float]:
     import pin_mock.server.domain.analytics as analytics
     from pin_mock._bundled import fixtures_dir
     from pin_mock.server.app import create_app
+    from pin_mock.server.domain.ids import IdFactory
     from pin_mock.server.domain.seed.generator import generate
-    from pin_mock.server.domain.store import IdFactory, Store
-    from pin_mock.server.services import build_services
+    from pin_mock.server.domain.store import Store
     from pin_mock.server.settings import Settings
+    from pin_mock.server.state.engine import open_state
+    from pin_mock.server.wiring import build_services
 
     out: dict[str, float] = {"patients": size}
     started = time.perf_counter()
     data = generate(fixtures_dir(), seed=seed, patients=size)
     out["generate_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    Store(data, IdFactory(seed))
+    engine = open_state("memory://")
+    Store(data, IdFactory(engine.ids), engine.tenants)
     out["store_s"] = time.perf_counter() - started
     del data
     gc.collect()

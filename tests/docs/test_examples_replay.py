@@ -25,7 +25,7 @@ from examples_replay import (
 from starlette.testclient import TestClient
 
 from pin_mock.server import Settings, create_app
-from pin_mock.server.services import build_services
+from pin_mock.server.wiring import build_services
 
 DOCUMENT = spec()
 ALL = replays(DOCUMENT)

@@ -20,10 +20,11 @@ import re
 from collections.abc import Callable
 
 from harness import Sandbox
+from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.domain.seed.generator import generate
-from pin_mock.server.domain.store import IdFactory
 from pin_mock.server.encoding import encode
 from pin_mock.server.settings import Settings
+from pin_mock.server.state.memory.keys import MemoryIdSpace
 
 CREATED_ID = re.compile(r"^(patient|cd|rpt|wh)_[89a-f][0-9a-f]{11}$")
 
@@ -103,11 +104,11 @@ def test_the_factory_is_a_permutation_so_ids_cannot_collide() -> None:
     class Narrow(IdFactory):
         BITS = 12  # small enough to check every value
 
-    narrow = Narrow(b"k" * 32)
+    narrow = Narrow(MemoryIdSpace())
     values = [narrow._permute(n) for n in range(1 << Narrow.BITS)]
     assert sorted(values) == list(range(1 << Narrow.BITS))
 
-    ids = IdFactory()
+    ids = IdFactory(MemoryIdSpace())
     issued = [ids.new("patient") for _ in range(50_000)]
     assert len(set(issued)) == len(issued)
     assert all(CREATED_ID.match(i) for i in issued[:100])

@@ -86,7 +86,7 @@ def test_a_refused_write_changes_nothing_and_announces_nothing(
 ) -> None:
     url, valid = WRITES[operation]
     events: list[tuple] = []
-    sandbox.services.listeners.append(lambda *event: events.append(event))
+    sandbox.services.events.subscribe(lambda *event: events.append(event))
     before = snapshot(sandbox)
     for content in poisoned_bodies(valid):
         response = raw_post(sandbox, url, content)

@@ -69,7 +69,7 @@ def quota_sandbox(
     sandbox_factory: Callable[..., Sandbox], events: list[tuple[str, str, dict[str, Any]]]
 ) -> Sandbox:
     sandbox = sandbox_factory(quota_patients=2, quota_entries=2, quota_reports=2, quota_webhooks=2)
-    sandbox.services.listeners.append(
+    sandbox.services.events.subscribe(
         lambda client, kind, data: events.append((client, kind, data))
     )
     return sandbox

@@ -25,6 +25,11 @@ class Sandbox:
         self.settings = services.settings
         self._tokens: dict[tuple[str, str | None], str] = {}
 
+    @property
+    def engine(self) -> str:
+        """``memory`` or ``redis``: the state engine this sandbox runs on (its settings')."""
+        return "memory" if self.settings.state.startswith("memory") else "redis"
+
     def token(self, client_id: str = "sandbox-enterprise", scope: str | None = None) -> str:
         """A (cached) access token for a sandbox client."""
         key = (client_id, scope)

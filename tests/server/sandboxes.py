@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 
 from harness import Sandbox
 from pin_mock.server import Settings, create_app
-from pin_mock.server.services import build_services
+from pin_mock.server.wiring import build_services
 from redis_db import fresh_db
 
 ENGINES = ["memory", "redis"]

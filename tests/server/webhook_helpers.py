@@ -11,7 +11,6 @@ from standardwebhooks import Webhook
 
 from harness import Sandbox
 from loopback_receiver import Received
-from pin_mock.server.background.webhooks.dispatcher import dispatcher_of
 
 ALL_EVENTS = ["patient.created", "clinical_data.updated", "report.completed", "report.failed"]
 
@@ -56,9 +55,7 @@ def settled_log(sb: Sandbox, webhook_id: str, attempts: int) -> list[dict]:
 
 def drain(sb: Sandbox) -> None:
     """Wait for every delivery under way to end (no fixed sleep)."""
-    dispatcher = dispatcher_of(sb.services)
-    assert dispatcher is not None
-    sb.http.portal.call(dispatcher.drain)
+    sb.http.portal.call(sb.services.deliveries.drain)
 
 
 def verify(secret: str, request: Received) -> dict[str, Any]:

@@ -1,35 +1,39 @@
 """The app factory: every layer of the sandbox, added here in the order a request meets it.
 
-The request path, outer to inner (``create_app`` builds exactly this list)::
+The request path, outer to inner (``create_app`` builds exactly this list; each
+layer is a module of ``pipeline/``)::
 
     RequestId          X-Request-Id on every answer below, 429s included
-    Browser            CORS (preflights answered here); no Basic challenge to scripts
-    Caller             the Authorization header parsed and verified once
+    Cors               CORS (preflights answered here); no Basic challenge to scripts
+    Authentication     the Authorization header parsed and verified once
     RateLimit          per-client budget; X-RateLimit-*, no-store, nosniff on every
                        /v1 answer, or 429
-    BodyTimeout        a body that has not arrived in time: 408 (timeouts.py)
-    LastResort         a bug still answers PIN's 500 envelope, never plain text
+    BodyDeadline       a body that has not arrived in time: 408
+    ServerError        a bug still answers PIN's 500 envelope, never plain text
     Exception          error handlers: every error becomes PIN's envelope
-    RequestLimits      header count and size, one Authorization, body size (413)
-    SandboxReset       POST /_sandbox/reset (mock-only, not in the spec)
+    RequestBounds      header count and size, one Authorization, body size (413)
+    SandboxRoutes      POST /_sandbox/reset (mock-only, not in the spec)
     DocsPage           the /docs page (Swagger UI titled and set up for the sandbox)
     SwaggerUI          /docs assets (Connexion's own spec copy turned off)
     Routing            finds the operation; 404 and 405 for what the spec lacks
-    Prefer             Prefer: code= / example= / delay= scenarios
+    Prefer             Prefer: code= / example= / delay= scenarios (scenarios.py)
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
-    (routes)           /openapi.yaml, /openapi.json as written, /reference (spec_files.py)
+    (routes)           /openapi.yaml, /openapi.json as written, /reference (routes/)
 
 Connexion's role: it loads and validates the spec, routes, answers 404/405
 (rendered by our handlers), serves the docs and runs the lifespan. Its
 security, validation and context layers are not in the list: the operation
 layer does that work from operations compiled once (``operations.py``).
+The services come from ``wiring.build_services``; each layer gets only what it
+uses of them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from functools import lru_cache, partial
 from pathlib import Path
@@ -45,22 +49,23 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from pin_mock.server.errors import ConfigError
-from pin_mock.server.pipeline.authentication import CallerMiddleware
-from pin_mock.server.pipeline.body_deadline import BodyTimeoutMiddleware, InFlight
-from pin_mock.server.pipeline.cors import BrowserMiddleware
+from pin_mock.server.pipeline.authentication import AuthenticationMiddleware
+from pin_mock.server.pipeline.body_deadline import BodyDeadlineMiddleware, InFlight
+from pin_mock.server.pipeline.cors import CorsMiddleware
 from pin_mock.server.pipeline.docs_page import DocsPageMiddleware, oauth_defaults
 from pin_mock.server.pipeline.exception_handlers import register_error_handlers
 from pin_mock.server.pipeline.operations import OperationMiddleware, compile_operations
 from pin_mock.server.pipeline.rate_limits import RateLimitMiddleware
-from pin_mock.server.pipeline.request_bounds import RequestLimitsMiddleware
+from pin_mock.server.pipeline.request_bounds import RequestBoundsMiddleware
 from pin_mock.server.pipeline.request_ids import RequestIdMiddleware
 from pin_mock.server.pipeline.routing import AllowedMethods, OperationIdResolver
-from pin_mock.server.pipeline.sandbox_routes import SandboxResetMiddleware
+from pin_mock.server.pipeline.sandbox_routes import SandboxRoutesMiddleware
 from pin_mock.server.pipeline.scenarios import PreferMiddleware
-from pin_mock.server.pipeline.server_errors import LastResortMiddleware
+from pin_mock.server.pipeline.server_errors import ServerErrorMiddleware
 from pin_mock.server.routes.spec_files import add_docs_routes
-from pin_mock.server.services import Services, build_services
+from pin_mock.server.services import Services
 from pin_mock.server.settings import Settings
+from pin_mock.server.wiring import build_services
 
 try:  # libyaml's parser is ~10x faster than the pure-Python one
     _YamlLoader: Any = yaml.CSafeLoader
@@ -100,13 +105,14 @@ def create_app(
 ) -> AsyncApp:
     """Build the sandbox ASGI app for ``settings`` (or the defaults).
 
-    ``in_flight``: where the app records its requests in flight (``serving.py``
-    logs those a shutdown abandons).
+    ``services``: built by ``wiring.build_services`` unless given (tests give their
+    own, with a clock of theirs). ``in_flight``: where the app records its requests
+    in flight (``transport/uvicorn_config.py`` logs those a shutdown abandons).
     """
     settings = settings or Settings()
     services = services or build_services(settings)
     spec = load_spec(settings.spec)
-    resolver = OperationIdResolver()
+    resolver = OperationIdResolver(spec)
     operations = compile_operations(resolve_refs(spec), resolver)
 
     app = AsyncApp(
@@ -115,19 +121,19 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False),
         middlewares=[
             RequestIdMiddleware,
-            partial(BrowserMiddleware, cors_origins=settings.cors_origins),
-            partial(CallerMiddleware, tokens=services.tokens),
+            partial(CorsMiddleware, cors_origins=settings.cors_origins),
+            partial(AuthenticationMiddleware, tokens=services.tokens),
             partial(RateLimitMiddleware, limiter=services.limiter),
-            partial(BodyTimeoutMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
-            LastResortMiddleware,
+            partial(BodyDeadlineMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
+            ServerErrorMiddleware,
             ExceptionMiddleware,
             partial(
-                RequestLimitsMiddleware,
+                RequestBoundsMiddleware,
                 max_body_bytes=settings.max_body_bytes,
                 max_header_fields=settings.max_header_fields,
                 max_header_bytes=settings.max_header_bytes,
             ),
-            partial(SandboxResetMiddleware, services=services),
+            partial(SandboxRoutesMiddleware, store=services.store),
             partial(DocsPageMiddleware, oauth=_docs_oauth(settings, services)),
             SwaggerUIMiddleware,
             RoutingMiddleware,
@@ -136,7 +142,9 @@ def create_app(
                 operations=operations,
                 max_delay_ms=settings.max_prefer_delay_ms,
             ),
-            partial(OperationMiddleware, operations=operations, services=services),
+            partial(
+                OperationMiddleware, operations=operations, dependencies=_dependencies(services)
+            ),
             LifespanMiddleware,
         ],
     )
@@ -148,6 +156,12 @@ def create_app(
     # on the first request.
     services.warm()
     return app
+
+
+def _dependencies(services: Services) -> dict[str, Any]:
+    """What a handler may name as a parameter: each service, and ``today``."""
+    names = {field.name: getattr(services, field.name) for field in dataclasses.fields(services)}
+    return {**names, "today": services.today}
 
 
 def _docs_oauth(settings: Settings, services: Services) -> dict[str, Any]:

@@ -8,33 +8,33 @@ import pytest
 import redis
 
 from harness import Sandbox
-from pin_mock.server.background.report_jobs import CLIENT_SLOTS, jobs_of
-from pin_mock.server.state.memory.queue import GROUP
+from pin_mock.server.background.report_jobs import CLIENT_SLOTS
+from pin_mock.server.state.redis.queue import GROUP
 from report_helpers import create, finished
 
 pytestmark = pytest.mark.parametrize("sandbox_factory", ["redis"], indirect=True)
 
 
 def _redis(sb: Sandbox) -> redis.Redis:
-    return redis.Redis.from_url(sb.services.state.url)
+    return redis.Redis.from_url(sb.settings.state)
 
 
 def _stream(sb: Sandbox) -> str:
-    return sb.services.state.key("q", "reports")
+    return "pin:q:reports"
 
 
 def test_two_workers_complete_each_report_once_and_announce_it_once(sandbox_factory) -> None:
     a, b = sandbox_factory(report_delay=0.05), sandbox_factory(report_delay=0.05)
     announced: list[tuple[str, str]] = []
     for sb in (a, b):
-        sb.services.listeners.append(
+        sb.services.events.subscribe(
             lambda _c, kind, data: announced.append((kind, data["report_id"]))
         )
     ids = [create(sb, "outcomes", "csv").json()["id"] for sb in (a, b, a, b, a, b)]
     for report_id in ids:
         assert finished(b, report_id)["status"] == "completed"
     for sb in (a, b):
-        sb.http.portal.call(jobs_of(sb.services).drain)
+        sb.http.portal.call(sb.services.report_jobs.drain)
     # Each once, from whichever worker built it (a webhook then fires once: test_webhook_shared).
     assert sorted(announced) == sorted(("report.completed", i) for i in ids)
     with _redis(a) as client:
@@ -43,7 +43,7 @@ def test_two_workers_complete_each_report_once_and_announce_it_once(sandbox_fact
 
 def test_a_report_held_by_a_dead_worker_completes_on_another(sandbox_factory) -> None:
     first = sandbox_factory()
-    jobs = jobs_of(first.services)
+    jobs = first.services.report_jobs
     first.http.portal.call(jobs.queue.aclose)  # this one takes no jobs: the report waits
     report = create(first, "outcomes", "json").json()
     with _redis(first) as client:
@@ -52,7 +52,7 @@ def test_a_report_held_by_a_dead_worker_completes_on_another(sandbox_factory) ->
         assert taken and taken[0][1]
         other = sandbox_factory(job_claim_timeout=0.3)
         assert finished(other, report["id"])["status"] == "completed"
-        other.http.portal.call(jobs_of(other.services).drain)
+        other.http.portal.call(other.services.report_jobs.drain)
         assert client.xpending(_stream(first), GROUP)["pending"] == 0
     assert other.get(report["links"]["download"]).status_code == 200
 
@@ -79,7 +79,7 @@ def test_the_reports_quota_is_one_count_for_every_worker(sandbox_factory) -> Non
 def test_a_report_is_finished_once_however_many_try(sandbox_factory) -> None:
     sb = sandbox_factory(report_delay=60.0)
     view = create(sb, "outcomes", "csv").json()
-    store = jobs_of(sb.services).reports
+    store = sb.services.report_jobs.reports
     client = "sandbox-enterprise"
     done = {"status": "completed", "completed_at": view["created_at"], "error": None}
     first = sb.http.portal.call(

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 import pin_mock.server.search_index as search_index
-from pin_mock.server.services import Services, build_services
+from pin_mock.server.services import Services
 from pin_mock.server.settings import Settings
+from pin_mock.server.wiring import build_services
 from sandboxes import ENGINES, engine_url
 
 CLIENT = "sandbox-standard"
@@ -69,7 +70,8 @@ def env(request: pytest.FixtureRequest) -> Iterator[Env]:
         name = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 12)))
         env.add(CLIENT, {"id": services.store.ids.new("patient"), "name": name, "n": n})
     yield env
-    env.run(services.state.aclose())
+    for worker in reversed(services.workers):  # the sandbox stops: the engine closes last
+        env.run(worker.aclose())
     env.loop.close()
 
 

@@ -250,7 +250,7 @@ def test_medical_history_is_derived_from_the_seeded_diagnoses(sandbox: Sandbox) 
 
 def test_adding_an_entry_emits_clinical_data_updated(sandbox: Sandbox) -> None:
     heard: list[tuple[str, str, dict]] = []
-    sandbox.services.listeners.append(lambda *event: heard.append(event))
+    sandbox.services.events.subscribe(lambda *event: heard.append(event))
     entry = sandbox.post(URL, json={"data_type": "pain_scores", "value": {"score": 2}}).json()
     assert heard == [
         (

@@ -16,7 +16,7 @@ from harness import Sandbox
 from pin_mock._bundled import fixtures_dir, spec_path
 from pin_mock.server import Settings, create_app
 from pin_mock.server.pipeline.scenarios import parse_prefer
-from pin_mock.server.services import build_services
+from pin_mock.server.wiring import build_services
 from spec_conformance import spec
 
 PATH_VALUES = {

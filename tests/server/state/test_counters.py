@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pin_mock.server.pipeline.rate_limits import Counters, RateLimiter
+from pin_mock.server.domain.rate_limiter import RateLimiter
 from pin_mock.server.state.engine import open_state
 from redis_db import fresh_db
 
@@ -17,7 +17,7 @@ def test_simultaneous_hits_on_two_workers_admit_exactly_the_limit() -> None:
     async def main() -> list:
         engines = [open_state(db.url), open_state(db.url)]
         try:
-            limiters = [RateLimiter(LIMITS, 60, Counters(e, "limits")) for e in engines]
+            limiters = [RateLimiter(LIMITS, 60, e.counters("limits")) for e in engines]
             hits = [limiters[n % 2].hit("client:a", "standard") for n in range(25)]
             return await asyncio.gather(*hits)
         finally:
@@ -38,7 +38,7 @@ def test_memory_and_redis_counters_decide_alike() -> None:
     async def run(state: str) -> list:
         engine = open_state(state)
         try:
-            limiter = RateLimiter(LIMITS, 60, Counters(engine, "limits"))
+            limiter = RateLimiter(LIMITS, 60, engine.counters("limits"))
             return [
                 (d.allowed, d.limit, d.remaining)
                 for d in [await limiter.hit("client:b", "standard") for _ in range(12)]

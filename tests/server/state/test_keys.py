@@ -9,6 +9,8 @@ import pytest
 from pin_mock.server.domain.auth import Client, TokenService
 from pin_mock.server.domain.keys import KeyRing
 from pin_mock.server.errors import Unauthorized
+from pin_mock.server.state.memory.keys import MemorySigningKeys
+from pin_mock.server.state.redis.keys import RedisSigningKeys
 from redis_db import ClaimedDb, fresh_db
 
 CLIENT = Client("sandbox-standard", "x", "standard", frozenset({"patients:read"}))
@@ -43,11 +45,17 @@ def db() -> ClaimedDb:
 def test_a_token_from_one_worker_verifies_on_another_and_after_a_restart(db: ClaimedDb) -> None:
     clock = Clock()
     with db.client() as one, db.client() as two:
-        worker_a = tokens(clock, KeyRing(rotation=0, grace=3600, client=one, clock=clock))
-        worker_b = tokens(clock, KeyRing(rotation=0, grace=3600, client=two, clock=clock))
+        worker_a = tokens(
+            clock, KeyRing(RedisSigningKeys(one, "pin:keys"), rotation=0, grace=3600, clock=clock)
+        )
+        worker_b = tokens(
+            clock, KeyRing(RedisSigningKeys(two, "pin:keys"), rotation=0, grace=3600, clock=clock)
+        )
         token = issue(worker_a)
         assert worker_b.verify(token)["sub"] == CLIENT.client_id
-        restarted = tokens(clock, KeyRing(rotation=0, grace=3600, client=two, clock=clock))
+        restarted = tokens(
+            clock, KeyRing(RedisSigningKeys(two, "pin:keys"), rotation=0, grace=3600, clock=clock)
+        )
         assert restarted.verify(token)["sub"] == CLIENT.client_id
         assert issue(restarted) != token
 
@@ -56,8 +64,8 @@ def test_keys_rotate_and_a_retired_key_verifies_for_its_grace(db: ClaimedDb) -> 
     clock = Clock()
     period = int(START // 100)
     with db.client() as one, db.client() as two:
-        ring_a = KeyRing(rotation=100, grace=50, client=one, clock=clock)
-        ring_b = KeyRing(rotation=100, grace=50, client=two, clock=clock)
+        ring_a = KeyRing(RedisSigningKeys(one, "pin:keys"), rotation=100, grace=50, clock=clock)
+        ring_b = KeyRing(RedisSigningKeys(two, "pin:keys"), rotation=100, grace=50, clock=clock)
         old = issue(tokens(clock, ring_a))
         clock.now = START + 120  # the next period: a new current key, the old one retired
         assert ring_a.current()[0] == ring_b.current()[0] == str(period + 1)
@@ -85,7 +93,9 @@ def test_an_unknown_kid_asks_redis_at_most_once_per_refresh(db: ClaimedDb) -> No
                 calls.append(name)
                 return getattr(client, name)
 
-        ring = KeyRing(rotation=0, grace=3600, client=Counting(), clock=clock)  # type: ignore[arg-type]
+        ring = KeyRing(
+            RedisSigningKeys(Counting(), "pin:keys"), rotation=0, grace=3600, clock=clock
+        )  # type: ignore[arg-type]
         ring.current()
         calls.clear()
         assert ring.lookup("0") is not None and calls == []  # cached
@@ -96,8 +106,8 @@ def test_an_unknown_kid_asks_redis_at_most_once_per_refresh(db: ClaimedDb) -> No
 
 def test_memory_keys_are_this_process_own() -> None:
     clock = Clock()
-    one = tokens(clock, KeyRing(rotation=0, grace=3600, clock=clock))
-    other = tokens(clock, KeyRing(rotation=0, grace=3600, clock=clock))
+    one = tokens(clock, KeyRing(MemorySigningKeys(), rotation=0, grace=3600, clock=clock))
+    other = tokens(clock, KeyRing(MemorySigningKeys(), rotation=0, grace=3600, clock=clock))
     with pytest.raises(Unauthorized):
         other.verify(issue(one))
 

@@ -11,7 +11,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from pin_mock.server.state.memory.queue import GROUP, MemoryQueue, Payload, RedisQueue, Retry
+from pin_mock.server.state.memory.queue import MemoryQueue
+from pin_mock.server.state.ports import Job
+from pin_mock.server.state.redis.queue import GROUP, RedisQueue
 from redis_db import fresh_db
 
 KEY = "pin:q:test"
@@ -25,8 +27,19 @@ async def until(condition: Callable[[], Any], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.01)
 
 
-def redis_queue(redis: Redis, handler: Any, claim: float = 60.0, **kwargs: Any) -> RedisQueue:
-    return RedisQueue(redis, KEY, handler, claim_timeout=claim, concurrency=8, **kwargs)
+class Started(RedisQueue):
+    """A queue whose ``start`` runs the handler it was made with (8 at once)."""
+
+    def __init__(self, redis: Redis, handler: Any, **kwargs: Any) -> None:
+        super().__init__(redis, KEY, **kwargs)
+        self.run = handler
+
+    async def start(self) -> None:  # type: ignore[override]
+        await super().start(self.run, concurrency=8)
+
+
+def redis_queue(redis: Redis, handler: Any, claim: float = 60.0, **kwargs: Any) -> Started:
+    return Started(redis, handler, claim_timeout=claim, **kwargs)
 
 
 def on_redis(test: Callable[[Redis], Any]) -> None:
@@ -43,7 +56,7 @@ def on_redis(test: Callable[[Redis], Any]) -> None:
 def test_each_job_runs_once_across_two_consumers() -> None:
     seen: list[int] = []
 
-    async def handler(job: Payload) -> Retry:
+    async def handler(job: Job) -> None:
         await asyncio.sleep(0.005)
         seen.append(job["n"])
         return None
@@ -66,9 +79,9 @@ def test_each_job_runs_once_across_two_consumers() -> None:
 
 
 def test_a_job_held_by_a_dead_consumer_is_taken_over_after_the_claim_timeout() -> None:
-    seen: list[Payload] = []
+    seen: list[Job] = []
 
-    async def handler(job: Payload) -> Retry:
+    async def handler(job: Job) -> None:
         seen.append(job)
         return None
 
@@ -91,21 +104,28 @@ def test_a_job_held_by_a_dead_consumer_is_taken_over_after_the_claim_timeout() -
 
 def test_a_retry_keeps_its_schedule_across_a_restart() -> None:
     runs: list[tuple[int, float]] = []
+    queues: list[RedisQueue] = []
 
-    async def handler(job: Payload) -> Retry:
+    async def handler(job: Job) -> None:
         runs.append((job["try"], time.time()))
-        return (0.5, {**job, "try": job["try"] + 1}) if job["try"] == 1 else None
+        if job["try"] == 1:  # run it again half a second from now (a webhook retry)
+            await queues[-1].put({**job, "try": job["try"] + 1}, delay=0.5)
 
     async def test(redis: Redis) -> None:
         before = redis_queue(redis, handler)
+        queues.append(before)
         await before.start()
         await before.put({"try": 1})
         await until(lambda: runs)
-        await until(lambda: before.running() == 0)
+        while (await redis.xpending(KEY, GROUP))["pending"] or not await redis.zcard(
+            f"{KEY}:retry"
+        ):
+            await asyncio.sleep(0.01)  # until the first run is settled and its retry waits
         await before.aclose()  # the process stops while the retry waits
         (member, due), *_ = await redis.zrange(f"{KEY}:retry", 0, -1, withscores=True)
         assert due >= runs[0][1] + 0.5
         after = redis_queue(redis, handler)
+        queues.append(after)
         await after.start()
         await until(lambda: len(runs) == 2)
         await after.drain()
@@ -120,12 +140,12 @@ def test_shutdown_hands_a_running_job_back_for_another_consumer_at_once() -> Non
     started = asyncio.Event()
     finished: list[str] = []
 
-    async def stuck(job: Payload) -> Retry:
+    async def stuck(job: Job) -> None:
         started.set()
         await asyncio.Event().wait()  # never ends: only a shutdown stops it
         return None
 
-    async def quick(job: Payload) -> Retry:
+    async def quick(job: Job) -> None:
         finished.append(job["id"])
         return None
 
@@ -145,21 +165,39 @@ def test_shutdown_hands_a_running_job_back_for_another_consumer_at_once() -> Non
     on_redis(test)
 
 
+class Sweeping(Started):
+    """A queue that counts the looks it took for idle jobs to take over."""
+
+    sweeps = 0
+
+    async def _claim(self) -> None:
+        await super()._claim()
+        self.sweeps += 1
+
+
 def test_a_slow_job_is_renewed_so_nobody_takes_it_over() -> None:
     runs: list[str] = []
+    claim = 1.0
+    others: list[Sweeping] = []
 
-    async def slow(job: Payload) -> Retry:
+    async def slow(job: Job) -> None:
         runs.append("ran")
-        await asyncio.sleep(2.0)  # several claim timeouts
-        return None
+        # Held until the other consumer has looked for idle jobs three times after the
+        # job was a whole claim timeout old: without the heartbeat it would have taken
+        # it over by then. (A condition, not a fixed time: a busy machine only delays it.)
+        await until(lambda: others, timeout=30)
+        began = others[0].sweeps
+        await asyncio.sleep(claim)
+        await until(lambda: others[0].sweeps >= began + 4, timeout=30)
 
     async def test(redis: Redis) -> None:
-        first = redis_queue(redis, slow, claim=0.4)
-        second = redis_queue(redis, slow, claim=0.4)
+        first = redis_queue(redis, slow, claim=claim)
+        second = Sweeping(redis, slow, claim_timeout=claim)
         await first.start()
         await first.put({"id": "slow"})
         await until(lambda: runs)
         await second.start()
+        others.append(second)
         await first.drain()
         await first.aclose()
         await second.aclose()
@@ -169,7 +207,7 @@ def test_a_slow_job_is_renewed_so_nobody_takes_it_over() -> None:
 
 
 def test_a_crashing_handler_does_not_leave_its_job_pending() -> None:
-    async def crash(job: Payload) -> Retry:
+    async def crash(job: Job) -> None:
         raise RuntimeError("a bug")
 
     async def test(redis: Redis) -> None:
@@ -186,21 +224,21 @@ def test_a_crashing_handler_does_not_leave_its_job_pending() -> None:
 def test_the_memory_queue_hands_unfinished_jobs_back_at_shutdown() -> None:
     done: list[str] = []
 
-    async def handler(job: Payload) -> Retry:
+    async def handler(job: Job) -> None:
         if job["id"] == "quick":
             done.append("quick")
             return None
         await asyncio.Event().wait()
         return None
 
-    async def main() -> list[Payload]:
-        queue = MemoryQueue(handler, "test")
-        await queue.start()
-        await queue.put({"id": "quick"})
-        await queue.put({"id": "stuck"})
-        await queue.put({"id": "later"}, delay=60.0)
+    async def main() -> list[Job]:
+        queue = MemoryQueue("test")
+        await queue.start(handler, concurrency=8)
+        await queue.put({"id": "quick", "client_id": "c"})
+        await queue.put({"id": "stuck", "client_id": "c"})
+        await queue.put({"id": "later", "client_id": "c"}, delay=60.0)
         await until(lambda: done)
-        return await queue.aclose()
+        return (await queue.aclose()).abandoned
 
     left = asyncio.run(main())
     assert sorted(job["id"] for job in left) == ["later", "stuck"]
@@ -211,7 +249,7 @@ def test_a_job_interrupted_by_a_redis_outage_stays_pending_and_runs_again() -> N
 
     runs: list[str] = []
 
-    async def flaky(job: Payload) -> Retry:
+    async def flaky(job: Job) -> None:
         runs.append(job["id"])
         if len(runs) == 1:
             raise RedisConnectionError("Redis went away mid-job")

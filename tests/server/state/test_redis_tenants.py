@@ -15,8 +15,11 @@ import pytest
 
 from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.search_index import search_key
-from pin_mock.server.state.engine import StateEngine, open_state
+from pin_mock.server.state.engine import open_state
+from pin_mock.server.state.memory.engine import MemoryEngine
+from pin_mock.server.state.memory.keys import MemoryIdSpace
 from pin_mock.server.state.ports import NO_PATIENT, QUOTA_FULL
+from pin_mock.server.state.redis.keys import RedisIdSpace
 from pin_mock.server.state.redis.tenants import RedisTenants
 from redis_db import ClaimedDb, fresh_db
 
@@ -47,10 +50,10 @@ def run(db: ClaimedDb, body: Callable[..., Any], workers: int = 1, clock: Clock 
     """Run ``body(*tenants)`` with ``workers`` engines on ``db``, in one event loop."""
 
     async def main() -> Any:
-        engines = [open_state(db.url) for _ in range(workers)]
+        now = clock or Clock()
+        engines = [open_state(db.url, clock=now, sandbox_ttl=TTL) for _ in range(workers)]
         try:
-            tenants = [RedisTenants(e, ttl=TTL, clock=clock or Clock()) for e in engines]
-            return await body(*tenants)
+            return await body(*(engine.tenants for engine in engines))
         finally:
             for engine in engines:
                 await engine.aclose()
@@ -59,7 +62,7 @@ def run(db: ClaimedDb, body: Callable[..., Any], workers: int = 1, clock: Clock 
 
 
 def test_concurrent_creates_on_two_workers_stop_exactly_at_the_quota(db: ClaimedDb) -> None:
-    ids = IdFactory()
+    ids = IdFactory(MemoryIdSpace())
 
     async def body(one: RedisTenants, two: RedisTenants) -> list:
         creates = [
@@ -76,7 +79,7 @@ def test_concurrent_creates_on_two_workers_stop_exactly_at_the_quota(db: Claimed
 
 
 def test_entries_count_against_their_quota_and_need_their_patient(db: ClaimedDb) -> None:
-    ids = IdFactory()
+    ids = IdFactory(MemoryIdSpace())
     mine = patient(ids)
 
     async def body(tenants: RedisTenants) -> list:
@@ -104,7 +107,7 @@ def test_entries_count_against_their_quota_and_need_their_patient(db: ClaimedDb)
 
 
 def test_reset_removes_every_key_of_the_tenant_and_only_its_own(db: ClaimedDb) -> None:
-    ids = IdFactory()
+    ids = IdFactory(MemoryIdSpace())
 
     async def body(tenants: RedisTenants) -> dict:
         for client in (A, B):
@@ -128,7 +131,7 @@ def test_reset_removes_every_key_of_the_tenant_and_only_its_own(db: ClaimedDb) -
 
 
 def test_idle_sandboxes_expire_and_active_ones_stay(db: ClaimedDb) -> None:
-    ids = IdFactory()
+    ids = IdFactory(MemoryIdSpace())
     clock = Clock()
 
     async def body(tenants: RedisTenants) -> list:
@@ -139,7 +142,7 @@ def test_idle_sandboxes_expire_and_active_ones_stay(db: ClaimedDb) -> None:
         p = patient(ids)
         await tenants.add_patient(B, p, search_key(p), 10)  # B is active again
         clock.now += 20  # A has been idle TTL + 10 s, B 20 s
-        dropped = await tenants.sweep()
+        dropped = await tenants.expire_idle()
         return [dropped, await tenants.usage(A), await tenants.usage(B)]
 
     dropped, usage_a, usage_b = run(db, body, clock=clock)
@@ -150,7 +153,7 @@ def test_idle_sandboxes_expire_and_active_ones_stay(db: ClaimedDb) -> None:
 
 
 def test_reads_keep_a_sandbox_alive(db: ClaimedDb) -> None:
-    ids = IdFactory()
+    ids = IdFactory(MemoryIdSpace())
     clock = Clock()
 
     async def body(tenants: RedisTenants) -> list:
@@ -159,7 +162,7 @@ def test_reads_keep_a_sandbox_alive(db: ClaimedDb) -> None:
         clock.now += TTL - 10
         await tenants.get_patient(A, p["id"])  # a read refreshes the last activity
         clock.now += 20
-        return [await tenants.sweep(), await tenants.usage(A)]
+        return [await tenants.expire_idle(), await tenants.usage(A)]
 
     dropped, usage = run(db, body, clock=clock)
     assert dropped == [] and usage["patients"] == 1
@@ -167,9 +170,9 @@ def test_reads_keep_a_sandbox_alive(db: ClaimedDb) -> None:
 
 def test_ids_never_repeat_across_workers_and_restarts(db: ClaimedDb) -> None:
     with db.client() as client:
-        first, second = IdFactory.shared(client), IdFactory.shared(client)
+        first, second = IdFactory(RedisIdSpace(client)), IdFactory(RedisIdSpace(client))
         issued = [f.new("patient") for f in (first, second) for _ in range(2000)]
-        restarted = IdFactory.shared(client)  # a new process: a new incarnation
+        restarted = IdFactory(RedisIdSpace(client))  # a new process: a new incarnation
         issued += [restarted.new("patient") for _ in range(2000)]
     assert len(set(issued)) == len(issued) == 6000
     # The same key: one permutation, different counters (not a fresh random key each).
@@ -181,7 +184,7 @@ def test_an_exhausted_incarnation_takes_the_next(db: ClaimedDb) -> None:
         LOCAL_BITS = 3
 
     with db.client() as client:
-        factory = Tiny.shared(client)
+        factory = Tiny(RedisIdSpace(client))
         issued = [factory.new("x") for _ in range(40)]  # five incarnations of 8
     assert len(set(issued)) == 40
 
@@ -206,4 +209,4 @@ def test_a_password_is_not_repeated_in_the_reason() -> None:
 
 def test_the_memory_engine_is_not_shared() -> None:
     engine = open_state("memory://")
-    assert engine == StateEngine("memory://") and not engine.shared
+    assert isinstance(engine, MemoryEngine) and engine.url == "memory://"

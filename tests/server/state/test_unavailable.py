@@ -20,9 +20,7 @@ from starlette.testclient import TestClient
 
 from harness import Sandbox
 from pin_mock.server import Settings, create_app
-from pin_mock.server.background.webhooks.dispatcher import dispatcher_of
-from pin_mock.server.background.webhooks.shared import SharedDispatcher
-from pin_mock.server.services import build_services
+from pin_mock.server.wiring import build_services
 from sandboxes import engine_url
 
 BOUND = 20.0  # seconds: generous, never a timing assertion
@@ -168,8 +166,7 @@ def test_a_full_redis_answers_503_and_writes_nothing(full_redis: PrivateRedis) -
             json={"url": "http://127.0.0.1:9/hook", "events": ["patient.created"]},
         )
         assert hook.status_code == 201, hook.text
-        dispatcher = dispatcher_of(services)
-        assert isinstance(dispatcher, SharedDispatcher)
+        dispatcher = services.deliveries
         http.portal.call(dispatcher.queue.aclose)  # nothing takes a queued delivery away
         filler = redis.Redis(port=full_redis.port)
         with pytest.raises(redis.exceptions.OutOfMemoryError):

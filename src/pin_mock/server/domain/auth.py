@@ -1,7 +1,7 @@
 """OAuth 2.0 client credentials: the sandbox clients, JWT access tokens, scopes.
 
 Tokens are HS256 JWTs (RFC 9068 profile) signed with PyJWT; the header's
-``kid`` names the signing key, kept by a ``KeyRing`` (state/keys.py: made at
+``kid`` names the signing key, kept by a ``KeyRing`` (``keys.py``: made at
 start-up unless configured, shared through Redis on that engine, rotated with
 a grace period). A token is verified once per request (``callers.py``); the
 outcome, good or bad, is cached per token string, so a client repeating a
@@ -23,7 +23,7 @@ import yaml
 
 from pin_mock.server.domain.keys import KeyRing
 from pin_mock.server.errors import ConfigError, OAuthError, Unauthorized
-from pin_mock.server.state.engine import unavailable
+from pin_mock.server.state.outages import unavailable
 
 AUDIENCE = "pin-api"
 _CACHE_MAX = 10_000
@@ -107,8 +107,8 @@ class TokenService:
     ) -> None:
         self.ttl = ttl
         self.issuer = issuer
-        # A configured key signs everything; otherwise keys of this process (memory).
-        self.keys = keys or KeyRing(rotation=0, grace=ttl, static=key, clock=clock)
+        # The engine's key ring (wiring.py), or one configured key that signs everything.
+        self.keys = keys or KeyRing(grace=ttl, static=key, clock=clock)
         self.keys.current()  # made (or read from Redis) now, not on the first token request
         self._clock = clock
         self._cache: dict[str, dict[str, Any] | str] = {}

@@ -8,10 +8,11 @@ ids is kept. The top bit of the 48 is always set, so created ids never equal a
 seeded one (those count patients from 0: ``cd_0000097000a3``). Seeded data
 does not use this factory; it stays a pure function of the seed.
 
-In memory the key is random per process and the counter starts at 0 (a
-restart loses the objects too). On Redis ids must stay unique across workers,
-replicas and restarts, so the key is kept in Redis (created once, ``SET NX``)
-and each process takes a fresh *incarnation* number (``INCR``) that fills the
+The key and the counter's upper bits come from the engine's ``IdSpace``
+(``state/ports.py``). In memory the key is random per process and the whole
+counter is the process's own (a restart loses the objects too). On Redis ids
+must stay unique across workers, replicas and restarts, so the key is kept in
+Redis and each process takes a fresh *incarnation* number that fills the
 counter's upper bits; the lower bits count this process's ids, and a new
 incarnation is taken when they run out. ``new`` stays synchronous, so callers
 need no ``await`` for an id.
@@ -19,58 +20,43 @@ need no ``await`` for an id.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from hashlib import blake2b
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import redis
+from pin_mock.server.state.ports import IdSpace
 
 
 class IdFactory:
-    """Issues created ids; ``IdFactory.shared(...)`` for the Redis engine."""
+    """Issues created ids from the engine's ``IdSpace``."""
 
     BITS = 47  # the permutation's width; bit 48 marks a created id
     _ROUNDS = 6  # Luby-Rackoff: four rounds of a PRF already give a strong PRP
     #: On Redis: ids per incarnation (2**25, 33 million) and so 2**22 incarnations.
     LOCAL_BITS = 25
 
-    def __init__(self, key: bytes | None = None) -> None:
-        self._key = key or secrets.token_bytes(32)
-        self._count = 0
-        self._base = 0
-        self._limit = 1 << self.BITS
-        self._redis: redis.Redis | None = None
-        self._incarnations = ""
+    def __init__(self, space: IdSpace) -> None:
+        self._space = space
+        self._key = space.key()
         self._lock = threading.Lock()
-
-    @classmethod
-    def shared(cls, client: redis.Redis, namespace: str = "pin") -> IdFactory:
-        """A factory whose ids are unique across every process using this Redis."""
-        key_name = f"{namespace}:ids:key"
-        client.set(key_name, secrets.token_bytes(32), nx=True)
-        factory = cls(client.get(key_name))
-        factory._redis = client
-        factory._incarnations = f"{namespace}:ids:incarnation"
-        factory._next_incarnation()
-        return factory
+        self._count = 0
+        self._next_incarnation()
 
     def _next_incarnation(self) -> None:
-        assert self._redis is not None
-        incarnation = int(self._redis.incr(self._incarnations))
-        if incarnation >= 1 << (self.BITS - self.LOCAL_BITS):
+        incarnation = self._space.incarnation()
+        if incarnation is None:  # the whole counter is this process's
+            if self._count:
+                raise RuntimeError("id space exhausted")  # 1.4e14 ids: unreachable
+            self._base, self._limit = 0, 1 << self.BITS
+        elif incarnation >= 1 << (self.BITS - self.LOCAL_BITS):
             raise RuntimeError("id incarnations exhausted")  # 4 million starts
-        self._base = incarnation << self.LOCAL_BITS
+        else:
+            self._base, self._limit = incarnation << self.LOCAL_BITS, 1 << self.LOCAL_BITS
         self._count = 0
-        self._limit = 1 << self.LOCAL_BITS
 
     def new(self, prefix: str) -> str:
         """A fresh id with ``prefix``, never issued before."""
         with self._lock:  # report rendering threads may ask too
             if self._count >= self._limit:
-                if self._redis is None:
-                    raise RuntimeError("id space exhausted")  # 1.4e14 ids: unreachable
                 self._next_incarnation()  # once per 33 million ids: a blocking call is fine
             value = self._permute(self._base | self._count)
             self._count += 1

@@ -9,12 +9,12 @@ still verifies for ``key_grace`` seconds (default: the token lifetime, so no
 token outlives its key).
 
 - ``--signing-key``: that one key, never rotated (``kid`` ``static``).
-- memory: keys made in this process.
-- Redis: keys in the hash ``pin:keys`` (kid -> secret), so a token from any
-  worker verifies on all and after restarts. They are cached here; an unknown
-  ``kid`` refreshes the cache at most once per ``REFRESH`` seconds, so forged
-  ``kid``s cannot make every request a Redis call. The calls are blocking but
-  rare (once per rotation, or a new key seen).
+- otherwise keys are kept by the engine's ``SigningKeys`` (``state/ports.py``):
+  in memory, this process's own; on Redis, the hash ``pin:keys``, so a token
+  from any worker verifies on all and after restarts. They are cached here; an
+  unknown ``kid`` refreshes the cache at most once per ``REFRESH`` seconds, so
+  forged ``kid``s cannot make every request a Redis call. The calls are
+  blocking but rare (once per rotation, or a new key seen).
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import redis
+from pin_mock.server.state.ports import SigningKeys
 
 #: Seconds between two refreshes of the key cache for an unknown ``kid``.
 REFRESH = 5.0
@@ -39,19 +37,19 @@ class KeyRing:
 
     def __init__(
         self,
+        store: SigningKeys | None = None,
         *,
-        rotation: int,
-        grace: int,
+        rotation: int = 0,
+        grace: int = 0,
         static: str | None = None,
-        client: redis.Redis | None = None,
-        name: str = "pin:keys",
         clock: Callable[[], float] = time.time,
     ) -> None:
+        if store is None and static is None:
+            raise TypeError("a key ring needs a store of keys or a static key")
         self.rotation = rotation
         self.grace = grace
         self._static = static
-        self._redis = client
-        self._name = name
+        self._store = store
         self._clock = clock
         self._keys: dict[str, str] = {}
         self._refreshed = float("-inf")
@@ -89,34 +87,27 @@ class KeyRing:
         if not self._valid(kid, now):
             return None
         secret = self._keys.get(kid)
-        if secret is None and self._redis is not None and now - self._refreshed >= REFRESH:
+        if secret is None and now - self._refreshed >= REFRESH:
+            assert self._store is not None
             self._refreshed = now
-            raw = self._redis.hget(self._name, kid)
-            if raw is not None:
-                secret = self._keys[kid] = raw.decode()
+            secret = self._store.get(kid)
+            if secret is not None:
+                self._keys[kid] = secret
         return secret
 
     def _create(self, kid: str) -> str:
-        fresh = secrets.token_urlsafe(32)
-        if self._redis is None:
-            self._keys[kid] = fresh
-        else:
-            # The first worker to need this period's key makes it; the others read it.
-            self._redis.hsetnx(self._name, kid, fresh)
-            raw = self._redis.hget(self._name, kid)
-            self._keys[kid] = raw.decode() if raw is not None else fresh
+        assert self._store is not None
+        # The first worker to need this period's key makes it; the others read it.
+        self._keys[kid] = self._store.create(kid, secrets.token_urlsafe(32))
         self._prune()
         return self._keys[kid]
 
     def _prune(self) -> None:
-        """Forget keys past their grace (here and in Redis)."""
+        """Forget keys past their grace (here and in the store)."""
+        assert self._store is not None
         now = self._clock()
         stale = [kid for kid in self._keys if not self._valid(kid, now)]
         for kid in stale:
             del self._keys[kid]
-        if self._redis is not None and self.rotation:
-            old = [
-                raw for raw in self._redis.hkeys(self._name) if not self._valid(raw.decode(), now)
-            ]
-            if old:
-                self._redis.hdel(self._name, *old)
+        if self.rotation:
+            self._store.delete([kid for kid in self._store.kids() if not self._valid(kid, now)])

@@ -5,9 +5,9 @@ created itself; nothing one client creates is visible to another. Resetting a
 client's sandbox drops its tenant.
 
 The seeded data is in this process (a pure function of the seed); what clients
-created is behind ``tenants``, a ``TenantState`` of the engine in use
-(``state/memory.py`` or ``state/redis_tenants.py``). Handlers only see this
-class's ``async`` methods, the same on both engines.
+created is behind ``tenants``, the engine's ``TenantState`` port
+(``state/ports.py``). Handlers only see this class's ``async`` methods, the
+same on both engines.
 """
 
 from __future__ import annotations
@@ -23,9 +23,7 @@ from pin_mock.server.domain.seed.generator import SeedData
 from pin_mock.server.errors import NotFound
 from pin_mock.server.search_index import TrigramIndex, search_key
 from pin_mock.server.settings import Settings
-from pin_mock.server.state.memory.tenant import Tenant
-from pin_mock.server.state.memory.tenants import MemoryTenants
-from pin_mock.server.state.ports import NO_PATIENT, TenantData, TenantState, Then
+from pin_mock.server.state.ports import NO_PATIENT, EventDeliveries, TenantData, TenantState
 
 __all__ = ["IdFactory", "Store", "search_key"]
 
@@ -43,15 +41,13 @@ class Store:
         self,
         seed: SeedData,
         ids: IdFactory,
-        tenants: TenantState | None = None,
+        tenants: TenantState,
         settings: Settings | None = None,
     ) -> None:
         self.seed = seed
         self.ids = ids
-        self.tenants: TenantState = tenants or MemoryTenants()
+        self.tenants = tenants
         self.settings = settings or Settings()
-        # Tenants kept here for what has not moved to the engine yet (memory only).
-        self._local = self.tenants if isinstance(self.tenants, MemoryTenants) else MemoryTenants()
         self._base_patients = {p["id"]: p for p in seed.patients}
         # Lower-cased "id name" per base patient, indexed once for search.
         self._search = TrigramIndex([search_key(p) for p in seed.patients])
@@ -64,16 +60,13 @@ class Store:
 
     # -- tenants ---------------------------------------------------------------
 
-    def tenant(self, client_id: str) -> Tenant:
-        """The client's in-process tenant (memory engine: all it created)."""
-        return self._local.tenant(client_id)
-
     async def reset(self, client_id: str) -> dict[str, int]:
-        """Restore the client's sandbox to the seeded state; what it held."""
+        """Restore the client's sandbox to the seeded state; what it held.
+
+        Everything it created goes in one step, its pending deliveries and their
+        scheduled retries too (``TenantState.reset``).
+        """
         removed = await self.tenants.reset(client_id)
-        if self._local is not self.tenants:
-            local = await self._local.reset(client_id)
-            removed = {k: v + local.get(k, 0) for k, v in removed.items()}
         for cache in (self._client_derived, self._searches):
             for key in [k for k in cache if k[0] == client_id]:
                 del cache[key]
@@ -105,13 +98,11 @@ class Store:
     async def _search_created(
         self, client_id: str, term: str, start: int, count: int
     ) -> tuple[list[dict[str, Any]], int]:
-        """The tenant's matches; on a shared engine remembered until the tenant's next write.
+        """The tenant's matches, remembered until the tenant's next write.
 
-        A repeated search then costs one version read instead of a scan in Redis
-        (which serves every worker: scans there are what would queue).
+        A repeated search then costs one version read instead of a scan (on Redis,
+        which serves every worker, scans are what would queue).
         """
-        if self.tenants is self._local:
-            return await self.tenants.search(client_id, term, start, count)
         slot = (client_id, ("search", term, start, count))
         version = await self.tenants.version(client_id)
         hit = self._searches.get(slot)
@@ -151,11 +142,11 @@ class Store:
         return patient, self.merge_entries(patient_id, created)
 
     async def add_patient(
-        self, client_id: str, patient: dict[str, Any], then: Then | None = None
+        self, client_id: str, patient: dict[str, Any], then: EventDeliveries | None = None
     ) -> dict[str, Any]:
         """Store a new patient (its ``id`` already set), or 409 past the patients quota.
 
-        ``then`` (Redis): a script run in the same atomic step if the patient is stored.
+        ``then``: the event's deliveries, queued in the same atomic step if it is stored.
         """
         cap = quotas.limit(self.settings, "patients")
         result = await self.tenants.add_patient(client_id, patient, search_key(patient), cap, then)
@@ -177,7 +168,7 @@ class Store:
         return sorted([*base, *created], key=lambda e: (e["recorded_at"], e["id"]))
 
     async def add_entry(
-        self, client_id: str, entry: dict[str, Any], then: Then | None = None
+        self, client_id: str, entry: dict[str, Any], then: EventDeliveries | None = None
     ) -> dict[str, Any]:
         """Store a new entry for an existing patient; 404 if it is gone, 409 past the quota."""
         patient_id = entry["patient_id"]

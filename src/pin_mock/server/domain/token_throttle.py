@@ -2,7 +2,7 @@
 
 Without it, one address could try 400 secrets a second. Three budgets, each a
 fixed window (``token_throttle_window``, 60 s by default) counted by the
-``limits`` library like the API's rate limits (``rate_limits.py``):
+``limits`` library like the API's rate limits (``rate_limiter.py``):
 
 * failed client authentications per **client id** (default 10): guessing one
   client's secret, from however many addresses;
@@ -29,8 +29,8 @@ import time
 from limits import RateLimitItemPerSecond
 
 from pin_mock.server.errors import OAuthError
-from pin_mock.server.pipeline.rate_limits import Counters
 from pin_mock.server.settings import Settings
+from pin_mock.server.state.ports import Counters
 
 #: The RFC 6749 error code of a throttled token request. RFC 6749 defines none
 #: for rate limits; this one (section 4.1.2.1: "temporarily unable to handle the
@@ -44,14 +44,14 @@ class TokenThrottle:
     In memory they are atomic within the event loop, on Redis across workers.
     """
 
-    def __init__(self, settings: Settings, counters: Counters | None = None) -> None:
+    def __init__(self, settings: Settings, counters: Counters) -> None:
         window = settings.token_throttle_window
         self._items = {
             "client_failures": RateLimitItemPerSecond(settings.token_failures_per_client, window),
             "address_failures": RateLimitItemPerSecond(settings.token_failures_per_address, window),
             "grants": RateLimitItemPerSecond(settings.token_grants_per_client, window),
         }
-        self._counters = counters or Counters()
+        self._counters = counters
 
     # -- before the secret is checked -------------------------------------------
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import pin_mock.server.domain.analytics as analytics
-from pin_mock.server.pipeline.authentication import Caller
-from pin_mock.server.pipeline.validation import check_date_range
-from pin_mock.server.services import Services
+from pin_mock.server.domain.callers import Caller
+from pin_mock.server.domain.dates import check_date_range
+from pin_mock.server.domain.store import Store
 
 
 async def get_outcomes(
-    services: Services,
+    store: Store,
     caller: Caller,
     start_date: str | None = None,
     end_date: str | None = None,
@@ -21,7 +23,7 @@ async def get_outcomes(
     """GET /v1/analytics/outcomes"""
     check_date_range(start_date, end_date)
     return await analytics.outcomes(
-        services.store,
+        store,
         caller.client_id,
         start_date=start_date,
         end_date=end_date,
@@ -30,8 +32,8 @@ async def get_outcomes(
     )
 
 
-async def get_population_health(services: Services, caller: Caller) -> dict[str, Any]:
+async def get_population_health(
+    store: Store, caller: Caller, today: Callable[[], date]
+) -> dict[str, Any]:
     """GET /v1/analytics/population-health (ages on the sandbox clock's date)."""
-    return await analytics.population_health(
-        services.store, caller.client_id, today=services.today()
-    )
+    return await analytics.population_health(store, caller.client_id, today=today())

@@ -7,23 +7,27 @@ import binascii
 from typing import Any
 from urllib.parse import unquote_plus
 
-from pin_mock.server.domain.auth import requested_scopes
+from pin_mock.server.domain.auth import ClientRegistry, TokenService, requested_scopes
+from pin_mock.server.domain.callers import Caller
+from pin_mock.server.domain.token_throttle import TokenThrottle
 from pin_mock.server.errors import OAuthError
-from pin_mock.server.pipeline.authentication import Caller
-from pin_mock.server.services import Services
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 async def issue_token(
-    services: Services, caller: Caller, body: dict[str, Any] | None = None
+    clients: ClientRegistry,
+    tokens: TokenService,
+    token_throttle: TokenThrottle,
+    caller: Caller,
+    body: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], int, dict]:
     """Authenticate the client and issue a bearer token (throttled: ``token_throttle.py``)."""
-    throttle = services.token_throttle
+    throttle = token_throttle
     address = caller.peer or "unknown"
     await throttle.check_address(address)
     try:
-        return await _issue(services, caller, body or {})
+        return await _issue(clients, tokens, throttle, caller, body or {})
     except OAuthError as error:
         # Failed client authentications count against the address; a malformed
         # request (400) guesses no secret, and counting it would let a fuzzer's
@@ -34,19 +38,22 @@ async def issue_token(
 
 
 async def _issue(
-    services: Services, caller: Caller, form: dict[str, Any]
+    clients: ClientRegistry,
+    tokens: TokenService,
+    throttle: TokenThrottle,
+    caller: Caller,
+    form: dict[str, Any],
 ) -> tuple[dict[str, Any], int, dict]:
     client_id, client_secret, used_basic = _credentials(form, caller.authorization)
     grant_type = form.get("grant_type")
     if not grant_type:
         raise OAuthError("invalid_request", "grant_type is required.")
-    throttle = services.token_throttle
     await throttle.check_client(client_id)
-    client = services.clients.authenticate(client_id, client_secret)
+    client = clients.authenticate(client_id, client_secret)
     if client is None:
         # Only registered ids have a lock: no secret opens an unknown one, and
         # counting arbitrary ids would let junk fill the counters.
-        if client_id in services.clients:
+        if client_id in clients:
             await throttle.failed_login(client_id)  # (issue_token counts the address)
         raise OAuthError(
             "invalid_client",
@@ -58,7 +65,7 @@ async def _issue(
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "grant_type must be client_credentials.")
     scopes = requested_scopes(client, form.get("scope"))
-    return services.tokens.issue(client, scopes), 200, NO_STORE
+    return tokens.issue(client, scopes), 200, NO_STORE
 
 
 def _credentials(form: dict[str, Any], authorization: str | None) -> tuple[str, str, bool]:

@@ -6,13 +6,15 @@ entry's ``value`` against its ``data_type``) before these run.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from pin_mock.server.domain.callers import Caller
+from pin_mock.server.domain.dates import check_date_range
+from pin_mock.server.domain.events import Events
+from pin_mock.server.domain.store import Store
 from pin_mock.server.errors import InvalidParameter
 from pin_mock.server.handlers.responses import created, now_iso, page_of
-from pin_mock.server.pipeline.authentication import Caller
-from pin_mock.server.pipeline.validation import check_date_range
-from pin_mock.server.services import Services
 from pin_mock.server.timestamps import normalise
 
 #: Defaults the spec declares for a value's optional fields, stored explicitly.
@@ -20,7 +22,7 @@ VALUE_DEFAULTS = {"pain_scores": {"scale": "NRS"}, "diagnoses": {"status": "acti
 
 
 async def list_clinical_data(
-    services: Services,
+    store: Store,
     caller: Caller,
     patient_id: str,
     start_date: str | None = None,
@@ -31,7 +33,7 @@ async def list_clinical_data(
 ) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}/clinical-data: oldest first, dates inclusive."""
     check_date_range(start_date, end_date)
-    entries = await services.store.entries(caller.client_id, patient_id)
+    entries = await store.entries(caller.client_id, patient_id)
     selected = [
         e
         for e in entries
@@ -43,18 +45,22 @@ async def list_clinical_data(
 
 
 async def get_clinical_data_entry(
-    services: Services, caller: Caller, patient_id: str, entry_id: str
+    store: Store, caller: Caller, patient_id: str, entry_id: str
 ) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}/clinical-data/{entry_id}"""
-    return await services.store.get_entry(caller.client_id, patient_id, entry_id)
+    return await store.get_entry(caller.client_id, patient_id, entry_id)
 
 
 async def add_clinical_data(
-    services: Services, caller: Caller, patient_id: str, body: dict[str, Any]
+    store: Store,
+    events: Events,
+    clock: Callable[[], float],
+    caller: Caller,
+    patient_id: str,
+    body: dict[str, Any],
 ) -> tuple[Any, int, dict]:
     """POST /v1/patients/{patient_id}/clinical-data"""
-    svc = services
-    stamp = now_iso(svc)
+    stamp = now_iso(clock)
     data_type = body["data_type"]
     if data_type == "medications":
         value = body["value"]
@@ -62,7 +68,7 @@ async def add_clinical_data(
             value.get("start_date"), value.get("end_date"), prefix="value.", blame="end_date"
         )
     entry = {
-        "id": svc.store.ids.new("cd"),
+        "id": store.ids.new("cd"),
         "patient_id": patient_id,
         "data_type": data_type,
         "recorded_at": _recorded_at(body.get("recorded_at")) or stamp,
@@ -71,8 +77,8 @@ async def add_clinical_data(
     }
     location = f"/v1/patients/{patient_id}/clinical-data/{entry['id']}"
     # 404 for an unknown patient, then 409 past the entries quota: checked with the write,
-    # and on Redis the event's deliveries are queued in it too (a 201 means they are queued).
-    await svc.emit_with(
+    # and the event's deliveries are queued in it too (a 201 means they are queued).
+    await events.emit_with(
         caller.client_id,
         "clinical_data.updated",
         {
@@ -81,7 +87,7 @@ async def add_clinical_data(
             "data_type": data_type,
             "links": {"self": location},
         },
-        lambda then: svc.store.add_entry(caller.client_id, entry, then),
+        lambda then: store.add_entry(caller.client_id, entry, then),
     )
     return created(entry, location)
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from pin_mock.server.domain.callers import Caller
+from pin_mock.server.domain.events import Events
+from pin_mock.server.domain.store import Store
 from pin_mock.server.handlers.responses import created, now_iso, paged
-from pin_mock.server.pipeline.authentication import Caller
-from pin_mock.server.services import Services
 
 SUMMARY_FIELDS = ("id", "name", "date_of_birth", "created_at")
 
@@ -50,41 +52,44 @@ def detail(patient: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, 
 
 
 async def list_patients(
-    services: Services, caller: Caller, page: int = 1, limit: int = 50, search: str | None = None
+    store: Store, caller: Caller, page: int = 1, limit: int = 50, search: str | None = None
 ) -> dict:
     """GET /v1/patients"""
-    items, total = await services.store.list_patients(
+    items, total = await store.list_patients(
         caller.client_id, search=search, offset=(page - 1) * limit, limit=limit
     )
     return paged([summary(p) for p in items], page=page, limit=limit, total=total)
 
 
-async def get_patient(services: Services, caller: Caller, patient_id: str) -> dict[str, Any]:
+async def get_patient(store: Store, caller: Caller, patient_id: str) -> dict[str, Any]:
     """GET /v1/patients/{patient_id}"""
-    patient, entries = await services.store.patient_with_entries(caller.client_id, patient_id)
+    patient, entries = await store.patient_with_entries(caller.client_id, patient_id)
     return detail(patient, entries)
 
 
 async def create_patient(
-    services: Services, caller: Caller, body: dict[str, Any]
+    store: Store,
+    events: Events,
+    clock: Callable[[], float],
+    caller: Caller,
+    body: dict[str, Any],
 ) -> tuple[Any, int, dict]:
     """POST /v1/patients"""
-    svc = services
     patient = {
-        "id": svc.store.ids.new("patient"),
+        "id": store.ids.new("patient"),
         "name": body["name"].strip(),
         "date_of_birth": body["date_of_birth"],
         "gender": body.get("gender", "unknown"),
         "contact": body.get("contact", {}),
-        "created_at": now_iso(svc),
+        "created_at": now_iso(clock),
     }
     location = f"/v1/patients/{patient['id']}"
     # The patients quota is checked in the same atomic step as the write (store.add_patient),
-    # and on Redis the event's deliveries are queued in it too: a 201 means they are queued.
-    await svc.emit_with(
+    # and the event's deliveries are queued in it too: a 201 means they are queued.
+    await events.emit_with(
         caller.client_id,
         "patient.created",
         {"patient_id": patient["id"], "links": {"self": location}},
-        lambda then: svc.store.add_patient(caller.client_id, patient, then),
+        lambda then: store.add_patient(caller.client_id, patient, then),
     )
     return created(detail(patient, []), location)

@@ -6,49 +6,45 @@ from typing import Any
 
 from starlette.responses import Response
 
-import pin_mock.server.domain.quotas as quotas
-from pin_mock.server.background.report_jobs import check_parameters, jobs_of, new_report
+from pin_mock.server.domain.callers import Caller
 from pin_mock.server.domain.reports.files import MEDIA_TYPES, filename
+from pin_mock.server.domain.reports.service import Reports
 from pin_mock.server.errors import Conflict, NotFound
 from pin_mock.server.handlers.responses import created, page_of
-from pin_mock.server.pipeline.authentication import Caller
-from pin_mock.server.services import Services
 
 
-async def _view(services: Services, caller: Caller, report_id: str) -> dict[str, Any]:
-    view = await jobs_of(services).reports.get(caller.client_id, report_id)
+async def _view(reports: Reports, caller: Caller, report_id: str) -> dict[str, Any]:
+    view = await reports.get(caller.client_id, report_id)
     if view is None:
         raise NotFound.resource("Report", "report_id", report_id)
     return view
 
 
 async def list_reports(
-    services: Services, caller: Caller, page: int = 1, limit: int = 50, status: str | None = None
+    reports: Reports, caller: Caller, page: int = 1, limit: int = 50, status: str | None = None
 ) -> dict:
     """GET /v1/reports: oldest first, optionally one status."""
-    views = await jobs_of(services).reports.all(caller.client_id)
+    views = await reports.all(caller.client_id)
     return page_of(
         [v for v in views if status is None or v["status"] == status], page=page, limit=limit
     )
 
 
 async def create_report(
-    services: Services, caller: Caller, body: dict[str, Any]
+    reports: Reports, caller: Caller, body: dict[str, Any]
 ) -> tuple[Any, int, dict]:
     """POST /v1/reports: 202 with the pending report and its Location."""
     params = body.get("parameters") or {}
-    await check_parameters(services, caller.client_id, body["type"], params)
-    report = await new_report(services, body["type"], body["format"], params)
+    await reports.check(caller.client_id, body["type"], params)
+    report = reports.new(body["type"], body["format"], params)
     # The quota is checked and the report stored in one step (on every worker at once).
-    held = await jobs_of(services).submit(caller.client_id, report)
-    if held is not None:
-        raise quotas.exceeded("reports", services.settings.quota_reports, held)
+    await reports.submit(caller.client_id, report)
     return created(report, report["links"]["self"], status=202)
 
 
-async def get_report(services: Services, caller: Caller, report_id: str) -> dict[str, Any]:
+async def get_report(reports: Reports, caller: Caller, report_id: str) -> dict[str, Any]:
     """GET /v1/reports/{report_id}: the status, available at once after creation."""
-    return await _view(services, caller, report_id)
+    return await _view(reports, caller, report_id)
 
 
 #: The media type of the file's bytes as such, for clients that take every format alike.
@@ -66,13 +62,13 @@ def _media_type(own: str, accept: str | None) -> str:
 
 
 async def download_report(
-    services: Services, caller: Caller, report_id: str, accept: str | None = None
+    reports: Reports, caller: Caller, report_id: str, accept: str | None = None
 ) -> Response:
     """GET /v1/reports/{report_id}/download: the file, or 409 until it is completed."""
-    view = await _view(services, caller, report_id)
+    view = await _view(reports, caller, report_id)
     content = None
     if view["status"] == "completed":
-        content = await jobs_of(services).reports.file(caller.client_id, report_id)
+        content = await reports.file(caller.client_id, report_id)
     if content is None:
         if view["status"] == "failed":
             message = f"Report {report_id} failed ({view['error']['message']}); it has no file."

@@ -1,15 +1,16 @@
 """Answer shapes every handler shares: pages, created resources, the API's clock.
 
-Handlers get what they need as arguments (``operations.py`` passes them): the
-declared parameters, ``body``, and, when declared, ``services`` and ``caller``.
+Handlers get what they need as arguments (``pipeline/operations.py`` passes
+them): the declared parameters, ``body``, ``caller`` and any of the sandbox's
+services named as a parameter (``store``, ``events``, ``reports``, ``clock``...).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pin_mock.server.timestamps as timestamps
-from pin_mock.server.services import Services
 
 
 def paged(items: list[Any], *, page: int, limit: int, total: int) -> dict[str, Any]:
@@ -28,6 +29,6 @@ def created(body: dict[str, Any], location: str, status: int = 201) -> tuple[Any
     return body, status, {"Location": location}
 
 
-def now_iso(services: Services) -> str:
+def now_iso(clock: Callable[[], float]) -> str:
     """The sandbox clock's time as the API writes it: ``2024-01-01T00:00:00Z``."""
-    return timestamps.iso(services.clock())
+    return timestamps.iso(clock())

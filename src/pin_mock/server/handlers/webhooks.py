@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pin_mock.server.domain.quotas as quotas
-from pin_mock.server.background.webhooks.dispatcher import webhooks_of
+from pin_mock.server.domain.callers import Caller
+from pin_mock.server.domain.store import Store
 from pin_mock.server.domain.webhooks.signing import new_secret
 from pin_mock.server.domain.webhooks.targets import check_url
 from pin_mock.server.errors import NotFound
 from pin_mock.server.handlers.responses import created, now_iso, page_of
-from pin_mock.server.pipeline.authentication import Caller
-from pin_mock.server.services import Services
+from pin_mock.server.settings import Settings
+from pin_mock.server.state.ports import WebhookStore
 
 PUBLIC_FIELDS = ("id", "url", "events", "description", "created_at")
 
@@ -21,39 +23,44 @@ def public(webhook: dict[str, Any]) -> dict[str, Any]:
     return {k: webhook[k] for k in PUBLIC_FIELDS}
 
 
-async def _webhook(services: Services, caller: Caller, webhook_id: str) -> dict[str, Any]:
-    webhook = await webhooks_of(services).get(caller.client_id, webhook_id)
+async def _webhook(webhooks: WebhookStore, caller: Caller, webhook_id: str) -> dict[str, Any]:
+    webhook = await webhooks.get(caller.client_id, webhook_id)
     if webhook is None:
         raise NotFound.resource("Webhook", "webhook_id", webhook_id)
     return webhook
 
 
 async def list_webhooks(
-    services: Services, caller: Caller, page: int = 1, limit: int = 50
+    webhooks: WebhookStore, caller: Caller, page: int = 1, limit: int = 50
 ) -> dict[str, Any]:
     """GET /v1/webhooks"""
-    webhooks = await webhooks_of(services).all(caller.client_id)
-    return page_of([public(w) for w in webhooks], page=page, limit=limit)
+    hooks = await webhooks.all(caller.client_id)
+    return page_of([public(w) for w in hooks], page=page, limit=limit)
 
 
 async def create_webhook(
-    services: Services, caller: Caller, body: dict[str, Any]
+    webhooks: WebhookStore,
+    store: Store,
+    settings: Settings,
+    clock: Callable[[], float],
+    caller: Caller,
+    body: dict[str, Any],
 ) -> tuple[Any, int, dict]:
     """POST /v1/webhooks"""
     # Only the URL's form is checked here: the target policy (webhook_targets) is
     # applied at each delivery, where an address outside it is logged ``blocked``.
     url = check_url(body["url"].strip())
     webhook = {
-        "id": services.store.ids.new("wh"),
+        "id": store.ids.new("wh"),
         "url": url,
         "events": list(body["events"]),
         "description": body.get("description"),
-        "created_at": now_iso(services),
+        "created_at": now_iso(clock),
         "secret": new_secret(),
     }
     # The quota is checked and the webhook stored in one step (on every worker at once).
-    cap = services.settings.quota_webhooks
-    held = await webhooks_of(services).create(caller.client_id, webhook, cap)
+    cap = settings.quota_webhooks
+    held = await webhooks.create(caller.client_id, webhook, cap)
     if held is not None:
         raise quotas.exceeded("webhooks", cap, held)
     return created(
@@ -61,23 +68,25 @@ async def create_webhook(
     )
 
 
-async def get_webhook(services: Services, caller: Caller, webhook_id: str) -> dict[str, Any]:
+async def get_webhook(webhooks: WebhookStore, caller: Caller, webhook_id: str) -> dict[str, Any]:
     """GET /v1/webhooks/{webhook_id}"""
-    return public(await _webhook(services, caller, webhook_id))
+    return public(await _webhook(webhooks, caller, webhook_id))
 
 
-async def delete_webhook(services: Services, caller: Caller, webhook_id: str) -> tuple[None, int]:
+async def delete_webhook(
+    webhooks: WebhookStore, caller: Caller, webhook_id: str
+) -> tuple[None, int]:
     """DELETE /v1/webhooks/{webhook_id}: pending retries to it stop, its log goes with it."""
-    if not await webhooks_of(services).delete(caller.client_id, webhook_id):
+    if not await webhooks.delete(caller.client_id, webhook_id):
         raise NotFound.resource("Webhook", "webhook_id", webhook_id)
     return None, 204
 
 
 async def list_deliveries(
-    services: Services, caller: Caller, webhook_id: str, page: int = 1, limit: int = 50
+    webhooks: WebhookStore, caller: Caller, webhook_id: str, page: int = 1, limit: int = 50
 ) -> dict[str, Any]:
     """GET /v1/webhooks/{webhook_id}/deliveries: every attempt, oldest first."""
-    await _webhook(services, caller, webhook_id)
-    log = await webhooks_of(services).log(caller.client_id, webhook_id)
+    await _webhook(webhooks, caller, webhook_id)
+    log = await webhooks.log(caller.client_id, webhook_id)
     ordered = sorted(log, key=lambda d: d["attempted_at"])  # stable: ties keep log order
     return page_of(ordered, page=page, limit=limit)

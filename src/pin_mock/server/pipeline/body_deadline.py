@@ -91,7 +91,7 @@ class InFlight:
         return len(abandoned)
 
 
-class BodyTimeoutMiddleware:
+class BodyDeadlineMiddleware:
     """Answer 408 when a request body is not complete within ``timeout`` seconds."""
 
     def __init__(

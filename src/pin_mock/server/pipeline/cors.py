@@ -75,7 +75,7 @@ def cors_options(origins: str) -> dict[str, Any] | None:
     }
 
 
-class BrowserMiddleware:
+class CorsMiddleware:
     """CORS for the allowed origins; no ``Basic`` challenge in a 401 to a script."""
 
     def __init__(self, app: ASGIApp, *, cors_origins: str) -> None:

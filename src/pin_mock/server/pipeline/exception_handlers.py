@@ -18,7 +18,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 import pin_mock.server.errors as errors
-from pin_mock.server.state.engine import unavailable
+from pin_mock.server.state.outages import unavailable
 
 logger = logging.getLogger("pin_mock.errors")
 

@@ -10,8 +10,10 @@ from operations compiled once at start-up.
 
 Handlers are plain functions found by ``operationId`` (``routing.py``). They
 receive the declared parameters (``body`` for a request body) and, if they
-declare them, ``services`` (the sandbox's ``Services``) and ``caller`` (the
-``Caller`` of ``callers.py``). They return a body, ``(body, status)``,
+declare them, ``caller`` (the ``Caller`` of ``domain/callers.py``) and any of
+the sandbox's services by name (``dependencies``: ``store``, ``events``,
+``reports``, ``clock``..., the fields of ``services.Services``), so each handler
+states exactly what it uses. They return a body, ``(body, status)``,
 ``(body, status, headers)`` or a Starlette ``Response``.
 """
 
@@ -42,7 +44,6 @@ from pin_mock.server.pipeline.validation import (
     parse_number,
     validate_json_body,
 )
-from pin_mock.server.services import Services
 
 #: Where Connexion's router leaves the matched ``operation_id`` in the ASGI scope.
 ROUTING = ROUTING_CONTEXT
@@ -166,11 +167,19 @@ class OperationMiddleware:
     """Serve routed requests from compiled operations (placed right after routing)."""
 
     def __init__(
-        self, app: ASGIApp, *, operations: Mapping[str, Operation], services: Services
+        self,
+        app: ASGIApp,
+        *,
+        operations: Mapping[str, Operation],
+        dependencies: Mapping[str, Any],
     ) -> None:
         self.app = app
         self.operations = operations
-        self.services = services
+        # What each handler names of the services, picked once: one dict update a request.
+        self._inject = {
+            op_id: {name: value for name, value in dependencies.items() if name in op.accepts}
+            for op_id, op in operations.items()
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routing = scope.get("extensions", {}).get(ROUTING) if scope["type"] == "http" else None
@@ -184,7 +193,7 @@ class OperationMiddleware:
         if operation.body_types:
             kwargs["body"] = await self._body(operation, scope, receive)
         check_cross_field(operation.cross_field_rules, kwargs, kwargs.get("body"))
-        kwargs["services"] = self.services
+        kwargs.update(self._inject[operation.operation_id])
         kwargs["caller"] = caller
         if "accept" in operation.accepts:  # a handler that negotiates its media type
             kwargs["accept"] = next(

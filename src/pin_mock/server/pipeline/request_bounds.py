@@ -26,7 +26,7 @@ from pin_mock.server.errors import HeadersTooLarge, InvalidRequest, PayloadTooLa
 API_PREFIXES = ("/v1/", "/oauth/", "/_sandbox/")
 
 
-class RequestLimitsMiddleware:
+class RequestBoundsMiddleware:
     """Refuse oversized or ambiguous requests early; count streamed bodies."""
 
     def __init__(

@@ -1,8 +1,9 @@
-"""Find the handler of each operation from its ``operationId``.
+"""Find the handler of each operation: the module of its tag, the function of its ``operationId``.
 
-``listPatients`` resolves to ``list_patients`` in one of the resource modules
-under ``pin_mock.server.handlers``; an operation without a handler stops start-up
-with an error naming it, rather than answering 501 later.
+``listClinicalData`` (tag ``Clinical Data``) resolves to
+``pin_mock.server.handlers.clinical_data.list_clinical_data``. An operation
+without a handler (or a tag without a module) stops start-up with an error
+naming it, rather than answering 501 later.
 """
 
 from __future__ import annotations
@@ -17,29 +18,25 @@ from connexion.resolver import Resolution, Resolver
 
 from pin_mock.server.errors import ConfigError
 
-HANDLER_MODULES = (
-    "authentication",
-    "patients",
-    "clinical_data",
-    "analytics",
-    "reports",
-    "webhooks",
-)
+HANDLERS = "pin_mock.server.handlers"
 
 
-def snake_case(operation_id: str) -> str:
-    """``listClinicalData`` -> ``list_clinical_data``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", operation_id).lower()
+def snake_case(name: str) -> str:
+    """``listClinicalData`` -> ``list_clinical_data``; ``Clinical Data`` -> ``clinical_data``."""
+    return re.sub(r"(?<!^)(?<![ _])(?=[A-Z])", "_", name).replace(" ", "_").lower()
 
 
 class OperationIdResolver(Resolver):
-    """Resolve camelCase operation ids to functions in the handler modules."""
+    """Resolve each operation of ``spec`` to a function of its tag's handler module."""
 
-    def __init__(self) -> None:
+    def __init__(self, spec: dict[str, Any]) -> None:
         super().__init__()
-        self._modules: list[ModuleType] = [
-            importlib.import_module(f"pin_mock.server.handlers.{name}") for name in HANDLER_MODULES
-        ]
+        self._tags = {
+            definition["operationId"]: (definition.get("tags") or ["untagged"])[0]
+            for item in spec.get("paths", {}).values()
+            for definition in item.values()
+            if isinstance(definition, dict) and "operationId" in definition
+        }
 
     def resolve(self, operation: Any) -> Resolution:
         operation_id = operation.operation_id
@@ -48,11 +45,19 @@ class OperationIdResolver(Resolver):
     def find(self, operation_id: str) -> Callable[..., Any]:
         """The handler for ``operation_id``, or ``ConfigError``."""
         name = snake_case(operation_id)
-        for module in self._modules:
-            function = getattr(module, name, None)
-            if callable(function):
-                return function
-        raise ConfigError(f"no handler for operationId {operation_id!r} (looked for {name}())")
+        module_name = f"{HANDLERS}.{snake_case(self._tags.get(operation_id, 'untagged'))}"
+        try:
+            module: ModuleType | None = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise  # the module is there; something it imports is not
+            module = None
+        function = getattr(module, name, None)
+        if not callable(function):
+            raise ConfigError(
+                f"no handler for operationId {operation_id!r} (looked for {module_name}.{name}())"
+            )
+        return function
 
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

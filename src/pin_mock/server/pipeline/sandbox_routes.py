@@ -2,7 +2,8 @@
 
 ``POST /_sandbox/reset`` restores the caller's sandbox to the seeded state:
 the patients, clinical data, reports, webhooks and delivery logs it created
-are dropped (pending retries and report jobs find nothing left to update).
+are dropped, and its pending webhook deliveries and their scheduled retries
+are cancelled (a report job under way finds nothing left to update).
 It needs a bearer token of the caller, any scope; the rate-limit counters are
 not reset. The answer is 200 with what was removed::
 
@@ -17,19 +18,19 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import pin_mock.server.errors as errors
+from pin_mock.server.domain.store import Store
 from pin_mock.server.encoding import encode
 from pin_mock.server.pipeline.authentication import caller_of
-from pin_mock.server.services import Services
 
 RESET_PATH = "/_sandbox/reset"
 
 
-class SandboxResetMiddleware:
+class SandboxRoutesMiddleware:
     """Serves ``POST /_sandbox/reset``; inside the error handlers, before routing."""
 
-    def __init__(self, app: ASGIApp, *, services: Services) -> None:
+    def __init__(self, app: ASGIApp, *, store: Store) -> None:
         self.app = app
-        self.services = services
+        self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].rstrip("/") != RESET_PATH:
@@ -45,13 +46,13 @@ class SandboxResetMiddleware:
         client_id = caller_of(scope).require([])["sub"]
         while (await receive()).get("more_body"):
             pass  # the body, if any, is ignored
-        body = encode(await reset(self.services, client_id))
+        body = encode(await reset(self.store, client_id))
         headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 
-async def reset(services: Services, client_id: str) -> dict[str, Any]:
+async def reset(store: Store, client_id: str) -> dict[str, Any]:
     """Drop ``client_id``'s sandbox in one step (both engines); say what it held."""
-    removed = await services.store.reset(client_id)
+    removed = await store.reset(client_id)
     return {"client_id": client_id, "reset": True, "removed": removed}

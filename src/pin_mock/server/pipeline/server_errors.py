@@ -15,12 +15,12 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pin_mock.server.errors import InternalError, render_raw
-from pin_mock.server.state.engine import unavailable
+from pin_mock.server.state.outages import unavailable
 
 logger = logging.getLogger("pin_mock.errors")
 
 
-class LastResortMiddleware:
+class ServerErrorMiddleware:
     """Turn an escaped exception into a 500 envelope, if no answer was started."""
 
     def __init__(self, app: ASGIApp) -> None:

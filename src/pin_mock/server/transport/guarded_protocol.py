@@ -17,7 +17,7 @@ of uvicorn's httptools one, chosen by ``serving.py``) adds:
   header is refused after its first 24 KiB instead of being buffered whole;
 - a **body backstop**: a body still incomplete ``body_timeout`` + 1 s after its
   head closes the connection. The answer itself (408 with the envelope) comes
-  from ``timeouts.BodyTimeoutMiddleware`` at ``body_timeout``, inside the app,
+  from ``pipeline/body_deadline.py`` at ``body_timeout``, inside the app,
   where the request id is known; this timer catches bodies nobody reads.
 """
 

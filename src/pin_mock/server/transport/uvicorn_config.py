@@ -39,7 +39,7 @@ from uvicorn.supervisors import Multiprocess
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.pipeline.body_deadline import InFlight
 from pin_mock.server.settings import Settings
-from pin_mock.server.state.engine import open_state, redacted
+from pin_mock.server.state.engine import check_reachable, redacted
 from pin_mock.server.transport import logs
 from pin_mock.server.transport.guarded_protocol import guarded_protocol
 
@@ -187,9 +187,7 @@ def prepare(settings: Settings, create_app: AppFactory) -> SandboxConfig:
         in_flight = InFlight()
         app = create_app(settings, in_flight=in_flight)
         return SandboxConfig(settings, app=app, in_flight=in_flight, freeze=True)
-    engine = open_state(settings.state)  # pings Redis: ConfigError if unreachable
-    if engine.sync is not None:
-        engine.sync.close()
+    check_reachable(settings.state)  # pings Redis: ConfigError if unreachable
     return SandboxConfig(settings, create_app=create_app, freeze=True)
 
 

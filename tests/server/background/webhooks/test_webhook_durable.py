@@ -1,7 +1,7 @@
 """Events are queued with the write they announce (Redis engine).
 
-The handlers create through ``services.emit_with``: the Redis dispatcher's step
-queueing the event's deliveries runs in the create's own Lua script, so a 201
+The handlers create through ``events.emit_with``: the step queueing the event's
+deliveries runs in the create's own Lua script, so a 201
 means the event is on the shared stream (read here with the dispatcher's
 consumers stopped, so nothing takes it away) and a refused create queues
 nothing. A full Redis refusing both (503, nothing written) is in
@@ -17,8 +17,7 @@ import redis
 
 from harness import Sandbox
 from loopback_receiver import Receiver
-from pin_mock.server.background.webhooks.dispatcher import dispatcher_of
-from pin_mock.server.background.webhooks.shared import SharedDispatcher
+from pin_mock.server.background.webhooks.dispatcher import WebhookDispatcher
 from webhook_helpers import register
 
 pytestmark = pytest.mark.parametrize("sandbox_factory", ["redis"], indirect=True)
@@ -26,9 +25,8 @@ CLIENT = "sandbox-enterprise"
 BODY = {"name": "Queued Before", "date_of_birth": "1980-05-05"}
 
 
-def _stopped_dispatcher(sb: Sandbox) -> SharedDispatcher:
-    dispatcher = dispatcher_of(sb.services)
-    assert isinstance(dispatcher, SharedDispatcher)
+def _stopped_dispatcher(sb: Sandbox) -> WebhookDispatcher:
+    dispatcher = sb.services.deliveries
     sb.http.portal.call(dispatcher.queue.aclose)  # no consumer takes what is queued
     return dispatcher
 

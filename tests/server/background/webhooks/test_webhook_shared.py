@@ -12,10 +12,10 @@ import redis
 
 from harness import Sandbox
 from loopback_receiver import Receiver
-from pin_mock.server.background.webhooks.dispatcher import webhooks_of
-from pin_mock.server.background.webhooks.lanes import TENANT_SLOTS, WEBHOOK_SLOTS
+from pin_mock.server.background.webhooks.dispatcher import TENANT_SLOTS, WEBHOOK_SLOTS
 from pin_mock.server.domain.webhooks.deliveries import Message, Outcome, entry
-from pin_mock.server.state.redis.slots import SharedSlots
+from pin_mock.server.state.ports import EventDeliveries
+from pin_mock.server.state.redis.slots import RedisSlots
 from webhook_helpers import create_patient, deliveries, drain, register, settled_log, wait_until
 
 pytestmark = pytest.mark.parametrize("sandbox_factory", ["redis"], indirect=True)
@@ -23,7 +23,7 @@ CLIENT = "sandbox-enterprise"
 
 
 def _pending(sb: Sandbox) -> int:
-    return sb.http.portal.call(webhooks_of(sb.services).pending, CLIENT)
+    return sb.http.portal.call(sb.services.webhooks.pending, CLIENT)
 
 
 def test_two_workers_deliver_each_event_once(sandbox_factory, receiver: Receiver) -> None:
@@ -95,26 +95,29 @@ def test_a_clients_slots_are_shared_by_every_worker(sandbox_factory, receiver: R
 def test_an_attempt_recorded_twice_is_logged_once(sandbox_factory, receiver: Receiver) -> None:
     sb = sandbox_factory()
     hook = register(sb, receiver.url(), ["patient.created"])
-    store = webhooks_of(sb.services)
+    store = sb.services.webhooks
+    queue = sb.services.deliveries.queue
     member = f"msg_1|patient.created|{hook['id']}"
     call = sb.http.portal.call
-    # Queued on a stream nobody reads, so this test alone records the attempt.
-    assert call(store.enqueue, CLIENT, [(member, "{}")], 10, "pin:test:unread") == []
+    call(queue.aclose)  # nobody reads the delivery stream, so this test alone records
+    queued = EventDeliveries(CLIENT, [(member, {"client_id": CLIENT, "m": member, "a": 1})], 10)
+    call(store.enqueue, queued)
+    assert queued.given_up == []
     message = Message(CLIENT, hook["id"], hook["url"], "", "msg_1", "patient.created", b"{}")
     at = "2026-01-01T00:00:00.000Z"
     outcome = Outcome(500, "HTTP 500")
     line = entry("dlv_1", message, 1, "failed", outcome, 1.0, at, at, None)
 
-    retry = ("pin:test:retry", 1.0, '{"a":2}')
+    retry = (1.0, {"client_id": CLIENT, "m": member, "a": 2})
 
     def record() -> bool:
         return call(lambda: store.record(CLIENT, hook["id"], member, 1, line, retry=retry))
 
     assert (record(), record()) == (True, False)
     assert len(deliveries(sb, hook["id"])) == 1
-    assert call(store.attempt_due, CLIENT, member) == 2
-    with redis.Redis.from_url(sb.services.state.url) as client:
-        assert client.zcard("pin:test:retry") == 1  # its retry scheduled once too
+    assert call(store.due_and_webhook, CLIENT, member, hook["id"])[0] == 2
+    with redis.Redis.from_url(sb.settings.state) as client:
+        assert client.zcard(queue.retries) == 1  # its retry scheduled once too
 
 
 def test_a_reset_removes_webhooks_logs_reports_and_pending_deliveries(
@@ -130,9 +133,9 @@ def test_a_reset_removes_webhooks_logs_reports_and_pending_deliveries(
 
     removed = sb.post("/_sandbox/reset").json()["removed"]
     assert (removed["reports"], removed["webhooks"]) == (1, 1)
-    client = redis.Redis.from_url(sb.services.state.url)
+    client = redis.Redis.from_url(sb.settings.state)
     with client:
-        left = list(client.scan_iter(match=sb.services.state.tenant_key(CLIENT, "*")))
+        left = list(client.scan_iter(match=f"pin:t:{CLIENT}:*"))
     assert left == []  # logs, files, orders, pending: nothing of the tenant is left
     assert _pending(sb) == 0
     assert sb.get("/v1/webhooks").json()["data"] == []
@@ -141,9 +144,9 @@ def test_a_reset_removes_webhooks_logs_reports_and_pending_deliveries(
 
 def test_a_slot_held_by_a_dead_worker_is_freed_when_its_lease_ends(sandbox_factory) -> None:
     sb = sandbox_factory()
-    slots = SharedSlots(
-        sb.services.state,
-        "test",
+    slots = RedisSlots(
+        sb.services.deliveries.queue.redis,
+        "pin:slots:test",
         "pin:test:stream",
         lease=0.3,
         group_slots=WEBHOOK_SLOTS,
@@ -151,11 +154,12 @@ def test_a_slot_held_by_a_dead_worker_is_freed_when_its_lease_ends(sandbox_facto
     )
     call = sb.http.portal.call
     for n in range(WEBHOOK_SLOTS):  # held by a worker that dies: never released
-        assert call(slots.acquire, CLIENT, "wh_1", f"lease{n}", f"job{n}")
-    assert not call(slots.acquire, CLIENT, "wh_1", "late", "parked-job")  # parked
+        assert call(slots.acquire, CLIENT, "wh_1", f"lease{n}", {"client_id": CLIENT, "n": n})
+    parked = {"client_id": CLIENT, "parked": True}
+    assert not call(slots.acquire, CLIENT, "wh_1", "late", parked)  # parked
     assert call(slots.parked)
     wait_until(lambda: call(slots.sweep) == 1)  # once the leases have ended
-    with redis.Redis.from_url(sb.services.state.url) as client:
+    with redis.Redis.from_url(sb.settings.state) as client:
         woken = client.xrange("pin:test:stream")
-    assert [fields[b"job"] for _, fields in woken] == [b"parked-job"]
+    assert [json.loads(fields[b"job"]) for _, fields in woken] == [parked]
     assert not call(slots.parked)

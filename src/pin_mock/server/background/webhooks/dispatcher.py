@@ -1,10 +1,7 @@
-"""The in-process delivery worker (``memory://``): a task per message, fair slots.
+"""The webhook dispatcher: delivers each queued delivery, with fair slots and retries.
 
-(On Redis the ``SharedDispatcher`` of ``shared.py`` does the same from shared queues.)
-
-Every event (``services.emit``) becomes one message, with one event id, for
-each of the owning client's webhooks subscribed to its type. Each message is
-delivered by its own task::
+Events become deliveries on the engine's delivery queue (``domain/events.py``);
+whichever worker takes one makes one attempt::
 
     attempt 1 --2xx--> succeeded
         |--target outside the policy--> blocked (never sent, not retried)
@@ -13,203 +10,189 @@ delivered by its own task::
     the last failure (or a 410 Gone) has no ``next_retry_at``.
 
 A receiver's ``Retry-After`` (on a 429 or gateway 5xx) lengthens the wait, up
-to ``MAX_RETRY_AFTER``. Redirects are not followed. An attempt lasts at most
-``webhook_timeout`` in all. Slots and the per-client cap on pending messages
-are in ``lanes``.
+to ``attempts.MAX_RETRY_AFTER``. Redirects are not followed. An attempt lasts
+at most ``webhook_timeout`` in all (``attempts.py``).
 
-On shutdown (``aclose``), messages not on the wire are given up at once;
-attempts on the wire get ``attempts.SHUTDOWN_GRACE`` seconds (at most the timeout) to
-finish. Each message given up is logged (``not_delivered``, one WARNING line
-each) and the shutdown ends with one summary line.
+Each attempt is logged with a compare-and-set on the delivery's attempt
+number, which schedules the next attempt in the same step
+(``WebhookStore.record``): a delivery run twice (Redis: taken over from a
+worker that was slow, not dead) is logged and retried once. A delivery whose
+webhook was removed, or whose sandbox was reset, ends at its next turn.
 
-One attempt is in ``attempts``, signing in ``signing``, the target policy in
-``targets``, the log in ``deliveries``.
+Fairness: an attempt needs one of its webhook's ``WEBHOOK_SLOTS`` and one of
+its client's ``TENANT_SLOTS`` (the queue's fair slots; on Redis counted over
+every worker), and a worker runs at most ``TOTAL_SLOTS`` at once. A delivery
+that finds its slots taken is parked until an attempt of its webhook or
+client ends, so one client's dead receivers hold only that client's slots.
+
+On shutdown, attempts on the wire get ``attempts.SHUTDOWN_GRACE`` seconds (at
+most the timeout). What the queue then gives up (memory: everything not
+finished; Redis: nothing, the rest stays queued for the other workers or the
+next start) is logged ``not_delivered``, one WARNING line each, and the
+shutdown ends with one summary line.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from pin_mock.server.background.webhooks.attempts import Poster
-from pin_mock.server.background.webhooks.lanes import TOTAL_SLOTS, Job, Lanes, dropped_reason
-from pin_mock.server.background.webhooks.shared import SharedDispatcher
-from pin_mock.server.domain.webhooks.deliveries import DeliveryLog, Message, new_event
-from pin_mock.server.state.redis.webhooks import MemoryWebhooks, RedisWebhooks, open_webhooks
+from pin_mock.server.domain.ids import IdFactory
+from pin_mock.server.domain.webhooks.deliveries import (
+    Message,
+    Outcome,
+    announce,
+    entry,
+    give_up,
+)
+from pin_mock.server.settings import Settings
+from pin_mock.server.state.ports import Job, JobQueue, WebhookStore
 from pin_mock.server.timestamps import iso_millis as iso
-
-if TYPE_CHECKING:  # services imports this package to install it
-    from pin_mock.server.services import Services
 
 logger = logging.getLogger("pin_mock.webhooks")
 
-#: Pending messages per client when ``Settings`` has no ``quota_pending_deliveries``.
-DEFAULT_PENDING_CAP = 1_000
+#: Attempts on the wire at once, per worker (each lasts at most ``webhook_timeout``).
+TOTAL_SLOTS = 64
+#: Attempts on the wire at once for one client.
+TENANT_SLOTS = 8
+#: Attempts on the wire at once to one webhook.
+WEBHOOK_SLOTS = 4
+#: Seconds between two sweeps of the parked deliveries.
+SWEEP_EVERY = 1.0
 
 
 class WebhookDispatcher:
-    """Listener on ``services.listeners`` and worker in ``services.workers``."""
+    """Takes deliveries from the delivery queue; a worker of the app's lifespan."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
-        self.settings = services.settings
-        self.log = DeliveryLog(services)
-        self.hooks = open_webhooks(services)
-        self.lanes = Lanes(self._cap())
-        self.poster = Poster(self.settings, services.clock, TOTAL_SLOTS)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._closed = False
-
-    def _cap(self) -> int:
-        return int(getattr(self.settings, "quota_pending_deliveries", DEFAULT_PENDING_CAP))
+    def __init__(
+        self,
+        queue: JobQueue,
+        webhooks: WebhookStore,
+        ids: IdFactory,
+        clock: Callable[[], float],
+        settings: Settings,
+    ) -> None:
+        self.queue = queue
+        self.webhooks = webhooks
+        self.ids = ids
+        self.clock = clock
+        self.poster = Poster(settings, clock, TOTAL_SLOTS)
+        # An attempt lasts at most webhook_timeout, so a lease that long needs no renewal.
+        self.slots = queue.fair_slots(
+            lease=settings.webhook_timeout + 5.0,
+            group_slots=WEBHOOK_SLOTS,
+            client_slots=TENANT_SLOTS,
+        )
+        self._on_wire: set[str] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
-        self._closed = False
-        self.lanes = Lanes(self._cap())
         self.poster.http()  # built now (its TLS context takes a while), not in an attempt's time
+        await self.queue.start(self._handle, concurrency=TOTAL_SLOTS)
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="slots sweep")
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            with contextlib.suppress(Exception):  # Redis away: the queue's loops say so
+                await self.slots.sweep()
 
     async def aclose(self) -> None:
-        """Give up what is not on the wire; let attempts on the wire finish, briefly."""
-        self._closed = True
+        """Let attempts on the wire end, briefly; log what nobody will deliver."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         began = time.monotonic()
-        jobs = self.lanes.jobs()
-        for job in jobs:
-            if not job.in_flight:
-                self._abandon(job, f"the sandbox shut down before attempt {job.attempt}")
-        flying = {job.task: job for job in jobs if job.in_flight and job.task}
-        if flying:
-            _, late = await asyncio.wait(flying, timeout=self.poster.shutdown_grace)
-            for task in late:
-                job = flying[task]
-                self._abandon(job, f"the sandbox shut down during attempt {job.attempt}")
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        abandoned = [job for job in jobs if job.abandoned]
-        if abandoned:
+        on_wire = set(self._on_wire)
+        closed = await self.queue.aclose(grace=self.poster.shutdown_grace)
+        left = closed.abandoned + (await self.slots.aclose()).abandoned
+        for job in left:
+            when = "during" if job["m"] in on_wire else "before"
+            why = f"the sandbox shut down {when} attempt {job['a']}"
+            message = Message.of(job["client_id"], job["m"], None, b"")
+            await give_up(self.webhooks, self.ids, self.clock, message, int(job["a"]), why)
+        if left:
             logger.warning(
                 "webhooks: shutdown gave up %d deliveries to %d webhooks in %.1f s",
-                len(abandoned),
-                len({(j.message.client_id, j.message.webhook_id) for j in abandoned}),
+                len(left),
+                len({(job["client_id"], job["m"].rpartition("|")[2]) for job in left}),
                 time.monotonic() - began,
-                extra={"abandoned": len(abandoned)},
+                extra={"abandoned": len(left)},
+            )
+        if closed.handed_back:
+            logger.info(
+                "webhooks: shutdown handed %d deliveries back to the queue", closed.handed_back
             )
         await self.poster.aclose()
 
     async def drain(self) -> None:
-        """Wait until no delivery is under way (for tests and tools)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    # -- the listener ----------------------------------------------------------
-
-    def __call__(self, client_id: str, event_type: str, data: dict[str, Any]) -> None:
-        """Queue ``event_type`` for the client's webhooks subscribed to it."""
-        hooks = self.services.store.tenant(client_id).webhooks.values()
-        targets = [w for w in hooks if event_type in w["events"]]
-        if not targets:
-            return
-        event_id, body = new_event(self.services, event_type, data)
-        for webhook in targets:
-            message = Message(
-                client_id,
-                webhook["id"],
-                webhook["url"],
-                webhook["secret"],
-                event_id,
-                event_type,
-                body,
-            )
-            self._spawn(message)
-
-    def _spawn(self, message: Message) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        if loop is None or self._closed:
-            self.log.record(message, 1, "not_delivered", error="the sandbox is shutting down")
-            return
-        job = Job(message)
-        dropped = self.lanes.admit(job)
-        if dropped is not None:
-            why = dropped_reason(self.lanes.cap)
-            if dropped is job:
-                self.log.record(message, 1, "not_delivered", error=why)
+        """Wait until no delivery is queued, scheduled, parked or under way (tests, tools)."""
+        while True:
+            await self.queue.drain()
+            if not await self.slots.parked():
                 return
-            self._abandon(dropped, why)
-        job.task = loop.create_task(self._deliver(job), name=f"webhook {message.event_id}")
-        self._tasks.add(job.task)
-        job.task.add_done_callback(lambda task: self._done(job, task))
+            await asyncio.sleep(0.05)
 
-    def _abandon(self, job: Job, reason: str) -> None:
-        """Give ``job`` up: cancel its task; ``_done`` logs it as not delivered."""
-        if job.abandoned is None and job.task is not None and job.task.cancel():
-            job.abandoned = reason
+    # -- one attempt -----------------------------------------------------------
 
-    def _done(self, job: Job, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self.lanes.release(job)
-        if job.abandoned is not None:
-            self.log.record(job.message, job.attempt, "not_delivered", error=job.abandoned)
-
-    # -- one message -----------------------------------------------------------
-
-    async def _deliver(self, job: Job) -> None:
-        message, log = job.message, self.log
+    async def _handle(self, job: Job) -> None:
+        client_id, member, attempt = job["client_id"], job["m"], int(job["a"])
+        message = Message.of(client_id, member, None, b"")
+        due, webhook = await self.webhooks.due_and_webhook(client_id, member, message.webhook_id)
+        if due is None or due != attempt:
+            return  # delivered, dropped, reset, or a copy of a job whose attempt was logged
+        if webhook is None:  # removed: no further deliveries, nothing more in its log
+            await self.webhooks.release(client_id, member)
+            return
+        message = Message.of(client_id, member, webhook, job["body"].encode())
+        token = secrets.token_hex(8)
+        if not await self.slots.acquire(client_id, message.webhook_id, token, job):
+            return  # parked until a slot of its webhook or client is free
+        self._on_wire.add(member)
         try:
-            while log.subscribed(message):  # a removed webhook gets no further deliveries
-                async with self.lanes.slot(message):
-                    job.in_flight = True
-                    started = self.services.clock()
-                    clock = time.perf_counter()
-                    try:
-                        outcome = await self.poster.attempt(message)
-                    finally:
-                        job.in_flight = False
-                    duration_ms = round((time.perf_counter() - clock) * 1000, 1)
-                if outcome.succeeded or outcome.blocked:
-                    status = "succeeded" if outcome.succeeded else "blocked"
-                    log.record(message, job.attempt, status, outcome, duration_ms, started)
-                    return
-                delay = self.poster.next_delay(job.attempt, outcome)
-                next_at = None if delay is None else iso(self.services.clock() + delay)
-                log.record(message, job.attempt, "failed", outcome, duration_ms, started, next_at)
-                if delay is None:
-                    return
-                job.attempt += 1
-                if self._closed:
-                    job.abandoned = f"the sandbox shut down before attempt {job.attempt}"
-                    return
-                await asyncio.sleep(delay)
-        except Exception:  # a bug here must not kill the loop silently
-            logger.exception("webhook delivery %s crashed", message.event_id)
-            log.record(message, job.attempt, "failed", error="internal error in the sandbox")
+            started = self.clock()
+            clock = time.perf_counter()
+            outcome = await self.poster.attempt(message)
+            duration_ms = round((time.perf_counter() - clock) * 1000, 1)
+        finally:
+            self._on_wire.discard(member)
+            await self.slots.release(client_id, message.webhook_id, token)
+        await self._record(job, message, attempt, outcome, started, duration_ms)
 
-
-def install(services: Services) -> WebhookDispatcher | SharedDispatcher:
-    """Hear every event and run deliveries with the app's lifespan (the engine's dispatcher)."""
-    engine = getattr(services, "state", None)
-    shared = engine is not None and engine.redis is not None
-    dispatcher = SharedDispatcher(services) if shared else WebhookDispatcher(services)
-    services.listeners.append(dispatcher)
-    services.workers.append(dispatcher)
-    return dispatcher
-
-
-def dispatcher_of(services: Services) -> WebhookDispatcher | SharedDispatcher | None:
-    """The installed dispatcher, if any."""
-    kinds = (WebhookDispatcher, SharedDispatcher)
-    return next((w for w in services.workers if isinstance(w, kinds)), None)
-
-
-def webhooks_of(services: Services) -> MemoryWebhooks | RedisWebhooks:
-    """Where the sandbox's webhooks and delivery logs are (``install`` must have run)."""
-    dispatcher = dispatcher_of(services)
-    if dispatcher is None:
-        raise RuntimeError(
-            "pin_mock.server.background.webhooks.dispatcher.install(services) was not called"
+    async def _record(
+        self,
+        job: Job,
+        message: Message,
+        attempt: int,
+        outcome: Outcome,
+        started: float,
+        duration_ms: float,
+    ) -> None:
+        if outcome.succeeded or outcome.blocked:
+            status, delay = ("succeeded" if outcome.succeeded else "blocked"), None
+        else:
+            status, delay = "failed", self.poster.next_delay(attempt, outcome)
+        next_at = None if delay is None else iso(self.clock() + delay)
+        record = entry(
+            self.ids.new("dlv"),
+            message,
+            attempt,
+            status,
+            outcome,
+            duration_ms,
+            iso(started),
+            next_at,
+            None,
         )
-    return dispatcher.hooks
+        retry = None if delay is None else (delay, {**job, "a": attempt + 1})
+        recorded = await self.webhooks.record(
+            message.client_id, message.webhook_id, job["m"], attempt, record, retry=retry
+        )
+        if recorded:  # else another worker logged this attempt (a job run twice)
+            announce(message, attempt, status, outcome, duration_ms)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pin_mock.server.domain.analytics as analytics
 from pin_mock.server.timestamps import iso
 
-if TYPE_CHECKING:  # services imports the reports package to install it
-    from pin_mock.server.services import Services
+if TYPE_CHECKING:
+    from pin_mock.server.domain.reports.sources import ReportSources
 
 #: ``parameters.patient_id`` that always makes generation fail (sandbox convention).
 FAILING_PATIENT_ID = "patient_report_fails"
@@ -31,7 +31,7 @@ class GenerationFailed(Exception):
 
 
 async def build_document(
-    services: Services, client_id: str, report: dict[str, Any]
+    services: ReportSources, client_id: str, report: dict[str, Any]
 ) -> dict[str, Any]:
     """The ``ReportDocument`` of ``report``: summary numbers and rows."""
     params = report["parameters"]
@@ -65,7 +65,7 @@ async def build_document(
 
 
 async def outcomes_for(
-    services: Services, client_id: str, params: dict[str, Any]
+    services: ReportSources, client_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
     """``GET /v1/analytics/outcomes`` for the report's parameters (``interval``: week, month)."""
     return await analytics.outcomes(
@@ -78,13 +78,13 @@ async def outcomes_for(
     )
 
 
-async def population_for(services: Services, client_id: str) -> dict[str, Any]:
+async def population_for(services: ReportSources, client_id: str) -> dict[str, Any]:
     """``GET /v1/analytics/population-health``."""
     return await analytics.population_health(services.store, client_id, today=services.today())
 
 
 async def entries_in_range(
-    services: Services, client_id: str, params: dict
+    services: ReportSources, client_id: str, params: dict
 ) -> list[dict[str, Any]]:
     """The patient's entries whose day lies in the report's range."""
     start, end = params.get("start_date"), params.get("end_date")

@@ -1,118 +1,150 @@
-"""Work queues: a job is run once, by whichever worker takes it.
+"""``MemoryQueue``: the job queue of the memory engine, in this process.
 
-Report generation and webhook deliveries are jobs: a small JSON payload and a
-handler that runs it and answers ``None`` (done) or ``(seconds, payload)`` (run
-this again that much later: a webhook retry). Two implementations, one shape:
+Jobs wait in a first-in, first-out list and run as tasks, at most
+``concurrency`` at once; a job put with a delay waits on a timer of the event
+loop first (a webhook retry). Nothing survives the process: on shutdown
+(``aclose``) the jobs still queued, scheduled or running past the grace are
+*abandoned* and handed to the owner, who says what became of them (reports
+fail with ``SANDBOX_SHUTDOWN``, deliveries are logged ``not_delivered``).
 
-- ``MemoryQueue`` (``memory://``): a task per job in this process, as before.
-  Not durable: on shutdown the unfinished jobs are handed back to the owner
-  (reports then fail with ``SANDBOX_SHUTDOWN``).
-- ``RedisQueue`` (``redis://``, ``redis_queue.py``): a Redis Stream per kind of
-  job with one consumer group shared by every worker and replica; a dead
-  worker's job is taken over after the claim timeout, retries wait in a sorted
-  set by due time, so their schedule survives restarts.
+The engine's other parts use the synchronous ``put_nowait`` so that a write
+and the job it queues happen with no ``await`` between them (all or nothing);
+``cancel`` drops a client's queued and scheduled jobs (a sandbox reset). Once
+``aclose`` has begun the queue is ``closed``: a job put by a job still under
+way (a retry) joins what is handed back; after that, ``put_nowait`` refuses
+(``QueueClosed``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Protocol
+import logging
+from collections import deque
 
-from pin_mock.server.state.redis.queue import GROUP, RedisQueue, encode_job
+from pin_mock.server.state.memory.slots import MemorySlots
+from pin_mock.server.state.ports import Handler, Job, Leftovers, QueueClosed
 
-if TYPE_CHECKING:
-    from pin_mock.server.state.engine import StateEngine
-
-__all__ = ["GROUP", "JobQueue", "MemoryQueue", "RedisQueue", "encode_job", "open_queue"]
-
-Payload = dict[str, Any]
-#: A handler's answer: ``None`` when the job is done, else ``(seconds, payload)`` to run later.
-Retry = tuple[float, Payload] | None
-Handler = Callable[[Payload], Awaitable[Retry]]
-
-
-class JobQueue(Protocol):
-    """What the report jobs and the webhook dispatcher need from a queue."""
-
-    #: True when a job outlives this process (a worker's shutdown hands it to another).
-    durable: bool
-
-    async def start(self) -> None: ...
-
-    async def put(self, payload: Payload, delay: float = 0.0) -> None: ...
-
-    async def aclose(self, grace: float = 0.0) -> list[Payload]:
-        """Stop (jobs under way get ``grace`` seconds); the payloads of the jobs left unfinished that nobody else will run."""
-        ...
-
-    async def drain(self) -> None:
-        """Wait until no job is queued, scheduled or running (for tests and tools)."""
-        ...
+logger = logging.getLogger("pin_mock.queues")
 
 
 class MemoryQueue:
-    """A task per job, in this process (the ``memory://`` engine)."""
+    """A queue of one kind of job (``reports``, ``deliveries``) in this process."""
 
-    durable = False
-
-    def __init__(self, handler: Handler, name: str) -> None:
-        self.handler = handler
+    def __init__(self, name: str) -> None:
         self.name = name
-        self._tasks: dict[asyncio.Task[None], Payload] = {}
+        self._handler: Handler | None = None
+        self._concurrency = 1
+        self._ready: deque[Job] = deque()
+        self._scheduled: dict[asyncio.TimerHandle, Job] = {}
+        self._running: dict[asyncio.Task[None], Job] = {}
+        self._slots: list[MemorySlots] = []
+        self._closed = False  # aclose has begun
+        self._late: list[Job] | None = None  # put while closing: handed back too
+        self._idle = asyncio.Event()
+        self._idle.set()
 
-    async def start(self) -> None:
-        """Nothing to set up: a job starts when it is put."""
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
-    async def put(self, payload: Payload, delay: float = 0.0) -> None:
-        task = asyncio.get_running_loop().create_task(
-            self._run(payload, delay), name=f"{self.name} job"
-        )
-        self._tasks[task] = payload
-        task.add_done_callback(lambda done: self._tasks.pop(done, None))
+    # -- putting ---------------------------------------------------------------
 
-    async def _run(self, payload: Payload, delay: float) -> None:
-        task = asyncio.current_task()
-        while True:
-            if delay > 0:
-                await asyncio.sleep(delay)
-            retry = await self.handler(payload)
-            if retry is None:
-                return
-            delay, payload = retry
-            if task is not None:
-                self._tasks[task] = payload  # what a shutdown hands back is the latest run
+    async def put(self, job: Job, delay: float = 0.0) -> None:
+        self.put_nowait(job, delay)
 
-    async def aclose(self, grace: float = 0.0) -> list[Payload]:
-        jobs = dict(self._tasks)
-        for task in jobs:
+    def put_nowait(self, job: Job, delay: float = 0.0) -> None:
+        """Queue ``job`` (after ``delay`` seconds); ``QueueClosed`` once stopped."""
+        if self._closed:
+            if self._late is None:
+                raise QueueClosed(self.name)
+            self._late.append(job)
+            return
+        self._idle.clear()
+        if delay > 0:
+            loop = asyncio.get_running_loop()
+            handle = loop.call_later(delay, lambda: self._due(handle))
+            self._scheduled[handle] = job
+            return
+        self._ready.append(job)
+        self._pump()
+
+    def _due(self, handle: asyncio.TimerHandle) -> None:
+        job = self._scheduled.pop(handle, None)
+        if job is not None and not self._closed:
+            self._ready.append(job)
+            self._pump()
+
+    # -- running ---------------------------------------------------------------
+
+    async def start(self, handler: Handler, *, concurrency: int) -> None:
+        self._handler, self._concurrency, self._closed = handler, concurrency, False
+        self._pump()
+
+    def _pump(self) -> None:
+        if self._handler is None:
+            return  # not started yet: jobs wait
+        while self._ready and len(self._running) < self._concurrency:
+            job = self._ready.popleft()
+            task = asyncio.get_running_loop().create_task(self._run(job), name=f"{self.name} job")
+            self._running[task] = job
+            task.add_done_callback(self._done)
+        self._check_idle()
+
+    async def _run(self, job: Job) -> None:
+        assert self._handler is not None
+        try:
+            await self._handler(job)
+        except Exception:  # a bug must not stop the queue
+            logger.exception("queue %s: a job of %s crashed", self.name, job.get("client_id"))
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._running.pop(task, None)
+        if not self._closed:
+            self._pump()
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if not (self._ready or self._scheduled or self._running):
+            self._idle.set()
+
+    # -- stopping --------------------------------------------------------------
+
+    async def aclose(self, grace: float = 0.0) -> Leftovers:
+        self._closed, self._late = True, []
+        for handle in self._scheduled:
+            handle.cancel()
+        left = [*self._ready, *self._scheduled.values()]
+        self._ready.clear()
+        self._scheduled.clear()
+        running = dict(self._running)
+        if running and grace > 0:
+            await asyncio.wait(running, timeout=grace)
+        for task in running:
             task.cancel()
-        await asyncio.gather(*jobs, return_exceptions=True)
-        return [jobs[task] for task in jobs if task.cancelled()]
+        await asyncio.gather(*running, return_exceptions=True)
+        left += [running[task] for task in running if task.cancelled()]
+        left += self._late
+        self._late = None
+        self._check_idle()
+        return Leftovers(left)
 
     async def drain(self) -> None:
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._idle.wait()
 
-    def running(self) -> int:
-        return len(self._tasks)
+    def cancel(self, client_id: str) -> None:
+        """Drop the client's queued, scheduled and parked jobs (jobs under way run on)."""
+        self._ready = deque(job for job in self._ready if job["client_id"] != client_id)
+        for handle, job in list(self._scheduled.items()):
+            if job["client_id"] == client_id:
+                handle.cancel()
+                del self._scheduled[handle]
+        for slots in self._slots:
+            slots.cancel(client_id)
+        self._check_idle()
 
-
-def open_queue(
-    engine: StateEngine | None,
-    kind: str,
-    handler: Handler,
-    *,
-    claim_timeout: float,
-    concurrency: int,
-) -> MemoryQueue | RedisQueue:
-    """The queue of ``kind`` (``reports``, ``deliveries``) on ``engine``: ``pin:q:<kind>``."""
-    if engine is None or engine.redis is None:
-        return MemoryQueue(handler, kind)
-    return RedisQueue(
-        engine.redis,
-        engine.key("q", kind),
-        handler,
-        claim_timeout=claim_timeout,
-        concurrency=concurrency,
-    )
+    def fair_slots(self, *, lease: float, group_slots: int, client_slots: int) -> MemorySlots:
+        # No lease in memory: a slot is released when its job ends, and a process
+        # that dies takes its slots (and everything else) with it.
+        slots = MemorySlots(self, group_slots=group_slots, client_slots=client_slots)
+        self._slots.append(slots)
+        return slots

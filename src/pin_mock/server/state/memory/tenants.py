@@ -1,22 +1,25 @@
-"""``memory://``: what clients created, in this process (the default engine).
+"""``memory://``: what clients created, in this process (the default engine's tenants).
 
-One ``Tenant`` per client (tenants.py). Nothing here awaits, so each method
-runs whole within the event loop: a quota check and its write are atomic, as
-every write must be. It is as fast as the dictionaries it reads.
+One ``Tenant`` per client (``tenant.py``). Nothing here awaits, so each method
+runs whole within the event loop: a quota check and its write (and the event
+deliveries a create takes along) are atomic, as every write must be. It is as
+fast as the dictionaries it reads.
 """
 
 from __future__ import annotations
 
 from itertools import count, islice
 
-from pin_mock.server.state.memory.tenant import Tenant
+from pin_mock.server.state.memory.queue import MemoryQueue
+from pin_mock.server.state.memory.tenant import Tenants
+from pin_mock.server.state.memory.webhooks import MemoryWebhooks
 from pin_mock.server.state.ports import (
     NO_PATIENT,
     QUOTA_FULL,
     Entry,
+    EventDeliveries,
     Patient,
     TenantData,
-    Then,
     WriteResult,
 )
 
@@ -28,15 +31,13 @@ _VERSIONS = count(1)
 class MemoryTenants:
     """``TenantState`` on dictionaries: one ``Tenant`` per client."""
 
-    def __init__(self) -> None:
-        self._tenants: dict[str, Tenant] = {}
-
-    def tenant(self, client_id: str) -> Tenant:
-        """The client's tenant, created on first use."""
-        tenant = self._tenants.get(client_id)
-        if tenant is None:
-            tenant = self._tenants[client_id] = Tenant()
-        return tenant
+    def __init__(
+        self, tenants: Tenants, webhooks: MemoryWebhooks, queues: tuple[MemoryQueue, ...]
+    ) -> None:
+        self.tenant = tenants.get
+        self._tenants = tenants
+        self._webhooks = webhooks
+        self._queues = queues
 
     async def page(self, client_id: str, start: int, count: int) -> tuple[list[Patient], int]:
         patients = self.tenant(client_id).patients
@@ -67,7 +68,12 @@ class MemoryTenants:
         return patient, tenant.entries.get(patient_id, [])
 
     async def add_patient(
-        self, client_id: str, patient: Patient, search_key: str, cap: int, then: Then | None = None
+        self,
+        client_id: str,
+        patient: Patient,
+        search_key: str,
+        cap: int,
+        then: EventDeliveries | None = None,
     ) -> WriteResult:
         tenant = self.tenant(client_id)
         held = len(tenant.patients)
@@ -76,6 +82,8 @@ class MemoryTenants:
         tenant.patients[patient["id"]] = patient
         tenant.search.add(search_key)
         tenant.version = next(_VERSIONS)
+        if then is not None:
+            self._webhooks.enqueue_now(then)
         return WriteResult(True, held + 1)
 
     async def add_entry(
@@ -85,7 +93,7 @@ class MemoryTenants:
         cap: int,
         *,
         seeded_patient: bool,
-        then: Then | None = None,  # Redis only: memory's listeners run after the write
+        then: EventDeliveries | None = None,
     ) -> WriteResult:
         tenant = self.tenant(client_id)
         if not seeded_patient and entry["patient_id"] not in tenant.patients:
@@ -95,10 +103,12 @@ class MemoryTenants:
         tenant.entries.setdefault(entry["patient_id"], []).append(entry)
         tenant.entry_count += 1
         tenant.version = next(_VERSIONS)
+        if then is not None:
+            self._webhooks.enqueue_now(then)
         return WriteResult(True, tenant.entry_count)
 
     async def version(self, client_id: str) -> int:
-        tenant = self._tenants.get(client_id)
+        tenant = self._tenants.peek(client_id)
         return 0 if tenant is None else tenant.version
 
     async def data(self, client_id: str) -> TenantData:
@@ -110,10 +120,15 @@ class MemoryTenants:
         return {"patients": len(tenant.patients), "entries": tenant.entry_count}
 
     async def reset(self, client_id: str) -> dict[str, int]:
-        tenant = self._tenants.pop(client_id, None) or Tenant()
+        tenant = self._tenants.pop(client_id)
+        for queue in self._queues:  # its pending deliveries, their retries, its report jobs
+            queue.cancel(client_id)
         return {
             "patients": len(tenant.patients),
             "clinical_data": tenant.entry_count,
             "reports": len(tenant.reports),
             "webhooks": len(tenant.webhooks),
         }
+
+    async def expire_idle(self) -> list[str]:
+        return []  # a sandbox in memory lives as long as its process (--sandbox-ttl: Redis)

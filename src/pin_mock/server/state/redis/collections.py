@@ -1,6 +1,6 @@
 """A client's objects of one kind on Redis: JSON by id, listed in creation order.
 
-Reports (``reports/storage.py``) and webhooks (``webhooks/storage.py``) are kept
+Reports (``reports.py``) and webhooks (``webhooks.py``) are kept
 this way; each store subclasses ``RedisCollection`` with its ``name`` and adds
 what is its own. Keys, all of the tenant (``T`` = ``pin:t:{client}:``)::
 
@@ -10,17 +10,16 @@ what is its own. Keys, all of the tenant (``T`` = ``pin:t:{client}:``)::
 
 ``add`` checks the quota and stores in one script, names the keys it creates in
 ``T keys`` and marks the tenant active in ``pin:tenants``, so a reset or an idle
-sandbox's expiry (``state/redis_tenants.py``) removes them.
+sandbox's expiry (``tenants.py``) removes them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pin_mock.server.state.engine import StateEngine
+    from pin_mock.server.state.redis.keyspace import Keyspace
 
 # Store an object unless the tenant holds the quota (and queue a job in the same step).
 # KEYS: items, order, seq, keys, tenants[, stream]; ARGV: id, json, cap, now, client id[, job].
@@ -40,13 +39,12 @@ return -1
 class RedisCollection:
     """The ``name`` objects of every client, shared by every worker and replica."""
 
-    def __init__(self, engine: StateEngine, name: str, clock: Callable[[], float]) -> None:
-        assert engine.redis is not None
-        self.redis = engine.redis
-        self.tk = engine.tenant_key
-        self.tenants = engine.key("tenants")
+    def __init__(self, keyspace: Keyspace, name: str) -> None:
+        self.redis = keyspace.redis
+        self.tk = keyspace.tenant_key
+        self.tenants = keyspace.key("tenants")
         self.name = name
-        self.clock = clock
+        self.clock = keyspace.clock
         self._add_script = self.redis.register_script(_ADD)
 
     def items_key(self, client_id: str) -> str:

@@ -14,8 +14,8 @@ back on the stream at once, so another worker starts them without waiting.
 Delivery is at least once (a worker frozen past the claim timeout, or lost
 between its work and its acknowledgement, may see its job run again), so each
 handler guards its own effects with a compare-and-set in Redis: a report is
-completed once, a webhook attempt is logged once (``reports/storage.py``,
-``webhooks/storage.py``). A Redis outage never kills a loop: it logs one
+completed once, a webhook attempt is logged once (``reports.py``,
+``webhooks.py``; a retry is scheduled by the same script that logs its attempt). A Redis outage never kills a loop: it logs one
 WARNING line and retries until Redis is back; a job it interrupts stays pending
 and runs again once Redis is back.
 """
@@ -32,12 +32,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from pin_mock.server.state.engine import unavailable
+from pin_mock.server.state.outages import unavailable
+from pin_mock.server.state.ports import Handler, Job, Leftovers
+from pin_mock.server.state.redis.keyspace import encode_job
+from pin_mock.server.state.redis.slots import RedisSlots
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
-
-    from pin_mock.server.state.memory.queue import Handler, Payload, Retry
 
 logger = logging.getLogger("pin_mock.queues")
 
@@ -57,9 +58,8 @@ for _, member in ipairs(due) do
 end
 return #due
 """
-# Settle a handled entry: acknowledge and delete it and, for a retry, schedule the next run.
+# Settle a handled entry: acknowledge and delete it.
 _SETTLE = """
-if ARGV[2] ~= '' then redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2]) end
 redis.call('XACK', KEYS[1], KEYS[2], ARGV[1])
 redis.call('XDEL', KEYS[1], ARGV[1])
 return 1
@@ -74,10 +74,6 @@ return 1
 """
 
 
-def encode_job(payload: Payload) -> str:
-    return json.dumps(payload, separators=(",", ":"), sort_keys=True)
-
-
 class RedisQueue:
     """A Redis Stream with one consumer group, shared by every worker and replica."""
 
@@ -87,18 +83,19 @@ class RedisQueue:
         self,
         redis: Redis,
         key: str,
-        handler: Handler,
         *,
         claim_timeout: float,
-        concurrency: int,
+        slots_key: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.redis = redis
         self.stream = key
         self.retries = f"{key}:retry"
-        self.handler = handler
+        self.slots_key = slots_key or f"{key}:slots"
+        self.handler: Handler | None = None
         self.claim_timeout = claim_timeout
-        self.concurrency = concurrency
+        self.concurrency = 1
+        #: Due times of retries are on the real clock (the mover compares them with it).
         self.clock = clock
         # Unique per queue object: one process may run several sandboxes (tests do).
         self.consumer = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
@@ -115,7 +112,8 @@ class RedisQueue:
 
     # -- lifecycle -------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, handler: Handler, *, concurrency: int) -> None:
+        self.handler, self.concurrency = handler, concurrency
         self._closed = False
         self._room = asyncio.Event()
         self._room.set()
@@ -124,7 +122,7 @@ class RedisQueue:
         for name, body in (("read", self._read), ("claim", self._claim), ("move", self._mover)):
             self._loops.append(loop.create_task(self._forever(body), name=f"{self.stream} {name}"))
 
-    async def aclose(self, grace: float = 0.0) -> list[Payload]:
+    async def aclose(self, grace: float = 0.0) -> Leftovers:
         """Stop taking jobs; give those under way ``grace`` seconds, then hand them back."""
         self._closed = True
         for loop in self._loops:
@@ -137,15 +135,17 @@ class RedisQueue:
         for task in running.values():
             task.cancel()
         await asyncio.gather(*running.values(), return_exceptions=True)
+        handed_back = 0
         for entry_id, task in running.items():
-            payload = getattr(task, "payload", None)
-            if not task.cancelled() or payload is None:
+            job = getattr(task, "job", None)
+            if not task.cancelled() or job is None:
                 continue
             try:
-                await self._requeue(keys=[self.stream, GROUP], args=[entry_id, encode_job(payload)])
+                await self._requeue(keys=[self.stream, GROUP], args=[entry_id, encode_job(job)])
+                handed_back += 1
             except Exception:  # Redis gone: the entry stays pending; XAUTOCLAIM finds it
                 logger.warning("queue %s: could not hand back a job at shutdown", self.stream)
-        return []
+        return Leftovers(handed_back=handed_back)
 
     async def drain(self) -> None:
         while True:
@@ -156,21 +156,28 @@ class RedisQueue:
                     return
             await asyncio.sleep(0.01)
 
-    def running(self) -> int:
-        return len(self._running)
+    def fair_slots(self, *, lease: float, group_slots: int, client_slots: int) -> RedisSlots:
+        return RedisSlots(
+            self.redis,
+            self.slots_key,
+            self.stream,
+            lease,
+            group_slots=group_slots,
+            client_slots=client_slots,
+        )
 
     # -- putting ---------------------------------------------------------------
 
-    async def put(self, payload: Payload, delay: float = 0.0) -> None:
+    async def put(self, job: Job, delay: float = 0.0) -> None:
         if delay > 0:
-            await self.redis.zadd(self.retries, {self.run_later(payload): self.clock() + delay})
+            await self.redis.zadd(self.retries, {self.run_later(job): self.clock() + delay})
         else:
-            await self.redis.xadd(self.stream, {"job": encode_job(payload)})
+            await self.redis.xadd(self.stream, {"job": encode_job(job)})
 
     @staticmethod
-    def run_later(payload: Payload) -> str:
-        """``payload`` as a member of the retry set (each scheduled run a distinct member)."""
-        return encode_job({**payload, "_run": secrets.token_hex(6)})
+    def run_later(job: Job) -> str:
+        """``job`` as a member of the retry set (each scheduled run a distinct member)."""
+        return encode_job({**job, "_run": secrets.token_hex(6)})
 
     # -- the loops -------------------------------------------------------------
 
@@ -256,13 +263,13 @@ class RedisQueue:
 
     def _spawn(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
         try:
-            payload = json.loads(fields[b"job"])
+            job = json.loads(fields[b"job"])
         except (KeyError, ValueError):
             logger.error("queue %s: dropped a malformed entry %s", self.stream, entry_id)
-            payload = None
-        payload = payload if isinstance(payload, dict) else None
-        task = asyncio.get_running_loop().create_task(self._run(entry_id, payload))
-        task.payload = payload  # type: ignore[attr-defined]  # what a shutdown hands back
+            job = None
+        job = job if isinstance(job, dict) else None
+        task = asyncio.get_running_loop().create_task(self._run(entry_id, job))
+        task.job = job  # type: ignore[attr-defined]  # what a shutdown hands back
         self._running[entry_id] = task
         task.add_done_callback(lambda _: self._done(entry_id))
 
@@ -270,12 +277,11 @@ class RedisQueue:
         self._running.pop(entry_id, None)
         self._room.set()
 
-    async def _run(self, entry_id: bytes, payload: Payload | None) -> None:
-        retry: Retry = None
-        if payload is not None:
-            payload.pop("_run", None)
+    async def _run(self, entry_id: bytes, job: Job | None) -> None:
+        if job is not None and self.handler is not None:
+            job.pop("_run", None)
             try:
-                retry = await self.handler(payload)
+                await self.handler(job)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -286,13 +292,9 @@ class RedisQueue:
                     return
                 # A bug must not leave the job to be taken over for ever.
                 logger.exception("queue %s: job %s crashed", self.stream, entry_id.decode())
-        member, due = ("", 0.0) if retry is None else (self.run_later(retry[1]), retry[0])
         for _ in range(20):
             try:
-                await self._settle(
-                    keys=[self.stream, GROUP, self.retries],
-                    args=[entry_id, member, self.clock() + due],
-                )
+                await self._settle(keys=[self.stream, GROUP], args=[entry_id])
                 return
             except Exception:  # Redis briefly gone: the job is done, only the ack is late
                 await asyncio.sleep(BACKOFF)

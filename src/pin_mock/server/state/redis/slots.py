@@ -4,8 +4,9 @@ A job of a client needs one slot of its *group* (a webhook, say) and one of
 its client, counted over every worker and replica: a slot is a lease (a member
 of a sorted set scored by its end, the longest the work can take), so a worker
 that dies holding one loses it in time. Webhook deliveries use it with 4 slots
-per webhook and 8 per client (``webhooks/lanes.py``, the same numbers as in
-memory); report jobs with a few per client.
+per webhook and 8 per client (``background/webhooks/dispatcher.py``); report
+jobs with a few per client. ``state/memory/slots.py`` keeps the same rules in
+one process.
 
 A job that finds its group's or its client's slots taken does not spin: it is
 *parked* on a list of that group or client, and the worker ends the job. Each
@@ -27,8 +28,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+from pin_mock.server.state.ports import Job, Leftovers
+from pin_mock.server.state.redis.keyspace import encode_job
+
 if TYPE_CHECKING:
-    from pin_mock.server.state.engine import StateEngine
+    from redis.asyncio import Redis
 
 # KEYS: group leases, client leases, group parked, client parked, registry
 # ARGV: now, lease end, token, group slots, client slots, job. 1: leased; 0: parked.
@@ -80,22 +84,21 @@ return moved
 """
 
 
-class SharedSlots:
+class RedisSlots:
     """Leases of group and client slots, and the jobs parked waiting for one."""
 
     def __init__(
         self,
-        engine: StateEngine,
-        kind: str,
+        redis: Redis,
+        prefix: str,
         stream: str,
         lease: float,
         *,
         group_slots: int,
         client_slots: int,
     ) -> None:
-        assert engine.redis is not None
-        self.redis = engine.redis
-        self.prefix = engine.key("slots", kind)
+        self.redis = redis
+        self.prefix = prefix
         self.stream = stream
         self.lease = lease
         self.limits = (group_slots, client_slots)
@@ -112,10 +115,10 @@ class SharedSlots:
             f"{self.registry}:{client_id}",
         ]
 
-    async def acquire(self, client_id: str, group: str, token: str, job: str) -> bool:
+    async def acquire(self, client_id: str, group: str, token: str, job: Job) -> bool:
         """Lease a slot of the group and of the client; else park ``job`` (False)."""
         now = time.time()
-        args = [now, now + self.lease, token, *self.limits, job]
+        args = [now, now + self.lease, token, *self.limits, encode_job(job)]
         keys = [*self._keys(client_id, group), self.registry]
         return bool(await self._acquire(keys=keys, args=args))
 
@@ -131,3 +134,7 @@ class SharedSlots:
     async def parked(self) -> bool:
         """Whether any job is parked."""
         return bool(await self.redis.hlen(self.registry))
+
+    async def aclose(self) -> Leftovers:
+        """Nothing is given up: parked jobs stay parked for the other workers."""
+        return Leftovers()

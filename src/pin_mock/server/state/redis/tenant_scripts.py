@@ -1,4 +1,4 @@
-"""The Lua scripts of the Redis engine: each write, and each multi-step read, is one script.
+"""The Lua scripts of the Redis engine's tenants: each write, and each multi-step read, is one.
 
 A script runs atomically in Redis: a quota check and its write cannot be split
 by another worker's write, and a write is either wholly done or not at all
@@ -15,6 +15,8 @@ by another worker's write, and a write is either wholly done or not at all
 ``T m``            hash    ``version`` (from the global ``pin:version``), ``entries`` count
 ``T keys``         set     the tenant's variable keys (entry lists...),
                            so a reset finds them without scanning the database
+``T retries``      hash    delivery -> its scheduled retry (``webhooks.py``),
+                           cancelled by a reset
 ``pin:tenants``    zset    client id -> last activity (seconds), for ``--sandbox-ttl``
 =================  ======  ==============================================
 """
@@ -97,9 +99,10 @@ end
 return out
 """
 
-# KEYS: keys, tenants, order, m, reports, webhooks, other fixed keys...
-# ARGV: client id, idle-before ("" = unconditional: a reset; a number: the TTL sweep,
-# which leaves a tenant that became active again).  -> counts, or nil if left alone
+# KEYS: keys, tenants, retries, the delivery retry set, order, m, reports, webhooks, other
+# fixed keys... ARGV: client id, idle-before ("" = unconditional: a reset; a number: the TTL
+# sweep, which leaves a tenant that became active again).  -> counts, or nil if left alone.
+# The tenant's scheduled delivery retries (named in ``retries``) leave the shared retry set.
 RESET = """
 if ARGV[2] ~= '' then
   local seen = redis.call('ZSCORE', KEYS[2], ARGV[1])
@@ -114,17 +117,21 @@ local function size(key)
   return 0
 end
 local counts = {
-  redis.call('LLEN', KEYS[3]),
-  tonumber(redis.call('HGET', KEYS[4], 'entries') or '0'),
-  size(KEYS[5]),
-  size(KEYS[6]),
+  redis.call('LLEN', KEYS[5]),
+  tonumber(redis.call('HGET', KEYS[6], 'entries') or '0'),
+  size(KEYS[7]),
+  size(KEYS[8]),
 }
+local scheduled = redis.call('HVALS', KEYS[3])
+for i = 1, #scheduled, 1000 do
+  redis.call('ZREM', KEYS[4], unpack(scheduled, i, math.min(i + 999, #scheduled)))
+end
 local members = redis.call('SMEMBERS', KEYS[1])
 for i = 1, #members, 1000 do
   redis.call('UNLINK', unpack(members, i, math.min(i + 999, #members)))
 end
-redis.call('UNLINK', KEYS[1])
-for i = 3, #KEYS do redis.call('UNLINK', KEYS[i]) end
+redis.call('UNLINK', KEYS[1], KEYS[3])
+for i = 5, #KEYS do redis.call('UNLINK', KEYS[i]) end
 redis.call('ZREM', KEYS[2], ARGV[1])
 return counts
 """

@@ -1,43 +1,47 @@
 """``redis://``: what clients created, in Redis, shared by every worker and replica.
 
-The key layout and the scripts are in ``redis_scripts.py``. Nothing of a
+The key layout and the scripts are in ``tenant_scripts.py``. Nothing of a
 tenant is kept in this process (a worker's memory does not grow with what
 clients create); derived views are cached by ``Store`` on the tenant's version.
 
 Idle sandboxes expire: every write (and a read, at most once a minute per
 tenant and process) records the tenant's last activity in ``pin:tenants``;
-``sweep`` drops tenants idle for longer than ``--sandbox-ttl``, with the same
-script as ``POST /_sandbox/reset``. Other components that keep per-tenant keys
+``expire_idle`` drops tenants idle for longer than ``--sandbox-ttl``, with the
+same script as ``POST /_sandbox/reset``. Other parts that keep per-tenant keys
 name them ``tenant_key(client_id, ...)`` and either use a name in
 ``FIXED_KEYS`` or add the key to the tenant's ``keys`` set in the same write,
-so a reset or an expiry removes them too.
+so a reset or an expiry removes them too; the reset also takes the tenant's
+scheduled delivery retries off the shared retry set (``webhooks.py``).
 """
 
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from pin_mock.server.encoding import encode
-from pin_mock.server.state.engine import StateEngine
 from pin_mock.server.state.ports import (
     NO_PATIENT,
     QUOTA_FULL,
     Entry,
+    EventDeliveries,
     Patient,
     TenantData,
-    Then,
     WriteResult,
 )
 from pin_mock.server.state.redis import tenant_scripts as lua
 
+if TYPE_CHECKING:
+    from pin_mock.server.state.redis.keyspace import Keyspace
+    from pin_mock.server.state.redis.webhooks import RedisWebhooks
+
 #: Per-tenant keys with fixed names, removed by a reset besides the ``keys`` set's members
 #: (reports and webhooks: the reset counts them, whatever their Redis type).
 FIXED_KEYS = ["order", "m", "reports", "webhooks", "p", "lines", "ep", "deliveries"]
+#: Besides ``FIXED_KEYS``: the tenant's scheduled retries, each cancelled by the reset.
+RETRIES = "retries"
 #: What separates the search lines (``redis_scripts.SEARCH``); never in a term.
 _SEPARATORS = ("\0", "\1")
 #: A read refreshes its tenant's last activity at most this often (seconds).
@@ -69,16 +73,14 @@ def _load(raw: bytes) -> Any:
 class RedisTenants:
     """``TenantState`` on Redis: Lua scripts for writes, one round trip per read."""
 
-    def __init__(
-        self, engine: StateEngine, *, ttl: int, clock: Callable[[], float] = time.time
-    ) -> None:
-        assert engine.redis is not None
-        self.engine = engine
-        self.redis = engine.redis
+    def __init__(self, keyspace: Keyspace, webhooks: RedisWebhooks, *, ttl: int) -> None:
+        self.keyspace = keyspace
+        self.redis = keyspace.redis
+        self.webhooks = webhooks
         self.ttl = ttl
-        self.clock = clock
-        self._tenants = engine.key("tenants")
-        self._version = engine.key("version")
+        self.clock = keyspace.clock
+        self._tenants = keyspace.key("tenants")
+        self._version = keyspace.key("version")
         self._touched: dict[str, float] = {}
         register = self.redis.register_script
         self._add_patient = register(lua.ADD_PATIENT)
@@ -88,22 +90,27 @@ class RedisTenants:
         self._reset = register(lua.RESET)
         self._composed: dict[tuple[str, str], Any] = {}  # (create, then) -> one script
 
-    async def _write(self, source: str, keys: list[str], args: list[Any], then: Then | None):
-        """Run the create script ``source``; with ``then``, both in one atomic script."""
+    async def _write(
+        self, source: str, keys: list[str], args: list[Any], then: EventDeliveries | None
+    ):
+        """Run the create script ``source``; with ``then`` (its event's deliveries), both in
+        one atomic script: a create and its queued event are stored together or not at all."""
         if then is None:
             script = self._add_patient if source is lua.ADD_PATIENT else self._add_entry
             return await script(keys=keys, args=args)
-        script = self._composed.get((source, then.source))
+        second, then_keys, then_args = self.webhooks.enqueue_script(then)
+        script = self._composed.get((source, second))
         if script is None:
-            script = self.redis.register_script(lua.then(source, then.source))
-            self._composed[(source, then.source)] = script
-        done, then.result = await script(
-            keys=[*keys, *then.keys], args=[len(keys), len(args), *args, *then.args]
+            script = self.redis.register_script(lua.then(source, second))
+            self._composed[(source, second)] = script
+        done, answer = await script(
+            keys=[*keys, *then_keys], args=[len(keys), len(args), *args, *then_args]
         )
+        self.webhooks.given_up(then, answer or [])
         return done
 
     def _key(self, client_id: str, *parts: str) -> str:
-        return self.engine.tenant_key(client_id, *parts)
+        return self.keyspace.tenant_key(client_id, *parts)
 
     async def _touch(self, client_id: str) -> None:
         """Record a read as activity, at most once per ``TOUCH_EVERY`` per tenant."""
@@ -192,7 +199,12 @@ class RedisTenants:
     # -- writes ------------------------------------------------------------------
 
     async def add_patient(
-        self, client_id: str, patient: Patient, search_key: str, cap: int, then: Then | None = None
+        self,
+        client_id: str,
+        patient: Patient,
+        search_key: str,
+        cap: int,
+        then: EventDeliveries | None = None,
     ) -> WriteResult:
         key = self._key
         stored, held = await self._write(
@@ -226,7 +238,7 @@ class RedisTenants:
         cap: int,
         *,
         seeded_patient: bool,
-        then: Then | None = None,
+        then: EventDeliveries | None = None,
     ) -> WriteResult:
         key = self._key
         pid = entry["patient_id"]
@@ -260,6 +272,8 @@ class RedisTenants:
             keys=[
                 self._key(client_id, "keys"),
                 self._tenants,
+                self._key(client_id, RETRIES),
+                self.webhooks.queue.retries,
                 *(self._key(client_id, name) for name in FIXED_KEYS),
             ],
             args=[client_id, idle_before],
@@ -277,7 +291,7 @@ class RedisTenants:
 
     # -- expiry --------------------------------------------------------------------
 
-    async def sweep(self, batch: int = 100) -> list[str]:
+    async def expire_idle(self, batch: int = 100) -> list[str]:
         """Drop the tenants idle for longer than the TTL (up to ``batch``); their ids."""
         cutoff = self.clock() - self.ttl
         stale = await self.redis.zrangebyscore(self._tenants, "-inf", cutoff, start=0, num=batch)

@@ -1,0 +1,39 @@
+"""``MemoryEngine``: every state port, kept in this process (``memory://``, the default).
+
+Nothing to install, lost on restart, one worker (``Settings`` refuses more).
+"""
+
+from __future__ import annotations
+
+from pin_mock.server.state.memory.counters import MemoryCounters
+from pin_mock.server.state.memory.keys import MemoryIdSpace, MemorySigningKeys
+from pin_mock.server.state.memory.queue import MemoryQueue
+from pin_mock.server.state.memory.reports import MemoryReports
+from pin_mock.server.state.memory.tenant import Tenants
+from pin_mock.server.state.memory.tenants import MemoryTenants
+from pin_mock.server.state.memory.webhooks import MemoryWebhooks
+
+
+class MemoryEngine:
+    """The ``StateEngine`` port in this process."""
+
+    url = "memory://"
+
+    def __init__(self) -> None:
+        registry = Tenants()
+        self.report_jobs = MemoryQueue("reports")
+        self.deliveries = MemoryQueue("deliveries")
+        self.webhooks = MemoryWebhooks(registry, self.deliveries)
+        self.reports = MemoryReports(registry, self.report_jobs)
+        self.tenants = MemoryTenants(registry, self.webhooks, (self.deliveries, self.report_jobs))
+        self.keys = MemorySigningKeys()
+        self.ids = MemoryIdSpace()
+        self._counters: dict[str, MemoryCounters] = {}
+
+    def counters(self, name: str) -> MemoryCounters:
+        if name not in self._counters:
+            self._counters[name] = MemoryCounters()
+        return self._counters[name]
+
+    async def aclose(self) -> None:
+        """Nothing to close: the state goes with the process."""

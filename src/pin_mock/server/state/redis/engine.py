@@ -1,0 +1,89 @@
+"""``RedisEngine``: every state port on Redis (``redis://HOST:PORT/DB``).
+
+Shared by every worker and replica and kept across restarts. One
+``redis.asyncio`` client (a blocking pool of ``POOL_SIZE`` connections: a
+request waits for a free one, never errors) serves every port, the rate-limit
+counters included; a blocking client serves the rare synchronous look-ups
+(signing keys, id incarnations). A call that has not answered in
+``SOCKET_TIMEOUT`` is a lost Redis (503, ``state/outages.py``), not a slow one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import redis as sync_redis
+from redis.asyncio import BlockingConnectionPool, Redis
+
+from pin_mock.server.state.redis.counters import RedisCounters
+from pin_mock.server.state.redis.keys import RedisIdSpace, RedisSigningKeys
+from pin_mock.server.state.redis.keyspace import Keyspace
+from pin_mock.server.state.redis.queue import RedisQueue
+from pin_mock.server.state.redis.reports import RedisReports
+from pin_mock.server.state.redis.tenants import RedisTenants
+from pin_mock.server.state.redis.webhooks import RedisWebhooks
+
+#: Connections one process keeps to Redis; a request waits for a free one (never errors).
+POOL_SIZE = 64
+#: A Redis call that has not answered in this long is a lost Redis (503), not a slow one.
+SOCKET_TIMEOUT = 5.0
+#: The same for the blocking client (start-up, and signing keys: at most once per 5 s).
+SYNC_TIMEOUT = 1.0
+
+
+class RedisEngine:
+    """The ``StateEngine`` port on one Redis database (``ValueError`` for a bad URL)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        claim_timeout: float = 30.0,
+        sandbox_ttl: int = 7 * 86_400,
+        namespace: str = "pin",
+    ) -> None:
+        self.url = url
+        timeouts = {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": SOCKET_TIMEOUT}
+        pool = BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, **timeouts)
+        self.redis = Redis(connection_pool=pool)
+        # The blocking client runs on the event loop (rare key look-ups): short timeouts.
+        self.sync = sync_redis.Redis.from_url(
+            url, socket_timeout=SYNC_TIMEOUT, socket_connect_timeout=SYNC_TIMEOUT
+        )
+        space = Keyspace(self.redis, namespace, clock)
+        self.keyspace = space
+
+        def queue(kind: str) -> RedisQueue:
+            key, slots = space.key("q", kind), space.key("slots", kind)
+            return RedisQueue(self.redis, key, claim_timeout=claim_timeout, slots_key=slots)
+
+        self.report_jobs = queue("reports")
+        self.deliveries = queue("deliveries")
+        self.webhooks = RedisWebhooks(space, self.deliveries)
+        self.reports = RedisReports(space, self.report_jobs)
+        self.tenants = RedisTenants(space, self.webhooks, ttl=sandbox_ttl)
+        self.keys = RedisSigningKeys(self.sync, space.key("keys"))
+        self.ids = RedisIdSpace(self.sync, namespace)
+        self._counters: dict[str, RedisCounters] = {}
+
+    def counters(self, name: str) -> RedisCounters:
+        if name not in self._counters:
+            pool = self.redis.connection_pool
+            self._counters[name] = RedisCounters(self.url, pool, self.keyspace.key(name))
+        return self._counters[name]
+
+    def unreachable(self) -> str | None:
+        """Why Redis does not answer a ping (one line), or None when it does."""
+        try:
+            self.sync.ping()
+        except sync_redis.RedisError as exc:
+            return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return None
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+        # The pool is shared with the rate limiter's storage: close it for both.
+        await self.redis.connection_pool.disconnect()
+        self.sync.close()
