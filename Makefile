@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The exact, known-good versions: pyproject.toml has ranges, constraints.txt pins.
 CONSTRAINTS := constraints.txt
 
-.PHONY: serve test docs spec-lint lint format bench soak contract-long constraints clean
+.PHONY: serve test check docs spec-lint lint format bench soak contract-long constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,12 +49,23 @@ serve: $(STAMP)
 test: $(STAMP)
 	@$(MAKE) --no-print-directory docs || { test -z "$$CI" && echo "make test: no Node.js tools: the docs tests will be skipped" >&2; }
 	$(BIN)/ruff check src tests bench docs
+	$(BIN)/lint-imports
 	$(BIN)/openapi-spec-validator openapi/pin.yaml
 	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
+
+# The everyday loop (about a minute on 2 cores): lint, the import contracts and the
+# in-process tests on the memory engine; not Redis, real sockets, subprocesses or the
+# long runs (markers set by tests/conftest.py). `make test` runs everything.
+check: $(STAMP)
+	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff format --check src tests bench docs
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -n auto --dist worksteal -m "not redis and not live and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench docs
 	$(BIN)/ruff format --check src tests bench docs
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench docs

@@ -1,16 +1,23 @@
-"""The house rules of ``src/pin_mock``, checked from the source itself.
+"""The house rules of ``src/pin_mock`` that import-linter cannot state, checked from the source.
 
-- no runtime import cycles (imports under ``if TYPE_CHECKING:`` do not run);
-- the contract kit imports nothing from the server (it tests any implementation);
-- inside the server, only the app factory reaches the app factory's layers
-  from above: no module imports ``pin_mock.server.app``, and handlers are
-  reached only through ``routing`` (by ``operationId``);
-- no module over 400 lines.
+The layer rules (imports only go down, the kit imports nothing from the server,
+engines only behind the state ports, handlers reached only through routing) are
+import-linter contracts in ``pyproject.toml`` (``lint-imports``, run by ``make
+check`` and ``make test``; ``test_import_contracts.py`` shows them failing).
+Here:
+
+- no runtime import cycle, even inside one layer (imports under ``if TYPE_CHECKING:``
+  do not run);
+- outside ``state/`` nothing asks which engine it has: no engine type, no engine
+  attribute (``.redis``, ``.sync``, ``.shared``), no ``getattr`` fallback on the
+  services or settings, no await-if-awaitable shim;
+- no module over 400 lines; handlers never reach into Connexion.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -73,7 +80,7 @@ GRAPH = {name: runtime_imports(name) for name in MODULES}
 
 
 def test_the_graph_sees_known_edges() -> None:
-    # Guards the parser itself: a graph without edges would pass every rule below.
+    # Guards the parser itself: a graph without edges would pass the cycle rule below.
     assert (
         "pin_mock.server.pipeline.authentication" in GRAPH["pin_mock.server.pipeline.rate_limits"]
     )
@@ -87,28 +94,53 @@ def test_no_runtime_import_cycles() -> None:
         pytest.fail(f"runtime import cycle: {' -> '.join(exc.args[1])}")
 
 
-def test_the_kit_imports_nothing_from_the_server() -> None:
-    offenders = {
-        name: sorted(d for d in deps if d.startswith("pin_mock.server"))
-        for name, deps in GRAPH.items()
-        if name.startswith("pin_mock.contract")
-    }
-    assert {k: v for k, v in offenders.items() if v} == {}
+#: What only the state package may name: the engines' types and their connections.
+ENGINE_NAME = re.compile(r"^_?(Memory|Redis)[A-Z]\w*$")
+ENGINE_ATTRIBUTES = {"redis", "sync", "shared"}
+STATE = "pin_mock.server.state"
 
 
-def test_nothing_reaches_up_to_the_app_factory_or_the_handlers() -> None:
-    upward = {
-        name: sorted(
-            d
-            for d in deps
-            if d == "pin_mock.server.app" or d.startswith("pin_mock.server.handlers")
-        )
-        for name, deps in GRAPH.items()
-        if name.startswith("pin_mock.server.") and not name.startswith("pin_mock.server.handlers")
+def engine_switches(tree: ast.AST) -> list[str]:
+    """Where a module asks which engine it has (what ``test_nothing_outside_state...`` forbids)."""
+    found = []
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.Name) and ENGINE_NAME.match(node.id):
+            found.append(f"{line}: the engine type {node.id}")
+        elif isinstance(node, ast.alias) and ENGINE_NAME.match(node.name.rpartition(".")[2]):
+            found.append(f"{line}: imports the engine type {node.name}")
+        elif isinstance(node, ast.Attribute) and node.attr in ENGINE_ATTRIBUTES:
+            found.append(f"{line}: the engine attribute .{node.attr}")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            on = ast.unparse(node.args[0]) if node.args else ""
+            fallback = node.func.id == "getattr" and len(node.args) == 3
+            if fallback and any(word in on for word in ("services", "settings", "engine")):
+                found.append(f"{line}: a getattr fallback on {on}")
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "_maybe":
+            found.append(f"{line}: an await-if-awaitable shim")
+    return found
+
+
+def test_the_engine_switch_finder_finds_them() -> None:
+    # Guards the finder itself: each kind of switch the issue found is caught.
+    planted = """
+from pin_mock.server.state.memory.tenants import MemoryTenants
+if isinstance(store.tenants, MemoryTenants): pass
+if engine.redis is None: pass
+engine = getattr(services, "state", None)
+async def _maybe(value): return value
+"""
+    assert len(engine_switches(ast.parse(planted))) == 5
+
+
+def test_nothing_outside_state_asks_which_engine_it_has() -> None:
+    switches = {
+        name: found
+        for name, path in MODULES.items()
+        if name.startswith("pin_mock.server") and not name.startswith(STATE)
+        if (found := engine_switches(ast.parse(path.read_text(encoding="utf-8"))))
     }
-    # The package's __init__ re-exports create_app lazily; the CLI starts it.
-    allowed = {"pin_mock.server"}
-    assert {k: v for k, v in upward.items() if v and k not in allowed} == {}
+    assert switches == {}
 
 
 def test_no_module_is_over_400_lines() -> None:

@@ -8,7 +8,6 @@ is what happens, not what probably happens.
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -211,15 +210,16 @@ def test_sigterm_logs_what_a_worker_abandons_and_ends_every_process() -> None:
         wait_for(lambda: len(server.workers()) == 2, "two worker processes")
         workers = server.workers()
         bearer = token(server.base_url)
-        (_, [conn]), _ = pinned(server).items()
+        (_, [conn, later]), _ = pinned(server, per_worker=2).items()
         assert conn.sock is not None
         conn.sock.sendall(  # a body that never finishes: the request is still running
             b"POST /v1/patients HTTP/1.1\r\nHost: pin\r\nContent-Type: application/json\r\n"
             b"Authorization: Bearer " + bearer.encode() + b"\r\nContent-Length: 200\r\n\r\n{"
         )
-        time.sleep(
-            1.0
-        )  # let the head reach the app (too short: the log assert fails, never passes wrongly)
+        # The same worker answers a request sent after it: by then it has read the head
+        # sent before and handed the request to the app (a condition, not a fixed wait).
+        status, _, _ = request(server.base_url, "GET", "/docs/", conn=later)
+        assert status == 200
     finally:
         code = server.stop()
     assert code in (0, -15)

@@ -14,6 +14,7 @@ import socket
 import httpx
 
 from sec_servers import address, serve_sandbox, token
+from spec_conformance import assert_conforms
 
 LIMITS = {"standard": 2, "professional": 2, "enterprise": 2}
 
@@ -45,6 +46,8 @@ def test_two_authorization_headers_on_the_wire_are_400_and_cannot_dodge_a_spent_
             junk_last = http.get("/v1/patients?limit=1", headers=list(reversed(both)))
             assert junk_last.status_code == 400
             assert junk_last.json()["error"]["details"] == {"header": "Authorization", "count": 2}
+            for answer in (*spend, dodge, junk_last):  # as the harness checks every /v1 answer
+                assert_conforms(answer)
 
 
 def test_a_chunked_body_past_the_limit_is_413_while_it_streams() -> None:

@@ -46,10 +46,16 @@ class Sandbox:
         check: bool = True,
         **kwargs: Any,
     ) -> httpx.Response:
-        """Call the API as ``as_client`` (None: no token) and check the contract."""
-        headers = dict(kwargs.pop("headers", {}) or {})
-        if as_client is not None:
-            headers.setdefault("Authorization", f"Bearer {self.token(as_client)}")
+        """Call the API as ``as_client`` (None: no token) and check the contract.
+
+        ``headers`` is a mapping, or a list of ``(name, value)`` pairs sent as they are
+        (repeated headers; no token is added to a list).
+        """
+        headers = kwargs.pop("headers", {}) or {}
+        if not isinstance(headers, list):
+            headers = dict(headers)
+            if as_client is not None:
+                headers.setdefault("Authorization", f"Bearer {self.token(as_client)}")
         response = self.http.request(method, url, headers=headers, **kwargs)
         if check and url.startswith("/v1"):
             assert_conforms(response)

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from harness import Sandbox
+from pin_mock.server.background.report_jobs import CLIENT_SLOTS
 from pin_mock.server.domain.reports.documents import FAILING_PATIENT_ID
 from report_helpers import RANGE, create, finished
 
@@ -131,3 +132,31 @@ def test_an_unknown_patient_is_404(sandbox: Sandbox) -> None:
     response = create(sandbox, "patient_summary", "csv", {"patient_id": "patient_nobody"})
     assert response.status_code == 404
     assert response.json()["error"]["details"]["value"] == "patient_nobody"
+
+
+def test_a_report_is_finished_once_however_many_try(sandbox_factory) -> None:
+    sb = sandbox_factory(report_delay=60.0)
+    view = create(sb, "outcomes", "csv").json()
+    store = sb.services.report_jobs.reports
+    client = "sandbox-enterprise"
+    done = {"status": "completed", "completed_at": view["created_at"], "error": None}
+    first = sb.http.portal.call(
+        store.advance, client, view, ("pending", "processing"), done, b"first\n"
+    )
+    again = sb.http.portal.call(
+        store.advance, client, view, ("pending", "processing"), done, b"second\n"
+    )
+    assert (first, again) == (True, False)
+    assert sb.get(f"{view['links']['download']}").content == b"first\n"
+
+
+def test_one_clients_burst_of_reports_does_not_hold_back_another_client(sandbox_factory) -> None:
+    sb = sandbox_factory(report_delay=1.0)
+    burst = [create(sb, "outcomes", "csv").json()["id"] for _ in range(3 * CLIENT_SLOTS)]
+    other = create(sb, "outcomes", "csv", as_client="sandbox-professional").json()
+    assert finished(sb, other["id"], as_client="sandbox-professional")["status"] == "completed"
+    # The burst runs CLIENT_SLOTS at a time, a report_delay per wave: most of it still waits.
+    statuses = [sb.get(f"/v1/reports/{i}").json()["status"] for i in burst]
+    assert statuses.count("completed") <= CLIENT_SLOTS
+    for report_id in burst:
+        assert finished(sb, report_id)["status"] == "completed"

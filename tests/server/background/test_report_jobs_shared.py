@@ -1,6 +1,8 @@
 """Report jobs on Redis, with two sandboxes on one database standing for two workers:
 a report completes (and is announced) once, a dead worker's report completes on the
-other, a report left by a shutdown completes after the restart, the quota is shared."""
+other, a report left by a shutdown completes after the restart, the quota is shared.
+(What holds on both engines, a report finished once and a client's burst waiting
+behind itself, is in test_report_jobs.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +10,6 @@ import pytest
 import redis
 
 from harness import Sandbox
-from pin_mock.server.background.report_jobs import CLIENT_SLOTS
 from pin_mock.server.state.redis.queue import GROUP
 from report_helpers import create, finished
 
@@ -74,31 +75,3 @@ def test_the_reports_quota_is_one_count_for_every_worker(sandbox_factory) -> Non
     refused = create(a, "outcomes", "json")
     assert refused.status_code == 409
     assert refused.json()["error"]["details"] == {"quota": "reports", "limit": 2, "used": 2}
-
-
-def test_a_report_is_finished_once_however_many_try(sandbox_factory) -> None:
-    sb = sandbox_factory(report_delay=60.0)
-    view = create(sb, "outcomes", "csv").json()
-    store = sb.services.report_jobs.reports
-    client = "sandbox-enterprise"
-    done = {"status": "completed", "completed_at": view["created_at"], "error": None}
-    first = sb.http.portal.call(
-        store.advance, client, view, ("pending", "processing"), done, b"first\n"
-    )
-    again = sb.http.portal.call(
-        store.advance, client, view, ("pending", "processing"), done, b"second\n"
-    )
-    assert (first, again) == (True, False)
-    assert sb.get(f"{view['links']['download']}").content == b"first\n"
-
-
-def test_one_clients_burst_of_reports_does_not_hold_back_another_client(sandbox_factory) -> None:
-    sb = sandbox_factory(report_delay=1.0)
-    burst = [create(sb, "outcomes", "csv").json()["id"] for _ in range(3 * CLIENT_SLOTS)]
-    other = create(sb, "outcomes", "csv", as_client="sandbox-professional").json()
-    assert finished(sb, other["id"], as_client="sandbox-professional")["status"] == "completed"
-    # The burst runs CLIENT_SLOTS at a time, a report_delay per wave: most of it still waits.
-    statuses = [sb.get(f"/v1/reports/{i}").json()["status"] for i in burst]
-    assert statuses.count("completed") <= CLIENT_SLOTS
-    for report_id in burst:
-        assert finished(sb, report_id)["status"] == "completed"

@@ -60,7 +60,7 @@ def test_two_authorization_headers_are_refused_and_charged_to_one_caller(
     sandbox = sandbox_factory(tier_limits={"standard": 2, "professional": 2, "enterprise": 2})
     token = sandbox.token("sandbox-standard")
     headers = [("Authorization", "Bearer junk"), ("Authorization", f"Bearer {token}")]
-    answers = [sandbox.http.get("/v1/patients?limit=1", headers=headers) for _ in range(3)]
+    answers = [sandbox.get("/v1/patients?limit=1", headers=headers) for _ in range(3)]
     assert [a.status_code for a in answers] == [400, 400, 429]
     assert answers[0].json()["error"]["details"] == {"header": "Authorization", "count": 2}
     plain = sandbox.get("/v1/patients?limit=1", as_client="sandbox-standard")

@@ -156,7 +156,7 @@ def test_unknown_preferences_and_other_paths_are_left_alone(sandbox: Sandbox) ->
 
 
 def test_several_prefer_headers_add_up(sandbox: Sandbox) -> None:
-    response = sandbox.http.get(
+    response = sandbox.get(
         "/v1/patients/patient_123",
         headers=[
             ("Authorization", f"Bearer {sandbox.token()}"),
