@@ -24,7 +24,7 @@ layer is a module of ``pipeline/``)::
 Connexion's role: it loads and validates the spec, routes, answers 404/405
 (rendered by our handlers), serves the docs and runs the lifespan. Its
 security, validation and context layers are not in the list: the operation
-layer does that work from operations compiled once (``operations.py``).
+layer does that work from operations compiled once (``pipeline/operations.py``).
 The services come from ``wiring.build_services``; each layer gets only what it
 uses of them.
 """

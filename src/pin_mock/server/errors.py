@@ -12,7 +12,7 @@
         ├── NotFound              404 NOT_FOUND
         ├── MethodNotAllowed      405 METHOD_NOT_ALLOWED (+ Allow)
         ├── RequestTimeout        408 REQUEST_TIMEOUT (head or body not in time)
-        ├── Conflict              409 CONFLICT / REPORT_NOT_READY
+        ├── Conflict              409 CONFLICT / REPORT_NOT_READY / QUOTA_EXCEEDED
         ├── PayloadTooLarge       413 PAYLOAD_TOO_LARGE
         ├── UnsupportedMediaType  415 UNSUPPORTED_MEDIA_TYPE
         ├── HeadersTooLarge       431 HEADERS_TOO_LARGE

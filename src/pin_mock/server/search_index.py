@@ -7,7 +7,7 @@ its answers are exactly those of the scan, in row order. The seeded patients
 are indexed once; a tenant's created patients are appended one by one (rows
 are never removed: a tenant's patients go only when its sandbox is reset, which
 drops the whole tenant and its index). On the Redis engine a tenant's index
-is a string of lines scanned by a Lua script (``state/redis_scripts.py``).
+is a string of lines scanned by a Lua script (``state/redis/tenant_scripts.py``).
 """
 
 from __future__ import annotations

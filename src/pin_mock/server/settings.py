@@ -41,13 +41,13 @@ class Settings:
     issuer: str = "pin-mock"
     rate_limit_window: int = 3600
     tier_limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
-    # POST /oauth/token, per window (token_throttle.py): failed client authentications
+    # POST /oauth/token, per window (domain/token_throttle.py): failed client authentications
     # per client id and per peer address, and tokens issued per client.
     token_throttle_window: int = 60
     token_failures_per_client: int = 10
     token_failures_per_address: int = 100
     token_grants_per_client: int = 60
-    # What one tenant (client) may hold (quotas.py); a create past it is 409 QUOTA_EXCEEDED.
+    # What one tenant (client) may hold (domain/quotas.py); a create past it is 409 QUOTA_EXCEEDED.
     quota_patients: int = 10_000
     quota_entries: int = 100_000
     quota_reports: int = 1_000
@@ -55,7 +55,7 @@ class Settings:
     quota_pending_deliveries: int = 10_000
     report_delay: float = 2.0
     # Redis only: a report or delivery job held this long (seconds) by a worker that
-    # stopped answering is taken over by another (state/queues.py).
+    # stopped answering is taken over by another (state/redis/queue.py).
     job_claim_timeout: float = 30.0
     webhook_timeout: float = 10.0
     webhook_retry_schedule: tuple[float, ...] = (0.0, 5.0, 300.0, 1800.0, 7200.0)
@@ -66,7 +66,7 @@ class Settings:
     # the internet) or "hosted" (public addresses only: no SSRF into the host's network).
     webhook_targets: str = "local"
     max_prefer_delay_ms: int = 10_000
-    # What one request may carry (request_limits.py): 413 / 431 past these.
+    # What one request may carry (pipeline/request_bounds.py): 413 / 431 past these.
     max_body_bytes: int = 1_048_576
     max_header_fields: int = 100
     max_header_bytes: int = 16_384
@@ -81,11 +81,11 @@ class Settings:
     key_rotation: int = 0
     key_grace: int = 0
     log_level: str = "info"
-    # Connections (serving.py): what a careful API front end would enforce.
+    # Connections (transport/uvicorn_config.py): what a careful API front end would enforce.
     log_format: str = "text"  # or "json": one object per line, for log shippers
     # X-Forwarded-For/-Proto are believed only from these peers ("" = nobody).
     forwarded_allow_ips: str = ""
-    # Web pages that may call the sandbox (browsers.py): "local" (any port of
+    # Web pages that may call the sandbox (pipeline/cors.py): "local" (any port of
     # localhost/127.0.0.1/[::1]), "*", exact origins, comma-separated; "none" = no CORS.
     cors_origins: str = "local"
     keep_alive_timeout: float = 5.0

@@ -3,7 +3,7 @@
 Tokens are HS256 JWTs (RFC 9068 profile) signed with PyJWT; the header's
 ``kid`` names the signing key, kept by a ``KeyRing`` (``keys.py``: made at
 start-up unless configured, shared through Redis on that engine, rotated with
-a grace period). A token is verified once per request (``callers.py``); the
+a grace period). A token is verified once per request (``domain/callers.py``); the
 outcome, good or bad, is cached per token string, so a client repeating a
 token, or a forged one, costs one signature check, not one per request.
 """

@@ -22,7 +22,7 @@ async def issue_token(
     caller: Caller,
     body: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], int, dict]:
-    """Authenticate the client and issue a bearer token (throttled: ``token_throttle.py``)."""
+    """Authenticate the client and issue a bearer token (throttled: ``domain/token_throttle.py``)."""
     throttle = token_throttle
     address = caller.peer or "unknown"
     await throttle.check_address(address)

@@ -11,10 +11,10 @@ has gone, and drops whatever the app still tries to send. A deadline on the
 whole body, not on the gap between reads, is what stops a client that sends
 one byte every 29 seconds.
 
-The connection protocol (``connections.py``) closes the socket a second after
+The connection protocol (``transport/guarded_protocol.py``) closes the socket a second after
 this deadline if the body is still incomplete: that catches bodies no layer
 reads. Requests still running when a graceful shutdown gives up are cancelled
-by uvicorn; ``InFlight.log_abandoned`` (called by ``serving.py`` at that
+by uvicorn; ``InFlight.log_abandoned`` (called by ``transport/uvicorn_config.py`` at that
 moment) logs each one, with what it was. (Logging from the cancelled request
 itself is too late: uvicorn re-raises SIGTERM and the process ends before it
 runs again.)
@@ -68,7 +68,7 @@ class InFlight:
     def log_abandoned(self) -> int:
         """Log each request still in flight as abandoned; how many there were.
 
-        ``serving.py`` calls this when the server's lifespan shutdown begins:
+        ``transport/uvicorn_config.py`` calls this when the server's lifespan shutdown begins:
         uvicorn has then waited ``graceful_shutdown_timeout`` and cancelled what
         was left, and the cancelled requests have not yet left this set.
         """

@@ -1,9 +1,11 @@
-"""The last resort: whatever escapes every other layer still answers PIN's envelope.
+"""Server errors: whatever escapes every other layer still answers PIN's envelope.
 
-Connexion's own last layer answers a plain-text ``Internal Server Error``; this
-one answers ``500 INTERNAL_ERROR`` in the envelope and logs the traceback for
-the operator. It sits just inside the rate-limit layer, so its answer carries
-``X-Request-Id`` and the rate-limit headers like every other. The exception
+Starlette's ``ServerErrorMiddleware`` (Connexion's own last layer) answers a
+plain-text ``Internal Server Error``; this one answers ``500 INTERNAL_ERROR`` in
+the envelope (or 503 for a lost state engine) and logs the traceback for the
+operator. It sits just inside the body-deadline layer, itself inside the
+rate-limit layer, so its answer carries ``X-Request-Id`` and the rate-limit
+headers like every other. The exception
 layer inside it handles everything the app raises on purpose, so this only
 ever sees bugs (in the error handlers themselves, for instance).
 """

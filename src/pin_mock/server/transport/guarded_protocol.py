@@ -4,7 +4,7 @@ uvicorn closes a connection only when it has been idle *after* a response
 (``timeout_keep_alive``); a socket that never sends, sends its headers a byte
 at a time, or never finishes its body stays open for as long as the client
 likes, and httptools buffers a header of any size. This protocol (a subclass
-of uvicorn's httptools one, chosen by ``serving.py``) adds:
+of uvicorn's httptools one, chosen by ``uvicorn_config.py``) adds:
 
 - a **head deadline**: the request line and headers must arrive within
   ``header_timeout`` seconds of the connection opening or of the request's
@@ -13,7 +13,7 @@ of uvicorn's httptools one, chosen by ``serving.py``) adds:
   pre-connects are not answered with errors);
 - a **head bound**: more than ``max_header_fields`` fields or more than
   ``max_header_bytes`` of them is ``431 HEADERS_TOO_LARGE``, counted as
-  ``request_limits.py`` counts them but while the head streams in, so a 20 MB
+  ``pipeline/request_bounds.py`` counts them but while the head streams in, so a 20 MB
   header is refused after its first 24 KiB instead of being buffered whole;
 - a **body backstop**: a body still incomplete ``body_timeout`` + 1 s after its
   head closes the connection. The answer itself (408 with the envelope) comes
@@ -117,7 +117,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 self._arm_head_timer()
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF, as request_limits
+        self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF, as request_bounds
         if len(self.headers) >= self.max_header_fields:
             raise _HeadRefused(
                 HeadersTooLarge(

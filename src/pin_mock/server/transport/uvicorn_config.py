@@ -8,12 +8,12 @@ so the CLI, the tests and the soak all serve the app the same way:
   uvicorn's own default trusts 127.0.0.1, which let any local caller pick the
   address the rate limiter counts against, a fresh one per request;
 - **timeouts**: idle keep-alive connections close after ``keep_alive_timeout``;
-  the request head and body have deadlines (``connections.py``, and
-  ``timeouts.py`` for the body's 408); the head's size and field count are
+  the request head and body have deadlines (``guarded_protocol.py``, and
+  ``pipeline/body_deadline.py`` for the body's 408); the head's size and field count are
   bounded while it streams in;
 - **shutdown**: on SIGTERM, requests still running after
   ``graceful_shutdown_timeout`` seconds are cancelled and logged as abandoned
-  (``timeouts.InFlight``); the workers then log what they abandon;
+  (``body_deadline.InFlight``); the workers then log what they abandon;
 - **workers**: with ``workers > 1`` (Redis state only: ``Settings`` refuses it
   in memory) uvicorn's supervisor starts that many processes on one socket and
   replaces one that dies. Each builds its own app (seeded data, spec,

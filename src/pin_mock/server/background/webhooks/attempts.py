@@ -1,7 +1,6 @@
 """One attempt to deliver a message: resolve and check the target, sign, POST once.
 
-Shared by both dispatchers (``dispatcher.py`` in memory, ``shared.py`` on
-Redis). An attempt lasts at most ``webhook_timeout`` in all, follows no
+Made by the dispatcher (``dispatcher.py``), on either engine. An attempt lasts at most ``webhook_timeout`` in all, follows no
 redirect, and reads a receiver's ``Retry-After`` (on a 429 or gateway 5xx) so
 the wait before the next attempt can be lengthened, up to ``MAX_RETRY_AFTER``.
 """

@@ -1,16 +1,14 @@
-"""Webhooks: signed deliveries of domain events, with retries and a delivery log.
+"""Webhooks: what is delivered, to where, signed how.
 
 Where each part lives:
 
-- ``dispatcher``  the in-memory worker: one task per message, retries, bounded
-                  shutdown; ``install`` picks it or ``shared`` by the state engine
-- ``shared``      the Redis worker: messages on a shared queue, once per event
-- ``attempts``    one attempt: the target policy, signing, one POST, its outcome
-- ``storage``     webhooks, delivery logs and pending deliveries (memory or Redis)
+- ``deliveries``  a delivery (``Message``), an attempt's ``Outcome``, the log entry
+                  and the log line of each attempt, what a delivery given up says
 - ``signing``     secrets and Standard Webhooks signatures
 - ``targets``     which URLs may be registered, and the target policy at delivery
-- ``lanes``       fair shares: slots per client and webhook, the cap on pending messages
-- ``deliveries``  a message, an attempt's outcome, and the delivery log
 
+Events become deliveries in ``domain/events.py``; the one dispatcher that
+delivers them is ``background/webhooks/``; webhooks, their logs and pending
+deliveries are kept by the engine's ``WebhookStore`` (``state/ports.py``).
 Import names from those modules; this package re-exports nothing.
 """

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 FIXED_KEYS = ["order", "m", "reports", "webhooks", "p", "lines", "ep", "deliveries"]
 #: Besides ``FIXED_KEYS``: the tenant's scheduled retries, each cancelled by the reset.
 RETRIES = "retries"
-#: What separates the search lines (``redis_scripts.SEARCH``); never in a term.
+#: What separates the search lines (``tenant_scripts.SEARCH``); never in a term.
 _SEPARATORS = ("\0", "\1")
 #: A read refreshes its tenant's last activity at most this often (seconds).
 TOUCH_EVERY = 60.0
