@@ -24,12 +24,12 @@ line on ``pin_mock.reports``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
 
+from pin_mock.server.background.fair_queue import FairQueue
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.reports.documents import GenerationFailed, build_document
 from pin_mock.server.domain.reports.files import render
@@ -50,8 +50,6 @@ UNFINISHED = ("pending", "processing")
 #: Tries (one a second) to queue a report's event through a Redis outage before it is lost.
 EVENT_TRIES = 60
 EVENT_BACKOFF = 1.0
-#: Seconds between two sweeps of the parked jobs.
-SWEEP_EVERY = 1.0
 
 
 class ReportJobs:
@@ -73,27 +71,17 @@ class ReportJobs:
         self.delay = report_delay
         self.sources = ReportSources(store, clock)
         # The longest a report should take: a lease that long needs no renewal.
-        self.slots = queue.fair_slots(
-            lease=report_delay + 60.0, group_slots=CLIENT_SLOTS, client_slots=CLIENT_SLOTS
+        self.jobs = FairQueue(
+            queue, lease=report_delay + 60.0, group_slots=CLIENT_SLOTS, client_slots=CLIENT_SLOTS
         )
-        self._sweeper: asyncio.Task[None] | None = None
+        self.slots = self.jobs.slots
 
     async def start(self) -> None:
-        await self.queue.start(self._handle, concurrency=CONCURRENCY)
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="report slots")
-
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_EVERY)
-            with contextlib.suppress(Exception):  # Redis away: the queue's loops say so
-                await self.slots.sweep()
+        await self.jobs.start(self._handle, concurrency=CONCURRENCY, name="report slots")
 
     async def aclose(self) -> None:
         """Stop; the jobs nobody else will run fail with ``SANDBOX_SHUTDOWN``."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-        left = (await self.queue.aclose()).abandoned + (await self.slots.aclose()).abandoned
-        for job in left:
+        for job in (await self.jobs.stop()).abandoned:
             view = await self.reports.get(job["client_id"], job["report_id"])
             if view is not None:
                 await self._finish(
@@ -102,10 +90,7 @@ class ReportJobs:
 
     async def drain(self) -> None:
         """Wait until no job is queued, parked or running (for tests and tools)."""
-        await self.queue.drain()
-        while await self.slots.parked():
-            await asyncio.sleep(0.05)
-            await self.queue.drain()
+        await self.jobs.drain()
 
     async def _handle(self, job: Job) -> None:
         client_id = job["client_id"]

@@ -34,13 +34,12 @@ shutdown ends with one summary line.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Callable
 
+from pin_mock.server.background.fair_queue import FairQueue
 from pin_mock.server.background.webhooks.attempts import Poster
 from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.domain.webhooks.deliveries import (
@@ -62,8 +61,6 @@ TOTAL_SLOTS = 64
 TENANT_SLOTS = 8
 #: Attempts on the wire at once to one webhook.
 WEBHOOK_SLOTS = 4
-#: Seconds between two sweeps of the parked deliveries.
-SWEEP_EVERY = 1.0
 
 
 class WebhookDispatcher:
@@ -83,35 +80,27 @@ class WebhookDispatcher:
         self.clock = clock
         self.poster = Poster(settings, clock, TOTAL_SLOTS)
         # An attempt lasts at most webhook_timeout, so a lease that long needs no renewal.
-        self.slots = queue.fair_slots(
+        self.jobs = FairQueue(
+            queue,
             lease=settings.webhook_timeout + 5.0,
             group_slots=WEBHOOK_SLOTS,
             client_slots=TENANT_SLOTS,
         )
+        self.slots = self.jobs.slots
         self._on_wire: set[str] = set()
-        self._sweeper: asyncio.Task[None] | None = None
 
     # -- lifecycle -------------------------------------------------------------
 
     async def start(self) -> None:
         self.poster.http()  # built now (its TLS context takes a while), not in an attempt's time
-        await self.queue.start(self._handle, concurrency=TOTAL_SLOTS)
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep(), name="slots sweep")
-
-    async def _sweep(self) -> None:
-        while True:
-            await asyncio.sleep(SWEEP_EVERY)
-            with contextlib.suppress(Exception):  # Redis away: the queue's loops say so
-                await self.slots.sweep()
+        await self.jobs.start(self._handle, concurrency=TOTAL_SLOTS, name="delivery slots")
 
     async def aclose(self) -> None:
         """Let attempts on the wire end, briefly; log what nobody will deliver."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
         began = time.monotonic()
         on_wire = set(self._on_wire)
-        closed = await self.queue.aclose(grace=self.poster.shutdown_grace)
-        left = closed.abandoned + (await self.slots.aclose()).abandoned
+        closed = await self.jobs.stop(grace=self.poster.shutdown_grace)
+        left = closed.abandoned
         for job in left:
             when = "during" if job["m"] in on_wire else "before"
             why = f"the sandbox shut down {when} attempt {job['a']}"
@@ -133,11 +122,7 @@ class WebhookDispatcher:
 
     async def drain(self) -> None:
         """Wait until no delivery is queued, scheduled, parked or under way (tests, tools)."""
-        while True:
-            await self.queue.drain()
-            if not await self.slots.parked():
-                return
-            await asyncio.sleep(0.05)
+        await self.jobs.drain()
 
     # -- one attempt -----------------------------------------------------------
 
