@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 from collections.abc import AsyncIterator, Callable
 from functools import lru_cache, partial
 from pathlib import Path
@@ -160,8 +159,7 @@ def create_app(
 
 def _dependencies(services: Services) -> dict[str, Any]:
     """What a handler may name as a parameter: each service, and ``today``."""
-    names = {field.name: getattr(services, field.name) for field in dataclasses.fields(services)}
-    return {**names, "today": services.today}
+    return {**vars(services), "today": services.today}
 
 
 def _docs_oauth(settings: Settings, services: Services) -> dict[str, Any]:
