@@ -29,7 +29,7 @@ _HEAD_BYTES = 4096  # the template puts the meta tag first in <head>
 
 def default_location() -> Path:
     """Where ``make docs`` writes the reference in a checkout."""
-    return Path(__file__).resolve().parents[3] / "build" / "reference" / "index.html"
+    return Path(__file__).resolve().parents[4] / "build" / "reference" / "index.html"
 
 
 def built_for(location: Path) -> str | None:
