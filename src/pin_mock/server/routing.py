@@ -24,6 +24,7 @@ HANDLER_MODULES = (
     "analytics",
     "reports",
     "webhooks",
+    "sandbox",  # the sandbox's own operations (openapi/sandbox.overlay.yaml)
 )
 
 

@@ -210,12 +210,12 @@ def describe(error: ValidationError) -> str:
     rule, limit = error.validator, error.validator_value
     simple = {
         "type": f"must be of type {limit}",
-        "maxLength": f"must be at most {limit} characters",
-        "minLength": f"must be at least {limit} characters",
+        "maxLength": f"must be at most {_count(limit, 'character')}",
+        "minLength": f"must be at least {_count(limit, 'character')}",
         "maximum": f"must be at most {limit}",
         "minimum": f"must be at least {limit}",
-        "maxItems": f"must have at most {limit} items",
-        "minItems": f"must have at least {limit} items",
+        "maxItems": f"must have at most {_count(limit, 'item')}",
+        "minItems": f"must have at least {_count(limit, 'item')}",
         "uniqueItems": "must not repeat items",
         "pattern": f"must match the pattern {limit}",
         "format": f"must be a valid {limit}",
@@ -225,6 +225,11 @@ def describe(error: ValidationError) -> str:
     if rule in simple:
         return simple[rule]
     return f"fails the schema's '{rule}' rule"
+
+
+def _count(number: object, noun: str) -> str:
+    """``1 character``, ``64 characters``: the plural only where English has one."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _is_date(value: str) -> bool:

@@ -37,7 +37,7 @@ async def build_document(
     params = report["parameters"]
     if params.get("patient_id") == FAILING_PATIENT_ID:
         raise GenerationFailed(
-            f"Sandbox: parameters.patient_id {FAILING_PATIENT_ID} always makes a report fail."
+            f"Report generation failed for parameters.patient_id {FAILING_PATIENT_ID}."
         )
     kind = report["type"]
     outcomes = await outcomes_for(services, client_id, params)
