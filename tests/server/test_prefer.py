@@ -69,7 +69,8 @@ def test_forced_answer_is_the_spec_example(sandbox: Sandbox) -> None:
     response = sandbox.get("/v1/patients/patient_999999", headers={"Prefer": "code=200"})
     example = spec()["paths"]["/v1/patients/{patient_id}"]["get"]["responses"]["200"]
     first = next(iter(example["content"]["application/json"]["examples"].values()))
-    assert response.json() == first["value"]
+    # The example, about the patient asked for (nothing was read from the store).
+    assert response.json() == {**first["value"], "id": "patient_999999"}
     limited = sandbox.get("/v1/patients", headers={"Prefer": "code=429"})
     assert limited.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
     assert limited.headers["retry-after"].isdigit()
