@@ -33,10 +33,16 @@ $(REFERENCE): $(DOCS_NODE) openapi/pin.yaml docs/getting-started.md docs/referen
 
 docs: $(REFERENCE)
 
-# Spectral (spectral:oas) and Redocly (recommended) on the spec; the tests run them too.
-spec-lint: $(DOCS_NODE)
-	$(NODE_QUIET) docs/node_modules/.bin/spectral lint openapi/pin.yaml
-	$(NODE_QUIET) docs/node_modules/.bin/redocly lint openapi/pin.yaml
+# The sandbox's view of the contract: pin.yaml plus openapi/*.overlay.yaml (pin_mock/overlays.py).
+SANDBOX_VIEW := build/openapi/sandbox.json
+$(SANDBOX_VIEW): openapi/pin.yaml $(wildcard openapi/*.overlay.yaml) src/pin_mock/overlays.py | $(STAMP)
+	$(BIN)/python -m pin_mock.overlays $@
+
+# Spectral (spectral:oas) and Redocly (recommended) on both documents, PIN's contract and
+# the sandbox's view; the tests run them too.
+spec-lint: $(DOCS_NODE) $(SANDBOX_VIEW)
+	$(NODE_QUIET) docs/node_modules/.bin/spectral lint openapi/pin.yaml $(SANDBOX_VIEW)
+	$(NODE_QUIET) docs/node_modules/.bin/redocly lint openapi/pin.yaml $(SANDBOX_VIEW)
 
 # Without Node.js the sandbox still starts; /reference then says what to run.
 serve: $(STAMP)

@@ -1,7 +1,7 @@
-"""OpenAPI Overlay 1.0: PIN's contract and what the sandbox lays over it.
+"""OpenAPI Overlays: PIN's contract and what the sandbox lays over it.
 
 ``openapi/pin.yaml`` is PIN's contract as PIN would publish it. What only the
-sandbox says lives beside it in Overlay 1.0 documents (OAI's Overlay
+sandbox says lives beside it in Overlay 1.1 documents (OAI's Overlay
 Specification: an ordered list of actions, each a JSONPath ``target`` with an
 ``update`` or ``remove``), applied in the order of ``SANDBOX_OVERLAYS``:
 
@@ -17,10 +17,12 @@ The contract plus all three is "the sandbox's view": what ``/docs``,
 ``/reference`` and ``/_sandbox/openapi.json`` show and what the sandbox routes
 and validates. The kit reads only the example requests (``with_example_requests``).
 
-Overlay 1.0 semantics, as ``openapi-format`` applies them too (a test compares
-the two): an ``update`` is merged into each selected object (nested objects
-merged, anything else replaced) or appended to each selected array; ``remove``
-deletes each selected node from its parent. This module imports nothing from
+Overlay 1.1 semantics (1.0 documents are read the same way), as
+``openapi-format`` applies them too (a test compares the two): an ``update`` is
+merged into each selected object (nested objects merged, anything else
+replaced) or appended to each selected array; ``remove`` deletes each selected
+node from its parent. 1.1 says the array append explicitly, which is why the
+overlays declare it; they use no ``copy`` action. This module imports nothing from
 the server or the kit, so both can use it.
 """
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,7 +52,7 @@ EXAMPLE_REQUESTS = "example-requests.overlay.yaml"
 
 
 class OverlayError(ValueError):
-    """An overlay that is not Overlay 1.0, or (strictly applied) an action that selects nothing."""
+    """An overlay that is not Overlay 1.x, or (strictly applied) an action that selects nothing."""
 
 
 @dataclass(frozen=True)
@@ -61,13 +64,13 @@ class Applied:
 
 
 def load(path: Path) -> dict[str, Any]:
-    """An Overlay 1.0 document from ``path``; ``OverlayError`` names what is wrong."""
+    """An Overlay 1.0 or 1.1 document from ``path``; ``OverlayError`` names what is wrong."""
     try:
         overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise OverlayError(f"cannot read the overlay {path}: {exc}") from exc
-    if not isinstance(overlay, dict) or not str(overlay.get("overlay", "")).startswith("1.0."):
-        raise OverlayError(f"{path}: not an Overlay 1.0 document (`overlay: 1.0.0`)")
+    if not isinstance(overlay, dict) or not re.fullmatch(r"1\.[01]\.\d+", str(overlay.get("overlay"))):
+        raise OverlayError(f"{path}: not an Overlay 1.0 or 1.1 document (`overlay: 1.1.0`)")
     actions = overlay.get("actions")
     if not isinstance(actions, list) or not actions:
         raise OverlayError(f"{path}: `actions` must be a non-empty list")
@@ -164,3 +167,24 @@ def fingerprint(document: dict[str, Any]) -> str:
 @lru_cache(maxsize=8)
 def _bundled(name: str) -> dict[str, Any]:
     return load(overlay_path(name))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m pin_mock.overlays [--spec pin.yaml] OUTPUT``: write the sandbox's view (JSON)."""
+    import argparse
+
+    from pin_mock._bundled import spec_path
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("output", type=Path)
+    parser.add_argument("--spec", type=Path, default=spec_path())
+    args = parser.parse_args(argv)
+    contract = yaml.safe_load(args.spec.read_text(encoding="utf-8"))
+    view = sandbox_document(contract, strict=True)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(view, ensure_ascii=False, indent=2, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

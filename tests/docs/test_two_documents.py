@@ -1,7 +1,7 @@
 """Two documents, one source for each fact: PIN's contract, and the sandbox's view of it.
 
 ``openapi/pin.yaml`` is what PIN would publish: no test metadata, no sandbox
-settings, engine or wording. The sandbox's additions live in the Overlay 1.0
+settings, engine or wording. The sandbox's additions live in the Overlay 1.1
 documents beside it (``pin_mock.overlays``), and a sandbox serves both: the
 contract as written at ``/openapi.yaml`` and ``/openapi.json``, its view at
 ``/_sandbox/openapi.json`` (what ``/docs`` and ``/reference`` show).
@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,9 @@ def test_the_contracts_only_extensions_are_pins_own_rules() -> None:
 
 
 @pytest.mark.parametrize("name", overlays.SANDBOX_OVERLAYS)
-def test_each_overlay_is_overlay_1_0_and_every_action_selects_something(name: str) -> None:
+def test_each_overlay_is_an_overlay_and_every_action_selects_something(name: str) -> None:
     overlay = overlays.load(overlay_path(name))
-    assert overlay["overlay"] == "1.0.0" and overlay["extends"] == "pin.yaml"
+    assert overlay["overlay"] == "1.1.0" and overlay["extends"] == "pin.yaml"
     assert {"title", "version"} <= set(overlay["info"])
     for action in overlay["actions"]:
         assert set(action) <= {"target", "description", "update", "remove"}, action
@@ -187,3 +188,21 @@ def test_the_contract_is_served_as_written_and_the_view_beside_it(client: TestCl
     assert served["servers"][0]["url"] == "https://api.pin.ai"  # the address it was fetched at
     assert {**served, "servers": VIEW["servers"]} == json.loads(json.dumps(VIEW, default=str))
     assert "/_sandbox/reset" in served["paths"]
+
+
+def test_a_maintained_overlay_tool_makes_the_same_view(tmp_path: Path) -> None:
+    """openapi-format (npm, pinned in docs/package.json) applies the same overlays alike."""
+    from docs_node import ENV, ROOT, node_tool
+
+    tool = node_tool("openapi-format")
+    current = tmp_path / "step0.yaml"
+    current.write_bytes(RAW)
+    for number, name in enumerate(overlays.SANDBOX_OVERLAYS, 1):
+        output = tmp_path / f"step{number}.json"
+        done = subprocess.run(
+            [str(tool), str(current), "--no-sort", "--overlayFile", str(overlay_path(name)), "--output", str(output)],
+            cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0 and output.exists(), done.stdout + done.stderr
+        current = output
+    assert json.loads(current.read_text()) == json.loads(json.dumps(VIEW, default=str))
