@@ -46,6 +46,7 @@ if not (ROOT / "src" / "pin_mock").is_dir():  # pragma: no cover - run from a ch
 sys.path.insert(0, str(ROOT / "src"))  # pin_mock.overlays, also when run by the wheel's build hook
 
 from pin_mock.overlays import fingerprint, sandbox_document  # noqa: E402
+
 DOCS = ROOT / "docs"
 REDOCLY = DOCS / "node_modules" / ".bin" / "redocly"
 GUIDE = DOCS / "getting-started.md"

@@ -69,7 +69,9 @@ def load(path: Path) -> dict[str, Any]:
         overlay = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise OverlayError(f"cannot read the overlay {path}: {exc}") from exc
-    if not isinstance(overlay, dict) or not re.fullmatch(r"1\.[01]\.\d+", str(overlay.get("overlay"))):
+    if not isinstance(overlay, dict) or not re.fullmatch(
+        r"1\.[01]\.\d+", str(overlay.get("overlay"))
+    ):
         raise OverlayError(f"{path}: not an Overlay 1.0 or 1.1 document (`overlay: 1.1.0`)")
     actions = overlay.get("actions")
     if not isinstance(actions, list) or not actions:
@@ -78,7 +80,9 @@ def load(path: Path) -> dict[str, Any]:
         if not isinstance(action, dict) or not str(action.get("target", "")).startswith("$"):
             raise OverlayError(f"{path}: action {number} needs a JSONPath `target` ($...)")
         if "update" not in action and action.get("remove") is not True:
-            raise OverlayError(f"{path}: action {number} ({action['target']}) neither updates nor removes")
+            raise OverlayError(
+                f"{path}: action {number} ({action['target']}) neither updates nor removes"
+            )
     return overlay
 
 

@@ -160,7 +160,11 @@ def test_overlay_semantics() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["openapi: 3.0.3\n", "overlay: 1.0.0\nactions: []\n", "overlay: 1.0.0\nactions: [{target: a}]\n"],
+    [
+        "openapi: 3.0.3\n",
+        "overlay: 1.0.0\nactions: []\n",
+        "overlay: 1.0.0\nactions: [{target: a}]\n",
+    ],
 )
 def test_a_broken_overlay_is_refused_with_its_name(tmp_path: Path, text: str) -> None:
     path = tmp_path / "broken.overlay.yaml"

@@ -196,4 +196,6 @@ def add_docs_routes(
     shown = ViewFile(document if view is None else view)
     view_json = endpoint(shown.json_for, JSON_TYPE)
     app.add_url_rule(VIEW_PATH, VIEW_PATH, view_json, methods=["GET"])
-    app.add_url_rule("/reference", "reference", reference_endpoint(shown.sha256, base_url_of), methods=["GET"])
+    app.add_url_rule(
+        "/reference", "reference", reference_endpoint(shown.sha256, base_url_of), methods=["GET"]
+    )
