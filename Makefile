@@ -54,13 +54,13 @@ serve: $(STAMP)
 # machine without Node.js the docs tests are skipped, and say so.
 test: $(STAMP)
 	@$(MAKE) --no-print-directory docs || { test -z "$$CI" && echo "make test: no Node.js tools: the docs tests will be skipped" >&2; }
-	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff check src tests bench docs hatch_build.py
 	$(BIN)/openapi-spec-validator openapi/pin.yaml
 	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench docs
-	$(BIN)/ruff format --check src tests bench docs
+	$(BIN)/ruff check src tests bench docs hatch_build.py
+	$(BIN)/ruff format --check src tests bench docs hatch_build.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench docs
