@@ -179,14 +179,14 @@ def _clinical_data(call: Any, m: Any) -> None:
     assert flags <= {None, *m.LabResultFlag}
     bodies = [
         m.PainScoreCreate(
-            data_type=m.PainScoreCreateDataType.PAIN_SCORES, value=m.PainScoreValue(score=6)
+            data_type=m.PainScoresDataType.PAIN_SCORES, value=m.PainScoreValue(score=6)
         ),
         m.LabResultCreate(
-            data_type=m.LabResultCreateDataType.LAB_RESULTS,
+            data_type=m.LabResultsDataType.LAB_RESULTS,
             value=m.LabResultValue(name="C-reactive protein", value=4.2, unit="mg/L", flag=None),
         ),
         m.MedicationCreate(
-            data_type=m.MedicationCreateDataType.MEDICATIONS,
+            data_type=m.MedicationsDataType.MEDICATIONS,
             value=m.MedicationValue(
                 name="Ibuprofen 200 MG Oral Tablet", dose="400 mg", frequency="every 8 hours"
             ),

@@ -180,6 +180,14 @@ def body_error(error: ValidationError) -> InvalidParameter:
     """Turn a jsonschema error in a body into ``InvalidParameter`` naming the field."""
     if error.validator == "oneOf" and error.context:
         return _one_of_error(error)
+    if error.validator == "anyOf" and error.context:
+        # "X or null" (``anyOf: [X, NullValue]``): a value that is not null failed X, so
+        # say what X wants rather than that no branch matched.
+        value_branches = [
+            e for e in error.context if e.schema_path and e.schema_path[0] != _null_branch(error)
+        ]
+        if value_branches:
+            return body_error(min(value_branches, key=lambda e: -len(e.absolute_path)))
     path = [str(p) for p in error.absolute_path]
     value: Any = error.instance
     if error.validator == "required":
@@ -238,6 +246,14 @@ def _is_date(value: str) -> bool:
 
 def _range_message(name: str) -> str:
     return f"'{name}' must be a date from {DATE_RANGE[0]} to {DATE_RANGE[1]}."
+
+
+def _null_branch(error: ValidationError) -> int | None:
+    """The index of the branch of an ``anyOf`` that admits only null, if there is one."""
+    for index, branch in enumerate(error.validator_value):
+        if branch.get("enum") == [None]:
+            return index
+    return None
 
 
 def _one_of_error(error: ValidationError) -> InvalidParameter:
