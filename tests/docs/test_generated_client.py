@@ -102,6 +102,25 @@ def test_generation_is_clean(generated: dict[str, Any]) -> None:
     assert len(models) >= 90, len(models)
 
 
+def test_every_answer_and_body_parses_into_its_model(generated: dict[str, Any]) -> None:
+    """Every documented answer, the request examples and the guide's bodies, by their model."""
+    from generated_types import answers, guide_bodies, request_examples
+
+    m = _module(generated, "models")
+    values = answers() + request_examples() + guide_bodies()
+    assert len(values) >= 150
+    refused = []
+    for typed in values:
+        model = getattr(m, typed.schema, None)
+        if model is None:  # a oneOf/anyOf of models: the generator makes a Union, not a class
+            continue
+        try:
+            model.from_dict(typed.value)
+        except Exception as exc:  # noqa: BLE001 - any failure is a finding, reported below
+            refused.append(f"{typed.label}: {exc!r}")
+    assert not refused, "\n".join(refused)
+
+
 def test_the_generated_client_drives_every_operation(generated: dict[str, Any]) -> None:
     m = _module(generated, "models")
     api = "api"
