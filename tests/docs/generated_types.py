@@ -50,8 +50,8 @@ def _schema_name(content: dict[str, Any]) -> str | None:
 def answers() -> list[Typed]:
     """Every JSON example of an answer of the contract, with its schema's name."""
     found = []
-    for template, item in CONTRACT["paths"].items():
-        for method, operation in item.items():
+    for item in CONTRACT["paths"].values():
+        for operation in item.values():
             for status, response in operation["responses"].items():
                 content = (_deref(response).get("content") or {}).get("application/json")
                 name = _schema_name(content or {})
