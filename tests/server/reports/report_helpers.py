@@ -83,9 +83,9 @@ def page_fill(content: bytes) -> list[float]:
         height = float(page.mediabox.height)
         baselines: list[float] = []
 
-        def visit(text: str, _cm: Any, tm: Any, _font: Any, _size: Any) -> None:
+        def visit(text: str, _cm: Any, tm: Any, _font: Any, _size: Any, into=baselines) -> None:
             if text.strip():
-                baselines.append(float(tm[5]))
+                into.append(float(tm[5]))
 
         page.extract_text(visitor_text=visit)
         body = [y for y in baselines if y > FOOTER_TOP]
