@@ -27,7 +27,7 @@ $(DOCS_NODE): docs/package.json docs/package-lock.json
 	npm ci --prefix docs --no-audit --no-fund --loglevel=error
 	touch $(DOCS_NODE)
 
-# The API reference: one self-contained HTML page (Redoc) of the sandb's view of the spec,
+# The API reference: one self-contained HTML page (Redoc) of the sandbox's view of the spec,
 # served at /reference (the wheel carries the same page: hatch_build.py).
 $(REFERENCE): $(DOCS_NODE) openapi/pin.yaml $(wildcard openapi/*.overlay.yaml) src/pin_mock/overlays.py docs/getting-started.md docs/reference.hbs docs/build_reference.py redocly.yaml | $(STAMP)
 	$(BIN)/python docs/build_reference.py
