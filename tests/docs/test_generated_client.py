@@ -266,7 +266,7 @@ def _reports(call: Any, m: Any, client: Any) -> None:
         if report_format == m.ReportFormat.PDF:
             assert content.startswith(b"%PDF-")
         elif report_format == m.ReportFormat.CSV:
-            assert "Patient outcomes" in content.decode("utf-8")
+            assert content.decode("utf-8").startswith("From,To,Mean pain score (NRS 0-10),")
         else:
             document = m.ReportDocument.from_dict(json.loads(content))
             assert document.report_id == report.id
