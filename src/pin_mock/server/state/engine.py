@@ -143,7 +143,7 @@ def unavailable(exc: BaseException) -> ServiceUnavailable | None:
     if not isinstance(exc, ConnectionError | TimeoutError | ReadOnlyError):
         return None
     return ServiceUnavailable(
-        "The sandbox's shared state is unreachable; nothing was changed. Try again shortly.",
+        "The service's shared state is unreachable; nothing was changed. Try again shortly.",
         retry_after=RETRY_AFTER,
     )
 
