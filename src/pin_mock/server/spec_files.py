@@ -105,7 +105,7 @@ class SpecFiles:
 
 
 class ViewFile:
-    """The sandbox's view (``sandbox_spec.py``) as JSON, ``servers`` led by the reader's address."""
+    """The sandbox's view (``sandbox_spec.py``) as JSON, ``servers`` the reader's address."""
 
     def __init__(self, view: dict[str, Any]) -> None:
         self.view = view
@@ -113,10 +113,11 @@ class ViewFile:
         self.json_for: Callable[[str | None], bytes] = lru_cache(maxsize=8)(self._json_for)
 
     def _json_for(self, base_url: str | None) -> bytes:
+        # The view describes this sandbox: the address it was reached at is its one server
+        # (the file's loopback entry would be a dead choice in Swagger UI's list elsewhere).
         servers = list(self.view.get("servers") or [])
-        first = servers[0] if servers and isinstance(servers[0], dict) else {}
-        if base_url and first.get("url") != base_url:
-            servers.insert(0, {"url": base_url, "description": RUNNING_DESCRIPTION})
+        if base_url:
+            servers = [{"url": base_url, "description": RUNNING_DESCRIPTION}]
         document = {**self.view, "servers": servers}  # keeps key order
         return json.dumps(document, ensure_ascii=False, indent=2, default=_json_default).encode()
 
