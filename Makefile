@@ -27,16 +27,23 @@ $(DOCS_NODE): docs/package.json docs/package-lock.json
 	npm ci --prefix docs --no-audit --no-fund --loglevel=error
 	touch $(DOCS_NODE)
 
-# The API reference: one self-contained HTML page (Redoc), served at /reference.
-$(REFERENCE): $(DOCS_NODE) openapi/pin.yaml docs/getting-started.md docs/reference.hbs docs/build_reference.py redocly.yaml | $(STAMP)
+# The API reference: one self-contained HTML page (Redoc) of the sandbox's view of the spec,
+# served at /reference (the wheel carries the same page: hatch_build.py).
+$(REFERENCE): $(DOCS_NODE) openapi/pin.yaml $(wildcard openapi/*.overlay.yaml) src/pin_mock/overlays.py docs/getting-started.md docs/reference.hbs docs/build_reference.py redocly.yaml | $(STAMP)
 	$(BIN)/python docs/build_reference.py
 
 docs: $(REFERENCE)
 
-# Spectral (spectral:oas) and Redocly (recommended) on the spec; the tests run them too.
-spec-lint: $(DOCS_NODE)
-	$(NODE_QUIET) docs/node_modules/.bin/spectral lint openapi/pin.yaml
-	$(NODE_QUIET) docs/node_modules/.bin/redocly lint openapi/pin.yaml
+# The sandbox's view of the contract: pin.yaml plus openapi/*.overlay.yaml (pin_mock/overlays.py).
+SANDBOX_VIEW := build/openapi/sandbox.json
+$(SANDBOX_VIEW): openapi/pin.yaml $(wildcard openapi/*.overlay.yaml) src/pin_mock/overlays.py | $(STAMP)
+	$(BIN)/python -m pin_mock.overlays $@
+
+# Spectral (spectral:oas) and Redocly (recommended) on both documents, PIN's contract and
+# the sandbox's view; the tests run them too.
+spec-lint: $(DOCS_NODE) $(SANDBOX_VIEW)
+	$(NODE_QUIET) docs/node_modules/.bin/spectral lint openapi/pin.yaml $(SANDBOX_VIEW)
+	$(NODE_QUIET) docs/node_modules/.bin/redocly lint openapi/pin.yaml $(SANDBOX_VIEW)
 
 # Without Node.js the sandbox still starts; /reference then says what to run.
 serve: $(STAMP)
@@ -48,7 +55,7 @@ serve: $(STAMP)
 # machine without Node.js the docs tests are skipped, and say so.
 test: $(STAMP)
 	@$(MAKE) --no-print-directory docs || { test -z "$$CI" && echo "make test: no Node.js tools: the docs tests will be skipped" >&2; }
-	$(BIN)/ruff check src tests bench docs
+	$(BIN)/ruff check src tests bench docs hatch_build.py
 	$(BIN)/lint-imports
 	$(BIN)/openapi-spec-validator openapi/pin.yaml
 	$(BIN)/python -m pytest -n auto --dist worksteal $(PYTEST_ARGS)
@@ -57,14 +64,14 @@ test: $(STAMP)
 # in-process tests on the memory engine; not Redis, real sockets, subprocesses or the
 # long runs (markers set by tests/conftest.py). `make test` runs everything.
 check: $(STAMP)
-	$(BIN)/ruff check src tests bench docs
-	$(BIN)/ruff format --check src tests bench docs
+	$(BIN)/ruff check src tests bench docs hatch_build.py
+	$(BIN)/ruff format --check src tests bench docs hatch_build.py
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n auto --dist worksteal -m "not redis and not live and not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench docs
-	$(BIN)/ruff format --check src tests bench docs
+	$(BIN)/ruff check src tests bench docs hatch_build.py
+	$(BIN)/ruff format --check src tests bench docs hatch_build.py
 	$(BIN)/lint-imports
 
 format: $(STAMP)

@@ -3,13 +3,22 @@
     python docs/build_reference.py [--spec openapi/pin.yaml] [--output build/reference]
 
 Redoc, through the pinned ``@redocly/cli`` in ``docs/node_modules`` (``npm ci
---prefix docs``), renders ``openapi/pin.yaml`` with ``docs/getting-started.md``
-as the reference's first section, every script inlined (``--inlineBundle``), so
-the page works offline and from any static host. The output directory gets:
+--prefix docs``), renders the sandbox's view of ``openapi/pin.yaml`` (the
+contract plus ``openapi/*.overlay.yaml``: ``pin_mock.overlays``) with
+``docs/getting-started.md`` as the reference's first section, every script
+inlined (``--inlineBundle``), so the page works offline and from any static
+host. Redoc shows every language of the code samples (``codeSamples`` in
+``redocly.yaml``). The output directory gets:
 
-- ``index.html``: the reference; it names the SHA-256 of the spec it shows, and
-  a sandbox serves it at ``/reference`` only beside that same spec;
-- ``openapi.yaml``: the spec itself, byte for byte (the page's download link).
+- ``index.html``: the reference; it names the fingerprint of the view it shows
+  (``pin_mock.overlays.fingerprint``), and a sandbox serves it at ``/reference``
+  only beside that same view, with the samples' ``http://127.0.0.1:8080`` made
+  the address the page was loaded from;
+- ``openapi.yaml``: PIN's contract, byte for byte, and ``_sandbox/openapi.json``:
+  the view (the page's download links).
+
+The wheel carries the page (``hatch_build.py`` runs this when the wheel is
+built), so every install serves the reference without Node.js.
 
 Two things Redoc would fetch from the internet are settled here: browser
 telemetry is off (``telemetry: off`` in ``redocly.yaml``, checked below), and
@@ -20,7 +29,7 @@ inline SVG with the same words. The build fails if either ever changes.
 from __future__ import annotations
 
 import argparse
-import hashlib
+import copy
 import json
 import os
 import shutil
@@ -32,6 +41,12 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+if not (ROOT / "src" / "pin_mock").is_dir():  # pragma: no cover - run from a checkout only
+    raise SystemExit("build_reference.py runs from a pin-mock checkout")
+sys.path.insert(0, str(ROOT / "src"))  # pin_mock.overlays, also when run by the wheel's build hook
+
+from pin_mock.overlays import fingerprint, sandbox_document  # noqa: E402
+
 DOCS = ROOT / "docs"
 REDOCLY = DOCS / "node_modules" / ".bin" / "redocly"
 GUIDE = DOCS / "getting-started.md"
@@ -52,6 +67,19 @@ _OFFLINE = {
 _TELEMETRY_OFF = '"disableTelemetry":true'
 
 
+#: How the examples are replayed (example-requests.overlay.yaml): the tests' business, not
+#: a reader's, so not in the page.
+TEST_METADATA = frozenset({"x-request", "x-replay", "x-replay-reason"})
+
+
+def _without(node: object, keys: frozenset[str]) -> object:
+    if isinstance(node, dict):
+        return {k: _without(v, keys) for k, v in node.items() if k not in keys}
+    if isinstance(node, list):
+        return [_without(v, keys) for v in node]
+    return node
+
+
 class BuildError(Exception):
     """The reference could not be built; the message says why and what to run."""
 
@@ -64,7 +92,8 @@ def build(spec: Path, output: Path) -> Path:
             "(Node.js 20 or later), or `make docs`, which does"
         )
     raw = spec.read_bytes()
-    document = yaml.safe_load(raw)
+    view = sandbox_document(yaml.safe_load(raw), strict=True)
+    document = _without(copy.deepcopy(view), TEST_METADATA)
     info = document.setdefault("info", {})
     # The guide becomes the first section of the reference: Redoc makes its
     # headings entries of the side menu, before the operations.
@@ -74,13 +103,21 @@ def build(spec: Path, output: Path) -> Path:
         source = Path(work) / "pin.json"
         source.write_text(json.dumps(document, default=str, ensure_ascii=False))
         page = Path(work) / "index.html"
-        _redocly(source, page, sha256=hashlib.sha256(raw).hexdigest())
+        _redocly(source, page, sha256=fingerprint(view))
         html = _offline(page.read_text(encoding="utf-8"))
         page.write_text(html, encoding="utf-8")
         shutil.copyfile(spec, Path(work) / "openapi.yaml")
+        (Path(work) / "sandbox.json").write_text(
+            json.dumps(view, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
         # Replace the old files only now, so a failed build leaves the last good one.
-        for name in ("openapi.yaml", "index.html"):
-            os.replace(Path(work) / name, output / name)
+        (output / "_sandbox").mkdir(exist_ok=True)
+        for name, target in (
+            ("openapi.yaml", "openapi.yaml"),
+            ("sandbox.json", "_sandbox/openapi.json"),
+            ("index.html", "index.html"),
+        ):
+            os.replace(Path(work) / name, output / target)
     return output / "index.html"
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import pin_mock
+from built_wheel import built_wheel
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "pin_mock"
@@ -41,23 +42,21 @@ SERVER_DISTRIBUTIONS = {
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(out), str(ROOT)],
-        check=True,
-    )
-    (path,) = out.glob("pin_mock-*.whl")
-    return path
+    return built_wheel(tmp_path_factory)
 
 
-def test_wheel_contains_spec_and_fixtures(wheel: Path) -> None:
-    names = set(zipfile.ZipFile(wheel).namelist())
-    assert "pin_mock/_data/openapi/pin.yaml" in names
+def test_wheel_contains_spec_overlays_fixtures_and_reference(wheel: Path) -> None:
+    archive = zipfile.ZipFile(wheel)
+    names = set(archive.namelist())
     assert "pin_mock/_data/fixtures/clients.yaml" in names
     assert "pin_mock/_data/fixtures/patients.yaml" in names
-    assert (ROOT / "openapi" / "pin.yaml").read_bytes() == zipfile.ZipFile(wheel).read(
-        "pin_mock/_data/openapi/pin.yaml"
-    )
+    for source in [
+        ROOT / "openapi" / "pin.yaml",
+        *sorted((ROOT / "openapi").glob("*.overlay.yaml")),
+    ]:
+        assert archive.read(f"pin_mock/_data/openapi/{source.name}") == source.read_bytes()
+    page = archive.read("pin_mock/_data/reference/index.html")
+    assert b'<meta name="pin-mock-spec-sha256"' in page and len(page) > 1_000_000
 
 
 def test_unpacked_wheel_serves_its_own_spec_outside_the_repo(wheel: Path, tmp_path: Path) -> None:

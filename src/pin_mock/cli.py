@@ -206,9 +206,12 @@ def serve(**options: object) -> None:
     base = f"http://{settings.host}:{settings.port}"
     click.echo(f"pin-mock sandbox on {base}  (seed {settings.seed}, {settings.patients} patients)")
     click.echo(f"  docs:  {base}/docs    spec: {base}/openapi.yaml")
+    from pin_mock.server.app import load_spec
     from pin_mock.server.routes.reference import reference_note
+    from pin_mock.server.routes.sandbox_spec import sandbox_view
 
-    click.echo(f"  reference: {base}/reference{reference_note(settings.spec)}")
+    view = sandbox_view(settings.spec, load_spec(settings.spec))
+    click.echo(f"  reference: {base}/reference{reference_note(view)}")
     click.echo(f"  state: {serving.redacted(settings.state)}    workers: {settings.workers}")
     click.echo("  clients (secret = <client_id>-secret):")
     for client in _clients_summary(settings):

@@ -1,7 +1,9 @@
 """The docs as an integrator sees them, in headless Chromium: /docs (Swagger UI) and /reference.
 
-Each test gets a watched page (``conftest.py``): it fails on a console error it
-did not expect, an uncaught exception, or a request that leaves 127.0.0.1.
+Both show the sandbox's view of the contract (PIN's operations and the
+sandbox's own). Each test gets a watched page (``conftest.py``): it fails on a
+console error it did not expect, an uncaught exception, or a request that
+leaves 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -13,17 +15,24 @@ import httpx
 import pytest
 import yaml
 from browser_watch import TIMEOUT_MS, Watch
+from redoc_samples import LANGUAGES, MARKERS, samples_as_rendered
 
 from pin_mock._bundled import spec_path
+from pin_mock.overlays import sandbox_document
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 #: What Chromium logs for the 401 a wrong secret gets (the page shows the error itself).
 LOGGED_401 = "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
 
 
+def view() -> dict:
+    """The sandbox's view of the bundled spec: what /docs and /reference show."""
+    return sandbox_document(yaml.safe_load(spec_path().read_text(encoding="utf-8")), strict=True)
+
+
 def operations() -> list[tuple[str, str]]:
-    """(tag, operationId) of every operation of the bundled spec."""
-    spec = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    """(tag, operationId) of every operation the pages show."""
+    spec = view()
     return [
         (op["tags"][0], op["operationId"])
         for item in spec["paths"].values()
@@ -33,8 +42,8 @@ def operations() -> list[tuple[str, str]]:
 
 
 def summaries() -> list[str]:
-    """The ``summary`` of every operation of the bundled spec."""
-    spec = yaml.safe_load(spec_path().read_text(encoding="utf-8"))
+    """The ``summary`` of every operation the pages show."""
+    spec = view()
     return [
         op["summary"]
         for item in spec["paths"].values()
@@ -69,7 +78,7 @@ def test_the_page_is_the_sandboxs_and_shows_every_operation(
     shown = page.locator(".opblock").evaluate_all("els => els.map(e => e.id)")
     assert shown == [f"operations-{tag.replace(' ', '_')}-{op}" for tag, op in operations()]
     servers = page.locator(".servers select option").all_inner_texts()
-    assert servers and servers[0].startswith(sandbox_url), servers  # the running sandbox first
+    assert len(servers) == 1 and servers[0].startswith(sandbox_url), servers  # this sandbox only
 
 
 def test_authorize_with_the_right_secret_gets_a_token(
@@ -153,3 +162,43 @@ def test_the_reference_renders_every_operation(
         slug = tag.lower().replace(" ", "-")
         page.locator(f"[data-section-id='/{slug}/{op.lower()}']").first.wait_for(state="attached")
         page.locator("h2").filter(has_text=re.compile(f"^{re.escape(summary)}$")).first.wait_for()
+
+
+def test_the_sandboxs_reset_can_be_tried_in_the_docs(
+    watched_page: tuple[Any, Watch], sandbox_url: str
+) -> None:
+    page, _ = watched_page
+    open_docs(page, sandbox_url)
+    modal, _ = authorize(page)
+    modal.locator("button.authorize", has_text="Logout").wait_for()
+    page.click(".modal-ux button.btn-done")
+    operation = page.locator("#operations-Sandbox-resetSandbox")
+    operation.locator(".opblock-summary").click()
+    operation.locator("button.try-out__btn").click()
+    with page.expect_response(lambda r: r.url.endswith("/_sandbox/reset")) as answer:
+        operation.locator("button.execute").click()
+    assert answer.value.status == 200
+    assert answer.value.json()["client_id"] == "sandbox-standard"
+    shown = operation.locator(".live-responses-table")
+    shown.wait_for()
+    assert '"reset": true' in shown.inner_text()
+
+
+def test_the_reference_shows_every_language_of_every_operation(
+    request: pytest.FixtureRequest, sandbox_url: str
+) -> None:
+    status = httpx.get(f"{sandbox_url}/reference", timeout=30).status_code
+    if status != 200:
+        pytest.skip(f"/reference answers {status}: the reference is not built (make docs)")
+    page, _ = request.getfixturevalue("watched_page")
+    page.goto(f"{sandbox_url}/reference")
+    page.get_by_test_id("menu-item-label").first.wait_for()
+    shown = {op: samples_as_rendered(page, tag, op) for tag, op in operations()}
+    assert len(shown) == 19
+    for op, samples in shown.items():
+        assert list(samples) == list(LANGUAGES), op
+        for label, text in samples.items():
+            assert MARKERS[label] in text, (op, label, text[:200])
+            # Written for 127.0.0.1:8080, shown for the address the page came from.
+            assert sandbox_url in text and "127.0.0.1:8080" not in text, (op, label)
+        assert "--fail-with-body" in samples["curl"] or "curl -fsS" in samples["curl"], op

@@ -18,8 +18,9 @@ from pin_mock.contract.spec import (
 )
 
 KIT_DIR = Path(pin_mock.contract.__file__).parent
-#: The only pin_mock modules the kit may import: its own, and where the bundled spec is.
-ALLOWED = ("pin_mock.contract", "pin_mock._bundled")
+#: The only pin_mock modules the kit may import: its own, where the bundled spec is, and the
+#: overlay applier that lays the bundled example requests on it (shared, not the server's).
+ALLOWED = ("pin_mock.contract", "pin_mock._bundled", "pin_mock.overlays")
 
 
 def test_bundled_spec_is_found_in_a_checkout():

@@ -1,7 +1,9 @@
 """Replay the spec's documented examples against a sandbox and compare the answers.
 
-Each example of an answer in ``openapi/pin.yaml`` carries ``x-request``: the
-request that produces it (see the spec's introduction). ``replays`` lists them
+Each example of an answer in the sandbox's view of the spec (``openapi/pin.yaml``
+plus its overlays, ``pin_mock.overlays``) carries ``x-request``: the request that
+produces it (``openapi/example-requests.overlay.yaml`` says how to read one;
+the sandbox's own operations carry theirs inline). ``replays`` lists them
 (an example with ``x-replay: false`` is listed with its ``x-replay-reason``),
 ``send`` performs one against an in-process sandbox, and ``normalised`` turns a
 body into what must be equal: ids and times of objects the request created,
@@ -21,6 +23,7 @@ from connexion.json_schema import resolve_refs
 from starlette.testclient import TestClient
 
 from pin_mock._bundled import spec_path
+from pin_mock.overlays import sandbox_document
 from pin_mock.server.app import load_spec
 from tokens import fetch_token
 
@@ -58,7 +61,8 @@ class Replay:
 
 
 def spec() -> dict[str, Any]:
-    return resolve_refs(load_spec(spec_path()))
+    """The sandbox's view, every overlay action required to apply, ``$ref``s resolved."""
+    return resolve_refs(sandbox_document(load_spec(spec_path()), strict=True))
 
 
 def replays(document: dict[str, Any] | None = None) -> list[Replay]:

@@ -1,6 +1,8 @@
 """Every operation's x-codeSamples run as written against a live sandbox.
 
-How a sample is run (the spec's info.description tells readers the same):
+The samples are the sandbox's view's (``openapi/code-samples.overlay.yaml`` for
+PIN's operations, ``sandbox.overlay.yaml`` for the sandbox's own). How a sample
+is run (the view's ``Sandbox`` section tells readers the same):
 the base URL ``http://127.0.0.1:8080`` becomes the live sandbox's, the token
 comes from ``PIN_TOKEN`` as the samples expect, and the report and webhook
 ids (``rpt_<12 hex>``, ``wh_<12 hex>``) become ones created here: a
@@ -28,10 +30,11 @@ import yaml
 from docs_node import node
 
 from loopback import running
+from pin_mock.overlays import sandbox_document
 from pin_mock.server import Settings, create_app
 
 ROOT = Path(__file__).resolve().parents[2]
-SPEC = yaml.safe_load((ROOT / "openapi" / "pin.yaml").read_bytes())
+SPEC = sandbox_document(yaml.safe_load((ROOT / "openapi" / "pin.yaml").read_bytes()), strict=True)
 BASE = "http://127.0.0.1:8080"
 REPORT_ID = re.compile(r"\brpt_[0-9a-f]{12}\b")
 WEBHOOK_ID = re.compile(r"\bwh_[0-9a-f]{12}\b")
@@ -78,6 +81,17 @@ class Live:
         self.http.headers["Authorization"] = f"Bearer {self.token}"
         self.report_id = self._completed_report()
         self.webhook_id = self.new_webhook()
+        # The reset sample empties its caller's sandbox: it runs as another client, so the
+        # report and webhook the other samples stand for stay.
+        other = {"grant_type": "client_credentials", "client_id": "sandbox-professional",
+                 "client_secret": "sandbox-professional-secret"}  # fmt: skip
+        self.other_token = (
+            self.http.post("/oauth/token", data=other).raise_for_status().json()["access_token"]
+        )
+
+    def token_for(self, operation_id: str) -> str:
+        """``PIN_TOKEN`` for a sample."""
+        return self.other_token if operation_id == "resetSandbox" else self.token
 
     def _completed_report(self) -> str:
         body = {"type": "outcomes", "format": "pdf", "parameters": {"start_date": "2024-01-01", "end_date": "2024-06-30"}}  # fmt: skip
@@ -114,7 +128,7 @@ def live() -> Iterator[Live]:
 
 
 def test_every_operation_has_a_curl_a_python_and_a_javascript_sample() -> None:
-    assert len(OPERATIONS) == 18
+    assert len(OPERATIONS) == 19  # PIN's 18 and the sandbox's reset
     for operation_id, operation in OPERATIONS.items():
         samples = operation.get("x-codeSamples", [])
         assert [s["lang"] for s in samples] == list(LANGS), operation_id
@@ -138,7 +152,7 @@ def test_curl_sample(live: Live, operation_id: str, tmp_path: Path) -> None:
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=tmp_path,
-        env={**os.environ, "PIN_TOKEN": live.token},
+        env={**os.environ, "PIN_TOKEN": live.token_for(operation_id)},
         capture_output=True,
         text=True,
         timeout=60,
@@ -163,7 +177,7 @@ def test_python_sample(
         return response
 
     monkeypatch.setattr(httpx.Client, "send", recording_send)
-    monkeypatch.setenv("PIN_TOKEN", live.token)
+    monkeypatch.setenv("PIN_TOKEN", live.token_for(operation_id))
     monkeypatch.chdir(tmp_path)
     exec(compile(source, f"<{operation_id} Python sample>", "exec"), {"__name__": "__sample__"})  # noqa: S102
     assert statuses == [_success(OPERATIONS[operation_id])]
@@ -182,7 +196,7 @@ def test_javascript_sample(live: Live, operation_id: str, tmp_path: Path) -> Non
     done = subprocess.run(
         [node(), "--input-type=module", "-e", prelude + live.prepare(operation_id, _source(operation_id, "JavaScript"))],
         cwd=tmp_path,
-        env={**os.environ, "PIN_TOKEN": live.token},
+        env={**os.environ, "PIN_TOKEN": live.token_for(operation_id)},
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,12 +1,12 @@
 """The published reference: built by docs/build_reference.py, served at /reference.
 
 The build runs the pinned Redocly CLI (skipped without it, failed in CI); the
-serving tests need no Node: they check which page the sandbox agrees to serve.
+serving tests need no Node: they check which page the sandbox agrees to serve,
+and that its samples name the address the page was loaded from.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import re
@@ -19,6 +19,7 @@ import yaml
 from docs_node import ROOT, node_tool
 from starlette.testclient import TestClient
 
+from pin_mock.overlays import fingerprint, sandbox_document
 from pin_mock.server import Settings, create_app
 from pin_mock.server.routes import reference as reference_module
 
@@ -56,9 +57,15 @@ def _definition(page: str) -> dict:
     return json.loads(found.group(1))
 
 
-def test_the_page_names_the_spec_it_was_built_from(built: Path, snapshot: Path) -> None:
-    assert reference_module.built_for(built) == hashlib.sha256(snapshot.read_bytes()).hexdigest()
+def _view(snapshot: Path) -> dict:
+    return sandbox_document(yaml.safe_load(snapshot.read_bytes()), strict=True)
+
+
+def test_the_page_names_the_view_it_was_built_from(built: Path, snapshot: Path) -> None:
+    assert reference_module.built_for(built) == fingerprint(_view(snapshot))
     assert (built.parent / "openapi.yaml").read_bytes() == snapshot.read_bytes()
+    beside = json.loads((built.parent / "_sandbox" / "openapi.json").read_text())
+    assert beside == json.loads(json.dumps(_view(snapshot), default=str))
 
 
 def test_the_page_is_self_contained_and_sends_nothing_to_redocly(built: Path) -> None:
@@ -71,22 +78,31 @@ def test_the_page_is_self_contained_and_sends_nothing_to_redocly(built: Path) ->
     assert '<link rel="icon" href="data:,">' in page
 
 
-def test_the_page_shows_the_spec_as_written_plus_the_guide(built: Path, snapshot: Path) -> None:
+def test_the_page_shows_the_sandboxs_view_plus_the_guide(built: Path, snapshot: Path) -> None:
     definition = _definition(built.read_text(encoding="utf-8"))
-    document = yaml.safe_load(snapshot.read_bytes())
+    document = json.loads(json.dumps(_view(snapshot), default=str))
     description = definition["info"].pop("description")
     assert description.startswith(document["info"].pop("description").rstrip())
     assert description.endswith(GUIDE.read_text())
-    assert definition == json.loads(json.dumps(document, default=str))
+    # The same document, less how the tests replay its examples.
+    text = json.dumps(definition)
+    assert "x-request" not in text and "x-replay" not in text
+    assert set(definition["paths"]) == set(document["paths"])
+    assert definition["components"]["schemas"] == document["components"]["schemas"]
 
 
-def test_every_operation_has_its_three_code_samples_in_the_page(built: Path) -> None:
-    definition = _definition(built.read_text(encoding="utf-8"))
+def test_redoc_is_told_every_language_of_the_samples(built: Path) -> None:
+    """Redoc shows only the samples whose ``lang`` its ``codeSamples`` option lists."""
+    page = built.read_text(encoding="utf-8")
+    found = re.search(r'"codeSamples":(\{"languages":\[.*?\]\})', page)
+    assert found, "the page has no codeSamples option"
+    listed = [entry["lang"] for entry in json.loads(found.group(1))["languages"]]
+    definition = _definition(page)
     operations = [op for item in definition["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]  # fmt: skip
-    assert len(operations) == 18
+    assert len(operations) == 19  # PIN's 18 and the sandbox's reset
     for operation in operations:
         langs = [sample["lang"] for sample in operation["x-codeSamples"]]
-        assert langs == ["Shell", "Python", "JavaScript"], operation["operationId"]
+        assert langs == listed == ["Shell", "Python", "JavaScript"], operation["operationId"]
 
 
 def test_a_failed_build_keeps_the_last_good_page(built: Path) -> None:
@@ -96,7 +112,11 @@ def test_a_failed_build_keeps_the_last_good_page(built: Path) -> None:
     with pytest.raises(module.BuildError, match="build-docs failed"):
         module.build(SPEC, built.parent)  # any spec: redocly never runs
     assert built.read_bytes() == before
-    assert sorted(p.name for p in built.parent.iterdir()) == ["index.html", "openapi.yaml"]
+    assert sorted(p.name for p in built.parent.iterdir()) == [
+        "_sandbox",
+        "index.html",
+        "openapi.yaml",
+    ]
 
 
 # Serving: the sandbox serves a page only beside the spec it was built from.
@@ -113,19 +133,34 @@ def sandbox(
 
 
 def _fake_page(sha256: str) -> str:
-    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n<meta name="pin-mock-spec-sha256" content="{sha256}">\n</head><body>reference</body></html>\n'
+    return f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">\n<meta name="pin-mock-spec-sha256" content="{sha256}">\n</head><body><pre>curl -sS --fail-with-body http://127.0.0.1:8080/v1/patients</pre></body></html>\n'
 
 
 def test_reference_serves_the_page_built_for_this_spec(
     sandbox: tuple[TestClient, Path], snapshot: Path
 ) -> None:
     client, page = sandbox
-    page.write_text(_fake_page(hashlib.sha256(snapshot.read_bytes()).hexdigest()))
-    answer = client.get("/reference")
+    page.write_text(_fake_page(fingerprint(_view(snapshot))))
+    answer = client.get("/reference", headers={"host": "127.0.0.1:8080"})
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/html; charset=utf-8"
-    assert answer.content == page.read_bytes()
+    assert answer.content == page.read_bytes()  # at the address the samples are written for
     assert "etag" in answer.headers
+    again = client.get("/reference", headers={"host": "127.0.0.1:8080", "if-none-match": answer.headers["etag"]})  # fmt: skip
+    assert again.status_code == 304
+
+
+def test_the_samples_name_the_address_the_page_was_loaded_from(
+    sandbox: tuple[TestClient, Path], snapshot: Path
+) -> None:
+    client, page = sandbox
+    page.write_text(_fake_page(fingerprint(_view(snapshot))))
+    answer = client.get("/reference", headers={"host": "localhost:18123"})
+    assert "curl -sS --fail-with-body http://localhost:18123/v1/patients" in answer.text
+    assert "127.0.0.1:8080" not in answer.text
+    # A Host that is not a plain address is never echoed into the page.
+    odd = client.get("/reference", headers={"host": '"><script>alert(1)</script>'})
+    assert odd.status_code == 200 and "<script>alert" not in odd.text
 
 
 def test_reference_refuses_a_page_built_for_another_spec(sandbox: tuple[TestClient, Path]) -> None:
@@ -135,6 +170,7 @@ def test_reference_refuses_a_page_built_for_another_spec(sandbox: tuple[TestClie
     assert answer.status_code == 503
     assert "built from another version of the spec" in answer.text
     assert "make docs" in answer.text
+    assert str(page.parent) not in answer.text  # no file path of the server's
 
 
 def test_reference_says_what_to_run_when_nothing_is_built(sandbox: tuple[TestClient, Path]) -> None:
@@ -143,4 +179,5 @@ def test_reference_says_what_to_run_when_nothing_is_built(sandbox: tuple[TestCli
     assert answer.status_code == 503
     assert answer.headers["content-type"] == "text/html; charset=utf-8"
     assert "has not been built" in answer.text and "make docs" in answer.text
+    assert "/tmp" not in answer.text and str(ROOT) not in answer.text
     assert 'href="/openapi.yaml"' in answer.text

@@ -52,32 +52,46 @@ def analytics_outcomes(sb: Sandbox, params: dict) -> dict[str, Any]:
     return response.json()
 
 
-def csv_parts(content: bytes) -> dict[str, Any]:
-    """A report CSV read back: ``about`` and ``summary`` (label -> value), ``notes``,
-    and ``tables`` (title -> list of dicts keyed by the human column titles).
+def csv_table(content: bytes) -> list[dict[str, str]]:
+    """A report CSV read as its readers read it: ``csv.DictReader``, and pandas agreeing.
 
-    The file is blank-row-separated parts (``reports/files.py``): the about block,
-    the ``Summary`` block (with ``Note`` rows), then each table under its title row.
+    The file must be one table with one header row: ``pandas.read_csv`` loads it
+    unchanged (no options), with the same columns and as many rows.
     """
-    rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
-    parts: list[list[list[str]]] = [[]]
-    for row in rows:
-        if row:
-            parts[-1].append(row)
-        else:
-            parts.append([])
-    about, summary_part, *table_parts = parts
-    assert summary_part[0] == ["Summary"]
-    summary = {r[0]: r[1] for r in summary_part[1:] if r[0] != "Note"}
-    notes = [r[1] for r in summary_part[1:] if r[0] == "Note"]
-    tables = {}
-    for part in table_parts:
-        (title,), header, *records = part
-        assert all(len(r) == len(header) for r in records), title
-        tables[title] = [dict(zip(header, r, strict=True)) for r in records]
-    return {"about": dict(about), "summary": summary, "notes": notes, "tables": tables}
+    import pandas
+
+    text = content.decode("utf-8")
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    assert reader.fieldnames and all(reader.fieldnames), reader.fieldnames
+    assert all(None not in row and None not in row.values() for row in rows), "ragged rows"
+    frame = pandas.read_csv(io.BytesIO(content))
+    assert list(frame.columns) == reader.fieldnames
+    assert len(frame) == len(rows)
+    return rows
 
 
 def pdf_text(content: bytes) -> list[str]:
     """The text of each page of a PDF (pypdf's extraction, every orientation)."""
     return [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
+
+
+def page_fill(content: bytes) -> list[float]:
+    """How far down each page its text reaches (0: none, 1: the bottom), the footer left out."""
+    fills = []
+    for page in PdfReader(io.BytesIO(content)).pages:
+        height = float(page.mediabox.height)
+        baselines: list[float] = []
+
+        def visit(text: str, _cm: Any, tm: Any, _font: Any, _size: Any, into=baselines) -> None:
+            if text.strip():
+                into.append(float(tm[5]))
+
+        page.extract_text(visitor_text=visit)
+        body = [y for y in baselines if y > FOOTER_TOP]
+        fills.append((height - min(body)) / height if body else 0.0)
+    return fills
+
+
+#: The footer's text sits below this many points from the page's bottom (pdf.py: 12 mm up).
+FOOTER_TOP = 40.0

@@ -1,4 +1,4 @@
-"""Validate a real HTTP exchange against openapi/pin.yaml, end to end.
+"""Validate a real HTTP exchange against the sandbox's view of openapi/pin.yaml, end to end.
 
 Connexion's own response validation runs inside the app, before the outer
 middleware adds the rate-limit headers; this checks what a client receives:
@@ -16,14 +16,15 @@ import httpx
 from connexion.json_schema import Draft4ResponseValidator, resolve_refs
 from jsonschema import FormatChecker, validators
 
+from pin_mock.overlays import sandbox_document
 from pin_mock.server.app import load_spec
 from pin_mock.server.settings import Settings
 
 
 @functools.cache
 def spec() -> dict[str, Any]:
-    """The dereferenced bundled spec."""
-    return resolve_refs(load_spec(Settings().spec))
+    """The dereferenced bundled spec, as the sandbox serves it (PIN's plus ``/_sandbox``)."""
+    return resolve_refs(sandbox_document(load_spec(Settings().spec), strict=True))
 
 
 @functools.cache

@@ -161,3 +161,15 @@ def test_out_of_range_integer_beyond_64_bits_is_400_echoing_it(sandbox: Sandbox)
     response = sandbox.request("GET", f"/v1/patients?page={huge}", check=False)
     assert response.status_code == 400
     assert error_of(response)["details"] == {"parameter": "page", "value": int(huge)}
+
+
+def test_limits_are_counted_in_plain_english(sandbox: Sandbox) -> None:
+    empty = sandbox.post(
+        "/v1/patients", json={"name": "", "date_of_birth": "1980-01-01"}, check=False
+    )
+    assert (
+        empty.json()["error"]["message"]
+        == "Invalid value for 'name': must be at least 1 character."
+    )
+    long = sandbox.get("/v1/patients/" + "x" * 65, check=False)
+    assert "must be at most 64 characters." in long.json()["error"]["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
@@ -41,8 +42,12 @@ def test_spec_is_valid_openapi_3_0_3() -> None:
 
 
 def test_servers_are_host_only_and_paths_are_full() -> None:
+    contract = yaml.safe_load(spec_path().read_text())
+    assert contract["servers"] == [{"url": "https://api.pin.ai", "description": "PIN"}]
+    assert all(p.startswith(("/v1/", "/oauth/")) for p in contract["paths"])
+    # The sandbox's view: its own address, and its own operations under /_sandbox only.
     assert spec()["servers"][0]["url"] == "http://127.0.0.1:8080"
-    assert all(p.startswith(("/v1/", "/oauth/")) for p in spec()["paths"])
+    assert set(spec()["paths"]) - set(contract["paths"]) == {"/_sandbox/reset"}
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), SURFACE)

@@ -12,14 +12,15 @@ layer is a module of ``pipeline/``)::
     ServerError        a bug still answers PIN's 500 envelope, never plain text
     Exception          error handlers: every error becomes PIN's envelope
     RequestBounds      header count and size, one Authorization, body size (413)
-    SandboxRoutes      POST /_sandbox/reset (mock-only, not in the spec)
     DocsPage           the /docs page (Swagger UI titled and set up for the sandbox)
     SwaggerUI          /docs assets (Connexion's own spec copy turned off)
-    Routing            finds the operation; 404 and 405 for what the spec lacks
+    Routing            finds the operation (of the sandbox's view: /v1 and /_sandbox);
+                       404 and 405 for what it lacks
     Prefer             Prefer: code= / example= / delay= scenarios (scenarios.py)
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
-    (routes)           /openapi.yaml, /openapi.json as written, /reference (routes/)
+    (routes)           /openapi.yaml, /openapi.json as written, /reference (routes/);
+                       /_sandbox/openapi.json, the sandbox's view (routes/sandbox_spec.py)
 
 Connexion's role: it loads and validates the spec, routes, answers 404/405
 (rendered by our handlers), serves the docs and runs the lifespan. Its
@@ -58,9 +59,9 @@ from pin_mock.server.pipeline.rate_limits import RateLimitMiddleware
 from pin_mock.server.pipeline.request_bounds import RequestBoundsMiddleware
 from pin_mock.server.pipeline.request_ids import RequestIdMiddleware
 from pin_mock.server.pipeline.routing import AllowedMethods, OperationIdResolver
-from pin_mock.server.pipeline.sandbox_routes import SandboxRoutesMiddleware
 from pin_mock.server.pipeline.scenarios import PreferMiddleware
 from pin_mock.server.pipeline.server_errors import ServerErrorMiddleware
+from pin_mock.server.routes.sandbox_spec import sandbox_view
 from pin_mock.server.routes.spec_files import add_docs_routes
 from pin_mock.server.services import Services
 from pin_mock.server.settings import Settings
@@ -110,7 +111,8 @@ def create_app(
     """
     settings = settings or Settings()
     services = services or build_services(settings)
-    spec = load_spec(settings.spec)
+    # PIN's contract plus the sandbox's overlays: what is routed, validated and documented.
+    spec = sandbox_view(settings.spec, load_spec(settings.spec))
     resolver = OperationIdResolver(spec)
     operations = compile_operations(resolve_refs(spec), resolver)
 
@@ -132,7 +134,6 @@ def create_app(
                 max_header_fields=settings.max_header_fields,
                 max_header_bytes=settings.max_header_bytes,
             ),
-            partial(SandboxRoutesMiddleware, store=services.store),
             partial(DocsPageMiddleware, oauth=_docs_oauth(settings, services)),
             SwaggerUIMiddleware,
             RoutingMiddleware,
@@ -149,7 +150,7 @@ def create_app(
     )
     app.add_api(spec, resolver=resolver)
     register_error_handlers(app, AllowedMethods(spec))
-    add_docs_routes(app, settings.spec.read_bytes(), load_spec(settings.spec))
+    add_docs_routes(app, settings.spec.read_bytes(), load_spec(settings.spec), spec)
     # A broken spec has already stopped us (``add_api`` validates it) and so has a
     # missing handler (``compile_operations``); Connexion wires the layers above
     # on the first request.

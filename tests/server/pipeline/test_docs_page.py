@@ -21,7 +21,7 @@ def test_docs_page_is_the_sandboxs(sandbox: Sandbox) -> None:
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     page = response.text
     assert "<title>PIN API sandbox</title>" in page
-    assert '"/openapi.json"' in page
+    assert '"/_sandbox/openapi.json"' in page  # the sandbox's view: PIN's operations and its own
     assert "validatorUrl: null" in page  # never calls the public validator
     assert init_oauth(page) == {
         "clientId": "sandbox-standard",

@@ -69,7 +69,8 @@ def test_forced_answer_is_the_spec_example(sandbox: Sandbox) -> None:
     response = sandbox.get("/v1/patients/patient_999999", headers={"Prefer": "code=200"})
     example = spec()["paths"]["/v1/patients/{patient_id}"]["get"]["responses"]["200"]
     first = next(iter(example["content"]["application/json"]["examples"].values()))
-    assert response.json() == first["value"]
+    # The example, about the patient asked for (nothing was read from the store).
+    assert response.json() == {**first["value"], "id": "patient_999999"}
     limited = sandbox.get("/v1/patients", headers={"Prefer": "code=429"})
     assert limited.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
     assert limited.headers["retry-after"].isdigit()
@@ -227,3 +228,14 @@ def test_report_states_can_be_forced_from_pin_yaml_examples(sandbox: Sandbox, na
     assert response.status_code == 200
     assert response.json()["status"] == name
     assert response.headers["preference-applied"] == f"example={name}"
+
+
+def test_a_forced_example_names_the_resource_asked_for(sandbox: Sandbox) -> None:
+    asked = "rpt_x"
+    response = sandbox.get(f"/v1/reports/{asked}", headers={"Prefer": "example=failed"})
+    report = response.json()
+    assert report["status"] == "failed" and report["id"] == asked
+    captured = spec()["paths"]["/v1/reports/{report_id}"]["get"]["responses"]["200"]
+    own = captured["content"]["application/json"]["examples"]["failed"]["value"]["id"]
+    assert own != asked and own not in response.text  # no trace of the example's own id
+    assert report["links"]["self"].endswith(f"/{asked}")

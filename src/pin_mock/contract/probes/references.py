@@ -7,7 +7,8 @@ answer is 404 ``NOT_FOUND``, never a 200 over nothing. An unknown query
 parameter is refused (400) rather than silently ignored, because a typo in a
 filter would otherwise return unfiltered data. A ``limit`` at its documented
 ``maximum`` is accepted and one past it is refused. Each response example that
-documents the request it answers (the ``x-request`` extension: ``path``,
+documents the request it answers (``x-request``, laid on the contract by the
+bundled ``example-requests.overlay.yaml``: ``path``,
 ``query``, ``body``, a narrower ``scope`` or no ``client``) is replayed and must
 come back with the documented status and, for an error, its code and message
 word for word. Examples that need a set-up, a clock or another named client are
@@ -27,6 +28,7 @@ from pin_mock.contract.probes.framework import (
     safe,
 )
 from pin_mock.contract.spec import Operation, resolve
+from pin_mock.overlays import with_example_requests
 
 REFERENCE = "pin_unknown_reference"
 PARAMETER = "pin_unknown_parameter"
@@ -115,16 +117,22 @@ REPLAYABLE = frozenset({"path", "query", "body", "scope", "client"})
 
 
 def documented_examples(ctx: ProbeContext) -> None:
-    """Replay each response example that documents its request (``x-request``)."""
+    """Replay each response example that documents its request (``x-request``).
+
+    The requests are not in the contract: the bundled overlay
+    ``example-requests.overlay.yaml`` lays them on it (``pin_mock.overlays``);
+    examples a revised contract lacks are skipped.
+    """
+    document = with_example_requests(ctx.spec.document)
     for op in ctx.operations:
         if not op.requires(ctx.spec.oauth2_scheme):
             continue
-        raw = resolve(ctx.spec.document, ctx.spec.document["paths"][op.path][op.method])
+        raw = resolve(document, document["paths"][op.path][op.method])
         for status, answer in (raw.get("responses") or {}).items():
-            answer = resolve(ctx.spec.document, answer)
+            answer = resolve(document, answer)
             for content in (answer.get("content") or {}).values():
                 for example in (content.get("examples") or {}).values():
-                    example = resolve(ctx.spec.document, example)
+                    example = resolve(document, example)
                     request = example.get("x-request")
                     if (
                         isinstance(request, dict)

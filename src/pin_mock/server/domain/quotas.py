@@ -37,10 +37,11 @@ NOUNS: dict[str, str] = {
     "pending_deliveries": "pending webhook deliveries",
 }
 
-#: How to get room back, where there is more than a reset.
+#: How to get room back through the API itself (in the sandbox, POST /_sandbox/reset empties
+#: all of a client's; its documentation says so, PIN's messages do not).
 HINTS: dict[str, str] = {
-    "webhooks": "Delete some or reset the sandbox.",
-    "pending_deliveries": "Wait for deliveries to end or reset the sandbox.",
+    "webhooks": " Delete some to make room.",
+    "pending_deliveries": " Wait for deliveries to end.",
 }
 
 
@@ -53,8 +54,8 @@ def exceeded(quota: Quota, limit: int, used: int) -> Conflict:
     """The ``409 QUOTA_EXCEEDED`` refusal for ``quota``."""
     noun = NOUNS[quota]
     return Conflict(
-        f"Quota exceeded: this sandbox client may hold at most {limit} {noun} "
-        f"and holds {used}. {HINTS.get(quota, 'Reset the sandbox to start again.')}",
+        f"Quota exceeded: this client may hold at most {limit} {noun} "
+        f"and holds {used}.{HINTS.get(quota, '')}",
         {"quota": quota, "limit": limit, "used": used},
         code=CODE,
     )

@@ -108,6 +108,8 @@ class OperationScenarios:
     operation_id: str
     scopes: list[str] | None
     responses: dict[int, Documented]
+    #: The path parameter naming the resource (the template's last), if any.
+    id_parameter: str | None = None
 
     def choose(self, scenario: Scenario) -> tuple[Documented, Any]:
         """The response and body ``scenario`` asks for, or 400 explaining what exists."""
@@ -152,6 +154,7 @@ def compile_scenarios(
                 for status, definition in operation.definition["responses"].items()
                 if status.isdigit()
             },
+            operation.path[-1].name if operation.path else None,
         )
         for operation_id, operation in operations.items()
         if operation.path_template.startswith(prefix)
@@ -256,7 +259,33 @@ class PreferMiddleware:
             await self.app(scope, receive, send_applied)
             return
         response, body = operation.choose(scenario)
+        if operation.id_parameter:
+            asked = scope.get("path_params", {}).get(operation.id_parameter)
+            body = for_id(body, asked)
         await _serve(response, body, scope["path"], applied, send)
+
+
+def for_id(body: Any, asked: Any) -> Any:
+    """The example ``body`` about the resource ``asked`` for: its own ``id`` replaced everywhere.
+
+    ``GET /v1/reports/rpt_x`` with ``Prefer: example=failed`` answers a failed
+    report whose ``id`` (and every link and message naming it) is ``rpt_x``,
+    not the id the example was captured with.
+    """
+    own = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(own, str) or not own or not isinstance(asked, str) or asked == own:
+        return body
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(own, asked)
+        if isinstance(value, dict):
+            return {key: swap(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [swap(item) for item in value]
+        return value
+
+    return swap(body)
 
 
 async def _serve(response: Documented, body: Any, path: str, applied: bytes, send: Send) -> None:

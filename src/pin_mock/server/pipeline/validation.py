@@ -181,6 +181,14 @@ def body_error(error: ValidationError) -> InvalidParameter:
     """Turn a jsonschema error in a body into ``InvalidParameter`` naming the field."""
     if error.validator == "oneOf" and error.context:
         return _one_of_error(error)
+    if error.validator == "anyOf" and error.context:
+        # "X or null" (``anyOf: [X, NullValue]``): a value that is not null failed X, so
+        # say what X wants rather than that no branch matched.
+        value_branches = [
+            e for e in error.context if e.schema_path and e.schema_path[0] != _null_branch(error)
+        ]
+        if value_branches:
+            return body_error(min(value_branches, key=lambda e: -len(e.absolute_path)))
     path = [str(p) for p in error.absolute_path]
     value: Any = error.instance
     if error.validator == "required":
@@ -211,12 +219,12 @@ def describe(error: ValidationError) -> str:
     rule, limit = error.validator, error.validator_value
     simple = {
         "type": f"must be of type {limit}",
-        "maxLength": f"must be at most {limit} characters",
-        "minLength": f"must be at least {limit} characters",
+        "maxLength": f"must be at most {_count(limit, 'character')}",
+        "minLength": f"must be at least {_count(limit, 'character')}",
         "maximum": f"must be at most {limit}",
         "minimum": f"must be at least {limit}",
-        "maxItems": f"must have at most {limit} items",
-        "minItems": f"must have at least {limit} items",
+        "maxItems": f"must have at most {_count(limit, 'item')}",
+        "minItems": f"must have at least {_count(limit, 'item')}",
         "uniqueItems": "must not repeat items",
         "pattern": f"must match the pattern {limit}",
         "format": f"must be a valid {limit}",
@@ -228,12 +236,25 @@ def describe(error: ValidationError) -> str:
     return f"fails the schema's '{rule}' rule"
 
 
+def _count(number: object, noun: str) -> str:
+    """``1 character``, ``64 characters``: the plural only where English has one."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _is_date(value: str) -> bool:
     return _FORMAT_CHECKER.conforms(value, "date")
 
 
 def _range_message(name: str) -> str:
     return f"'{name}' must be a date from {DATE_RANGE[0]} to {DATE_RANGE[1]}."
+
+
+def _null_branch(error: ValidationError) -> int | None:
+    """The index of the branch of an ``anyOf`` that admits only null, if there is one."""
+    for index, branch in enumerate(error.validator_value):
+        if branch.get("enum") == [None]:
+            return index
+    return None
 
 
 def _one_of_error(error: ValidationError) -> InvalidParameter:

@@ -29,6 +29,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pin_mock.overlays import fingerprint
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.routes.reference import reference_endpoint
 
@@ -45,6 +46,8 @@ _HOST = re.compile(
 _SERVERS_KEY = re.compile(rb"^servers:[ \t]*(?:#.*)?\r?\n", re.MULTILINE)
 _FIRST_ITEM = re.compile(rb"^([ \t]*)- ", re.MULTILINE)
 YAML_TYPE = "application/yaml"
+#: Where the sandbox's view of the contract is served (what /docs reads).
+VIEW_PATH = "/_sandbox/openapi.json"
 JSON_TYPE = "application/json"
 
 
@@ -101,6 +104,24 @@ class SpecFiles:
         return json.dumps(document, ensure_ascii=False, indent=2, default=_json_default).encode()
 
 
+class ViewFile:
+    """The sandbox's view (``sandbox_spec.py``) as JSON, ``servers`` the reader's address."""
+
+    def __init__(self, view: dict[str, Any]) -> None:
+        self.view = view
+        self.sha256 = fingerprint(view)
+        self.json_for: Callable[[str | None], bytes] = lru_cache(maxsize=8)(self._json_for)
+
+    def _json_for(self, base_url: str | None) -> bytes:
+        # The view describes this sandbox: the address it was reached at is its one server
+        # (the file's loopback entry would be a dead choice in Swagger UI's list elsewhere).
+        servers = list(self.view.get("servers") or [])
+        if base_url:
+            servers = [{"url": base_url, "description": RUNNING_DESCRIPTION}]
+        document = {**self.view, "servers": servers}  # keeps key order
+        return json.dumps(document, ensure_ascii=False, indent=2, default=_json_default).encode()
+
+
 def _servers_block(raw: bytes) -> _Block | None:
     """The file's top-level block-style ``servers:`` list, or None (nothing is inserted)."""
     key = _SERVERS_KEY.search(raw)
@@ -138,33 +159,44 @@ def load_spec_files(raw: bytes, document: dict[str, Any]) -> SpecFiles:
     return files
 
 
+def endpoint(render: Callable[[str | None], bytes], media_type: str) -> Callable[..., Any]:
+    """A route answering ``render(reader's address)``, with an ETag every reader revalidates."""
+
+    async def serve(request: Request) -> Response:
+        body = render(base_url_of(request))
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type=media_type, headers=headers)
+
+    return serve
+
+
 def spec_endpoints(files: SpecFiles) -> dict[str, Callable[[Request], Any]]:
-    """The two routes, by path: answers with an ETag, revalidated by every reader."""
-
-    def endpoint(render: Callable[[str | None], bytes], media_type: str) -> Callable[..., Any]:
-        async def serve(request: Request) -> Response:
-            body = render(base_url_of(request))
-            etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-            headers = {"ETag": etag, "Cache-Control": "no-cache"}
-            if etag in request.headers.get("if-none-match", ""):
-                return Response(status_code=304, headers=headers)
-            return Response(body, media_type=media_type, headers=headers)
-
-        return serve
-
+    """The contract's two routes, by path."""
     return {
         "/openapi.yaml": endpoint(files.yaml_for, YAML_TYPE),
         "/openapi.json": endpoint(files.json_for, JSON_TYPE),
     }
 
 
-def add_docs_routes(app: Any, raw: bytes, document: dict[str, Any]) -> None:
-    """Add /openapi.yaml, /openapi.json and /reference to ``app`` (a Connexion app).
+def add_docs_routes(
+    app: Any, raw: bytes, document: dict[str, Any], view: dict[str, Any] | None = None
+) -> None:
+    """Add /openapi.yaml, /openapi.json, /_sandbox/openapi.json and /reference to ``app``.
 
+    ``raw`` and ``document`` are PIN's contract as written; ``view`` the sandbox's
+    view of it (the contract itself when None), which ``/reference`` must show.
     They are plain routes after every layer, like Connexion's own would be: no
     token, no rate limit (not /v1), and 404/405 rendered by the error handlers.
     """
     files = load_spec_files(raw, document)
     for path, serve in spec_endpoints(files).items():
         app.add_url_rule(path, path, serve, methods=["GET"])
-    app.add_url_rule("/reference", "reference", reference_endpoint(files.sha256), methods=["GET"])
+    shown = ViewFile(document if view is None else view)
+    view_json = endpoint(shown.json_for, JSON_TYPE)
+    app.add_url_rule(VIEW_PATH, VIEW_PATH, view_json, methods=["GET"])
+    app.add_url_rule(
+        "/reference", "reference", reference_endpoint(shown.sha256, base_url_of), methods=["GET"]
+    )

@@ -31,12 +31,12 @@ def unavailable(exc: BaseException) -> ServiceUnavailable | None:
     # written): wait and retry. Any other Redis error (a script bug) is ours and stays a 500.
     if isinstance(exc, OutOfMemoryError):
         return ServiceUnavailable(
-            "The sandbox's shared state is full; nothing was changed. Try again later.",
+            "The service's shared state is full; nothing was changed. Try again later.",
             retry_after=RETRY_AFTER,
         )
     if not isinstance(exc, ConnectionError | TimeoutError | ReadOnlyError):
         return None
     return ServiceUnavailable(
-        "The sandbox's shared state is unreachable; nothing was changed. Try again shortly.",
+        "The service's shared state is unreachable; nothing was changed. Try again shortly.",
         retry_after=RETRY_AFTER,
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from harness import Sandbox
-from report_helpers import RANGE, analytics_outcomes, csv_parts, download, pdf_text
+from report_helpers import RANGE, analytics_outcomes, csv_table, download, pdf_text
 
 
 def test_outcomes_json_equals_the_outcomes_endpoint(sandbox: Sandbox) -> None:
@@ -26,9 +26,9 @@ def test_population_health_report_equals_the_endpoint(sandbox: Sandbox) -> None:
     assert document["summary"]["outcomes"] == analytics_outcomes(sandbox, {})
 
     _, response = download(sandbox, "population_health", "csv")
-    rows = csv_parts(response.content)["tables"]["Patients by group"]
-    genders = {r["Code"]: int(r["Patients"]) for r in rows if r["Group"] == "Gender"}
-    assert genders == population["by_gender"]
+    rows = csv_table(response.content)
+    genders = {r["Name"]: int(r["Patients"]) for r in rows if r["Group"] == "Gender"}
+    assert genders == {g.capitalize(): n for g, n in population["by_gender"].items()}
     assert sum(genders.values()) == population["total_patients"]
     diagnoses = [(r["Code"], int(r["Patients"])) for r in rows if r["Group"].startswith("Diag")]
     assert diagnoses == [(d["icd10_code"], d["patients"]) for d in population["top_diagnoses"]]
@@ -50,7 +50,7 @@ def test_patient_summary_lists_the_patients_entries_in_the_range(sandbox: Sandbo
     assert document["summary"]["outcomes"] == analytics_outcomes(sandbox, params)
 
     _, response = download(sandbox, "patient_summary", "csv", params)
-    rows = csv_parts(response.content)["tables"]["Clinical data in the range"]
+    rows = csv_table(response.content)
     assert len(rows) == entries["pagination"]["total"]
     assert [r["Entry ID"] for r in rows] == [e["id"] for e in entries["data"]]
     pain = [e for e in entries["data"] if e["data_type"] == "pain_scores"]
@@ -84,5 +84,5 @@ def test_reports_see_the_clients_own_new_data(sandbox: Sandbox) -> None:
         ("2024-06-01", 1),
     ]
     _, response = download(sandbox, "patient_summary", "csv", params)
-    rows = csv_parts(response.content)["tables"]["Clinical data in the range"]
+    rows = csv_table(response.content)
     assert [r["Details"] for r in rows] == ["'-2 after @physio"] * 2  # no formula injection

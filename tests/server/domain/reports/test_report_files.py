@@ -1,8 +1,10 @@
-"""Report files for people: the CSV and the PDF say what a clinician needs, in words and units.
+"""Report files for their readers: the CSV is data, the PDF the printout, both in words and units.
 
-The PDFs are read back with pypdf's text extraction: each element (title,
-range, summary with units, notes, axis titles, tables, medications, page
-numbers) is looked for, and every number is the analytics endpoint's.
+Each file is read as its reader reads it: the CSV with ``csv.DictReader`` and
+``pandas.read_csv`` (one table, one header row), the PDF with pypdf's text
+extraction (each element looked for: title, range, summary with units, notes,
+axis titles, tables, medications, page numbers). Every number is the
+analytics endpoint's.
 """
 
 from __future__ import annotations
@@ -16,55 +18,30 @@ from pypdf import PdfReader
 
 from harness import Sandbox
 from pin_mock.server.domain.reports.pdf import text as pdf_number
-from report_helpers import RANGE, analytics_outcomes, create, csv_parts, download, pdf_text
+from report_helpers import RANGE, analytics_outcomes, create, csv_table, download, pdf_text
 
 
 def number(cell: str) -> float | None:
     return float(cell) if cell else None
 
 
-def test_outcomes_csv_has_range_summary_trend_and_medications(sandbox: Sandbox) -> None:
+def test_outcomes_csv_is_the_trend_as_one_table(sandbox: Sandbox) -> None:
     report, response = download(sandbox, "outcomes", "csv", RANGE)
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
-    parts = csv_parts(response.content)
+    rows = csv_table(response.content)
     expected = analytics_outcomes(sandbox, RANGE)
-    assert expected["trend"] and expected["medications"], "the seed has data in the range"
-
-    about = parts["about"]
-    assert about["Report"] == "Patient outcomes"
-    assert about["Report ID"] == report["id"]
-    assert about["Date range"] == "2024-03-01 to 2024-10-31"
-    assert about["Patient"] == "All patients"
-    assert about["Trend interval"].startswith("Monthly")
-
-    summary = parts["summary"]
-    assert int(summary["Patients with pain scores in the range"]) == expected["patients"]
-    baseline = summary["Baseline mean pain score (NRS 0-10)"]
-    assert number(baseline) == expected["baseline_mean_pain_score"]
-    latest = summary["Latest mean pain score (NRS 0-10)"]
-    assert number(latest) == expected["latest_mean_pain_score"]
-    change = summary["Change from baseline (NRS points)"]
-    assert number(change) == expected["change_from_baseline"]
-    improvement = expected["improvement"]
-    assert summary["Patients improved by 30% or more"] == (
-        f"{round(improvement['share'] * 100, 2):g}% ({improvement['patients_improved']} of "
-        f"{improvement['patients_evaluated']} evaluated)"
-    )
-    assert any(note.startswith("Baseline and latest") for note in parts["notes"])
-
-    trend = parts["tables"]["Mean pain score per month"]
+    assert expected["trend"], "the seed has data in the range"
+    assert list(rows[0]) == ["From", "To", "Mean pain score (NRS 0-10)", "Pain scores recorded"]
     assert [
-        (
-            r["Month starting"],
-            number(r["Mean pain score (NRS 0-10)"]),
-            int(r["Pain scores recorded"]),
-        )
-        for r in trend
+        (r["From"], number(r["Mean pain score (NRS 0-10)"]), int(r["Pain scores recorded"]))
+        for r in rows
     ] == [(p["period_start"], p["mean_pain_score"], p["count"]) for p in expected["trend"]]
-    medications = parts["tables"]["Medications active in the range"]
-    assert [
-        (r["Medication"], r["RxNorm code"], int(r["Patients taking it"])) for r in medications
-    ] == [(m["name"], m["rxnorm_code"] or "", m["patients"]) for m in expected["medications"]]
+    # Each period by its days inside the range: March is 03-01 to 03-31, October ends 10-31.
+    assert (rows[0]["From"], rows[0]["To"]) == ("2024-03-01", "2024-03-31")
+    assert rows[-1]["To"] == "2024-10-31"
+    # The summary and the medications are in the JSON (and the PDF) of the same report.
+    _, as_json = download(sandbox, "outcomes", "json", RANGE)
+    assert as_json.json()["summary"]["outcomes"] == expected
 
 
 def test_weekly_reports_follow_the_weekly_trend(sandbox: Sandbox) -> None:
@@ -76,16 +53,15 @@ def test_weekly_reports_follow_the_weekly_trend(sandbox: Sandbox) -> None:
     assert response.json()["parameters"] == params
 
     _, response = download(sandbox, "outcomes", "csv", params)
-    parts = csv_parts(response.content)
-    assert parts["about"]["Trend interval"] == "Weekly (weeks start on Monday)"
-    weeks = parts["tables"]["Mean pain score per week"]
-    assert [r["Week starting (Monday)"] for r in weeks] == [
-        p["period_start"] for p in expected["trend"]
-    ]
+    weeks = csv_table(response.content)
+    assert [r["From"] for r in weeks][1:] == [p["period_start"] for p in expected["trend"]][1:]
+    # The first week starts before March: it is shown from the range's first day.
+    assert weeks[0]["From"] == "2024-03-01" and expected["trend"][0]["period_start"] < "2024-03-01"
 
     _, response = download(sandbox, "outcomes", "pdf", params)
     words = " ".join(pdf_text(response.content))
     assert "Week starting (Monday)" in words and "mean per week" in words
+    assert "Trend interval: Weekly (weeks start on Monday)" in words
 
 
 @pytest.mark.parametrize("interval", ["day", "year", "", "Month"])
@@ -120,7 +96,8 @@ def test_outcomes_pdf_has_every_element(sandbox: Sandbox) -> None:
         "Baseline and latest: each patient's first and last pain score",
         "Pain-score trend (mean per month)",
         "Mean pain score (NRS 0-10)",  # the chart's y axis title (and the table's)
-        "Month starting",  # the x axis title (and the table's)
+        "Month starting",  # the x axis title
+        "From To",  # the table's period columns
         "Pain scores recorded",
         f"Medications active in the range ({len(expected['medications'])} rows)",
         "Patients taking it",
@@ -143,19 +120,19 @@ def test_outcomes_pdf_has_every_element(sandbox: Sandbox) -> None:
 def test_population_pdf_and_csv_show_shares_as_percentages(sandbox: Sandbox) -> None:
     population = sandbox.get("/v1/analytics/population-health").json()
     _, response = download(sandbox, "population_health", "csv")
-    parts = csv_parts(response.content)
-    severe = round(population["severe_pain_share"] * 100, 2)
-    assert parts["summary"]["Patients in severe pain (latest score 7 or more)"] == f"{severe:g}%"
-    groups = parts["tables"]["Patients by group"]
+    groups = csv_table(response.content)
+    total = population["total_patients"]
     genders = {
-        r["Code"]: (int(r["Patients"]), float(r["Share of patients (%)"]))
+        r["Name"]: (r["Code"], int(r["Patients"]), float(r["Share of patients (%)"]))
         for r in groups
         if r["Group"] == "Gender"
     }
-    total = population["total_patients"]
+    # Genders and age bands have no code: the name says it once ("Male", not "male / male").
     assert genders == {
-        g: (n, round(round(n / total, 4) * 100, 2)) for g, n in population["by_gender"].items()
+        g.capitalize(): ("", n, round(round(n / total, 4) * 100, 2))
+        for g, n in population["by_gender"].items()
     }
+    assert all(r["Code"] == "" for r in groups if r["Group"] == "Age band (years)")
     diagnoses = [
         (r["Code"], float(r["Share of patients (%)"]))
         for r in groups
@@ -167,26 +144,41 @@ def test_population_pdf_and_csv_show_shares_as_percentages(sandbox: Sandbox) -> 
 
     _, response = download(sandbox, "population_health", "pdf")
     words = " ".join(pdf_text(response.content))
+    severe = round(population["severe_pain_share"] * 100, 2)
     assert f"Patients in severe pain (latest score 7 or more): {severe:g}%" in words
     assert "Share of patients" in words and "Age band (years)" in words
     assert f"Total patients: {total}" in words
+    assert "male male" not in words.lower()
+
+
+def test_one_rounding_rule_for_the_same_number_everywhere(sandbox: Sandbox) -> None:
+    population = sandbox.get("/v1/analytics/population-health").json()
+    mean = population["mean_latest_pain_score"]
+    severe = round(population["severe_pain_share"] * 100, 2)
+    sentence = next(line for line in population["insights"] if "mean latest score" in line)
+    assert f"is {mean:g} on the 0-10 scale" in sentence and f"{severe:g}% report" in sentence
+    _, response = download(sandbox, "population_health", "pdf")
+    words = " ".join(pdf_text(response.content)).replace("\n", " ")
+    assert f"Mean latest pain score (NRS 0-10): {mean:g}" in words
+    assert f"mean latest score is {mean:g} on" in words  # the insight line, the same digits
 
 
 def test_patient_summary_speaks_of_one_patient(sandbox: Sandbox) -> None:
     params = {"patient_id": "patient_123", **RANGE}
     expected = analytics_outcomes(sandbox, params)
     assert expected["patients"] == 1
-    for fmt in ("csv", "pdf"):
+    _, response = download(sandbox, "patient_summary", "csv", params)
+    entries = csv_table(response.content)
+    assert {r["Type"] for r in entries} >= {"Pain score", "Vital sign"}
+    assert all(
+        RANGE["start_date"] <= r["Recorded (UTC)"][:10] <= RANGE["end_date"] for r in entries
+    )
+    for fmt in ("pdf",):
         _, response = download(sandbox, "patient_summary", fmt, params)
-        if fmt == "csv":
-            parts = csv_parts(response.content)
-            labels = " ".join([*parts["summary"], *parts["notes"]])
-            assert parts["about"]["Patient"] == "John Doe (patient_123)"
-            first = parts["summary"]["First pain score in the range (baseline, NRS 0-10)"]
-            assert number(first) == expected["baseline_mean_pain_score"]
-        else:
-            labels = " ".join(pdf_text(response.content))
-            assert "Patient: John Doe (patient_123)" in labels
+        labels = " ".join(pdf_text(response.content))
+        assert "Patient: John Doe (patient_123)" in labels
+        first = pdf_number(expected["baseline_mean_pain_score"])
+        assert f"First pain score in the range (baseline, NRS 0-10): {first}" in labels
         assert "Pain scores in the range" in labels
         assert "Last pain score in the range (latest, NRS 0-10)" in labels
         assert "this patient's first and last pain score" in labels
@@ -208,7 +200,7 @@ def test_fpdf2_is_imported_only_to_render_a_pdf() -> None:
         "    'patients_improved': 0, 'share': None}}\n"
         "document = {'report_id': 'rpt_x', 'type': 'outcomes', 'generated_at': 'now',\n"
         "    'parameters': {}, 'summary': {'outcomes': outcomes}, 'rows': []}\n"
-        "assert b'no pain scores recorded' in render('csv', document)\n"
+        "assert render('csv', document).startswith(b'From,To,')\n"
         "assert 'fpdf' not in sys.modules, 'imported to render a CSV'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pin_mock.server.domain.analytics.rounding import number, percent
+
 
 def insights(population: dict[str, Any], scored: int) -> list[str]:
     """Plain-language observations, each derived from the numbers of ``population``."""
@@ -24,7 +26,7 @@ def insights(population: dict[str, Any], scored: int) -> list[str]:
     if population["mean_latest_pain_score"] is not None:
         lines.append(
             f"{scored} patients have a pain score; their mean latest score is "
-            f"{population['mean_latest_pain_score']:.1f} on the 0-10 scale, and "
+            f"{number(population['mean_latest_pain_score'])} on the 0-10 scale, and "
             f"{_percent(population['severe_pain_share'])} report severe pain (7 or more)."
         )
     band = max(population["by_age_band"], key=lambda b: b["patients"])
@@ -47,4 +49,5 @@ def insights(population: dict[str, Any], scored: int) -> list[str]:
 
 
 def _percent(share: float | None) -> str:
-    return f"{100 * (share or 0):.1f}%"
+    # The shares the numbers beside the sentence hold (4 decimals), read as percentages.
+    return percent(round(share or 0, 4))

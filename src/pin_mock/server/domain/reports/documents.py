@@ -12,6 +12,7 @@ generation fail, so integrators can test ``report.failed`` handling.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 import pin_mock.server.domain.analytics as analytics
@@ -37,7 +38,7 @@ async def build_document(
     params = report["parameters"]
     if params.get("patient_id") == FAILING_PATIENT_ID:
         raise GenerationFailed(
-            f"Sandbox: parameters.patient_id {FAILING_PATIENT_ID} always makes a report fail."
+            f"Report generation failed for parameters.patient_id {FAILING_PATIENT_ID}."
         )
     kind = report["type"]
     outcomes = await outcomes_for(services, client_id, params)
@@ -53,7 +54,10 @@ async def build_document(
         summary["patient"] = {
             k: patient[k] for k in ("id", "name", "date_of_birth", "gender", "created_at")
         }
-        rows = [entry_row(e) for e in await entries_in_range(services, client_id, params)]
+        codes = services.store.seed.codes
+        names = codes.display_names() if codes is not None else {}
+        entries = await entries_in_range(services, client_id, params)
+        rows = [entry_row(e, names) for e in entries]
     return {
         "report_id": report["id"],
         "type": kind,
@@ -140,21 +144,40 @@ def population_rows(population: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def entry_row(entry: dict[str, Any]) -> dict[str, Any]:
-    """A clinical entry flattened into the columns a spreadsheet can hold."""
+def human(name: str, names: dict[str, str] | None = None) -> str:
+    """A measure's name as a person reads it: the code table's, else ``snake_case`` in words."""
+    if names and name in names:
+        return names[name]
+    if re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)+", name):
+        words = name.replace("_", " ")
+        return words[0].upper() + words[1:]
+    return name
+
+
+def entry_row(entry: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, Any]:
+    """A clinical entry flattened into the columns a spreadsheet can hold.
+
+    ``names``: the human name of each vital sign's API name (``heart_rate``: Heart
+    rate); the row carries the human name, the code column the LOINC code.
+    """
     v, kind = entry["value"], entry["data_type"]
     code = name = unit = ""
     value: Any = ""
     details: list[str] = []
     if kind == "pain_scores":
         code, name, value, unit = "72514-3", "Pain severity (NRS)", v["score"], "0-10"
-        details = [v.get("location", ""), v.get("notes", "")]
+        details = [human(v.get("location", "")), v.get("notes", "")]
     elif kind == "medications":
         code, name, value = v.get("rxnorm_code", ""), v["name"], v["dose"]
         period = f"{v.get('start_date') or ''}..{v.get('end_date') or ''}".strip(".")
         details = [v["frequency"], v.get("route", ""), period]
     elif kind in ("vitals", "lab_results"):
-        code, name, value, unit = v.get("loinc_code", ""), v["name"], v["value"], v["unit"]
+        code, name, value, unit = (
+            v.get("loinc_code", ""),
+            human(v["name"], names),
+            v["value"],
+            v["unit"],
+        )
         if v.get("flag"):
             details = [f"flag {v['flag']}"]
     elif kind == "diagnoses":

@@ -1,19 +1,16 @@
 """The files of a report: JSON, CSV and PDF renderings of its document, and their names.
 
 Every format renders the same ``ReportDocument`` (see ``documents``). The JSON
-file is the document itself, with the API's field names and numbers. The CSV
-and the PDF are for people and say the same things (``layout``): the CSV is
-RFC 4180 in UTF-8 and reads as a spreadsheet, top to bottom:
-
-1. what the report is (two columns: label, value): kind, id, time, date range,
-   patient, trend interval;
-2. ``Summary``: the headline figures with their units, then ``Note`` lines
-   (how baseline and latest relate to the trend);
-3. each table (``layout.tables``) under a title row: a header row of human
-   titles, then one row per record (outcomes: the trend, then the medications).
-
-Blank rows separate the parts. Cells a spreadsheet would run as a formula are
-quoted. The PDF module (and fpdf2 with it) is imported only when a PDF is
+file is the document itself, with the API's field names and numbers, and
+everything the report says: what it covers, the summary, every table. The
+PDF is the printout (``pdf.py``). The CSV is data: one table per file, RFC 4180
+in UTF-8, a header row of human titles (with units) and one row per record,
+so ``csv.DictReader`` and ``pandas.read_csv`` load it as it is. Its table is
+the report's own (``layout.main_table``): the trend periods (outcomes), the
+groups of patients (population health) or the clinical entries (patient
+summary); the summary figures and the secondary tables (the medications of an
+outcomes report) are in the JSON and the PDF of the same report. Cells a
+spreadsheet would run as a formula are quoted. The PDF module (and fpdf2 with it) is imported only when a PDF is
 rendered, so the sandbox starts without it.
 """
 
@@ -47,23 +44,13 @@ def render(fmt: str, document: dict[str, Any]) -> bytes:
 
 
 def render_csv(document: dict[str, Any]) -> bytes:
-    """RFC 4180 CSV in UTF-8 (no BOM): about, summary and notes, then the tables."""
+    """RFC 4180 CSV in UTF-8 (no BOM): the report's one table, a header row first."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    for label, value in layout.about(document):
-        writer.writerow([label, _cell(value)])
-    writer.writerow([])
-    writer.writerow(["Summary"])
-    for label, value in layout.summary(document):
-        writer.writerow([label, _cell(value)])
-    for line in layout.notes(document):
-        writer.writerow(["Note", _cell(line)])
-    for table in layout.tables(document):
-        writer.writerow([])
-        writer.writerow([table.title])
-        writer.writerow([c.title for c in table.columns])
-        for row in table.rows:
-            writer.writerow([_cell(v) for v in table.cells(row)])
+    table = layout.main_table(document)
+    writer.writerow([c.title for c in table.columns])
+    for row in table.rows:
+        writer.writerow([_cell(v) for v in table.cells(row)])
     return out.getvalue().encode("utf-8")
 
 

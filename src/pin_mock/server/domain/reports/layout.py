@@ -6,16 +6,22 @@ fractions, as the analytics endpoints give them). Nothing here computes a
 number: every figure comes from the document (``documents``), which equals the
 analytics endpoints; this module only labels and formats it.
 
-Percentages are the API's fractions times 100, rounded to two decimals, so
-``0.3173`` is printed ``31.73%``: nothing is lost. Pain scores are on the
-0-10 numeric rating scale (NRS).
+Numbers follow one rounding rule (``analytics.rounding``): the API's own
+numbers, never rounded again, so a figure reads the same in the summary, the
+tables and the insight sentences; percentages are the API's fractions times
+100 (``0.3173`` is ``31.73%``). Pain scores are on the 0-10 numeric rating
+scale (NRS). Every row of a table lies in the date range the header states
+(``bounds``): a trend period is shown by the days of it inside the range.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+
+from pin_mock.server.domain.analytics.rounding import percent, percent_number  # noqa: F401 - re-exported
 
 TITLES = {
     "patient_summary": "Patient summary",
@@ -29,6 +35,7 @@ INTERVALS = {
     "week": "Weekly (weeks start on Monday)",
 }
 PERIOD_TITLES = {"month": "Month starting", "week": "Week starting (Monday)"}
+GENDERS = {"male": "Male", "female": "Female", "other": "Other", "unknown": "Unknown"}
 DATA_TYPES = {
     "pain_scores": "Pain score",
     "medications": "Medication",
@@ -68,28 +75,63 @@ class Table:
         return [None if row.get(c.key) is None else c.cell(row[c.key]) for c in self.columns]
 
 
-def percent_number(share: float | None) -> float | None:
-    """``0.3173`` -> ``31.73`` (a cell under a "(%)" title)."""
-    return None if share is None else round(share * 100, 2)
+def bounds(document: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The first and last day the report covers: the parameters', else its data's own.
 
-
-def percent(share: float | None) -> str:
-    """``0.3173`` -> ``"31.73%"``; ``"n/a"`` when there is nothing to divide."""
-    number = percent_number(share)
-    return "n/a" if number is None else f"{number:g}%"
+    A patient summary lists every entry of the patient, so without parameters its
+    range is its first and last entry's day; the other reports are about pain
+    scores, so their range is the first and last score's (the analytics' range).
+    """
+    params = document["parameters"]
+    if document["type"] == "patient_summary":
+        days = sorted(str(row["recorded_at"])[:10] for row in document["rows"])
+        first, last = (days[0], days[-1]) if days else (None, None)
+    else:
+        outcomes = document["summary"]["outcomes"]
+        first, last = outcomes["start_date"], outcomes["end_date"]
+    return params.get("start_date") or first, params.get("end_date") or last
 
 
 def date_range(document: dict[str, Any]) -> str:
-    """The range the report covers: the parameters', or the data's own first and last day."""
-    params, outcomes = document["parameters"], document["summary"]["outcomes"]
-    start = params.get("start_date") or outcomes["start_date"]
-    end = params.get("end_date") or outcomes["end_date"]
+    """The range the report covers, in words (``bounds``)."""
+    params = document["parameters"]
+    start, end = bounds(document)
+    what = "record" if document["type"] == "patient_summary" else "pain score"
     if start is None and end is None:
-        return "all dates (no pain scores recorded)"
-    text = f"{start or 'the first record'} to {end or 'the last record'}"
+        return f"all dates (no {what}s recorded)"
+    if start is None or end is None:  # one end given, and no data inside the range
+        given = f"from {start}" if start else f"up to {end}"
+        return f"{given} (no {what}s recorded in it)"
+    text = f"{start} to {end}"
     if not params.get("start_date") and not params.get("end_date"):
-        text += " (all data: the first and last pain score)"
+        text += f" (all data: the first and last {what})"
     return text
+
+
+def period_end(period_start: str, unit: str) -> str:
+    """The last day of the month or week (Monday to Sunday) that starts on ``period_start``."""
+    first = date.fromisoformat(period_start)
+    if unit == "week":
+        return (first + timedelta(days=6)).isoformat()
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return (following - timedelta(days=1)).isoformat()
+
+
+def trend_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The trend's periods, each with the days of it inside the report's range (``from``, ``to``)."""
+    start, end = bounds(document)
+    unit = interval(document)
+    rows = []
+    for period in document["summary"]["outcomes"]["trend"]:
+        first, last = period["period_start"], period_end(period["period_start"], unit)
+        rows.append(
+            {
+                **period,
+                "from": max(first, start) if start else first,
+                "to": min(last, end) if end else last,
+            }
+        )
+    return rows
 
 
 def interval(document: dict[str, Any]) -> str:
@@ -126,7 +168,8 @@ def summary(document: dict[str, Any]) -> list[tuple[str, Any]]:
     pairs: list[tuple[str, Any]] = []
     patient = data.get("patient")
     if patient:
-        pairs += [("Date of birth", patient["date_of_birth"]), ("Gender", patient["gender"])]
+        gender = GENDERS.get(patient["gender"], patient["gender"])
+        pairs += [("Date of birth", patient["date_of_birth"]), ("Gender", gender)]
     population = data.get("population_health")
     if population:
         pairs += [
@@ -216,12 +259,18 @@ def axis_titles(document: dict[str, Any]) -> tuple[str, str]:
 
 
 def tables(document: dict[str, Any]) -> list[Table]:
-    """The tables of the report, in order: its rows, then (outcomes) the medications."""
+    """The tables of the report, in order: its main one, then (outcomes) the medications.
+
+    The first is the report's own table (its rows): the one table of the CSV file.
+    """
     kind, rows = document["type"], document["rows"]
     if kind == "outcomes":
         found = [
             Table(
-                "trend", f"Mean pain score per {interval(document)}", _trend_columns(document), rows
+                "trend",
+                f"Mean pain score per {interval(document)}",
+                TREND_COLUMNS,
+                trend_rows(document),
             ),
             Table(
                 "medications",
@@ -236,16 +285,34 @@ def tables(document: dict[str, Any]) -> list[Table]:
         ]
         return found
     if kind == "population_health":
-        return [Table("groups", "Patients by group", POPULATION_COLUMNS, rows)]
+        return [Table("groups", "Patients by group", POPULATION_COLUMNS, population_rows(document))]
     return [Table("entries", "Clinical data in the range", PATIENT_COLUMNS, rows)]
 
 
-def _trend_columns(document: dict[str, Any]) -> tuple[Column, ...]:
-    return (
-        Column("period_start", PERIOD_TITLES.get(interval(document), "Period start")),
-        Column("mean_pain_score", f"Mean pain score ({NRS})"),
-        Column("count", "Pain scores recorded"),
-    )
+def main_table(document: dict[str, Any]) -> Table:
+    """The report's own table: trend periods, groups of patients, or clinical entries."""
+    return tables(document)[0]
+
+
+TREND_COLUMNS = (
+    Column("from", "From"),
+    Column("to", "To"),
+    Column("mean_pain_score", f"Mean pain score ({NRS})"),
+    Column("count", "Pain scores recorded"),
+)
+
+
+def _population_cells(row: dict[str, Any]) -> dict[str, Any]:
+    """A group's row as a person reads it: a code only where there is one, a name always."""
+    if row["group"] == "gender":
+        return {**row, "key": "", "label": GENDERS.get(row["label"], row["label"])}
+    if row["group"] == "age_band":
+        return {**row, "key": ""}
+    return row
+
+
+def population_rows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_population_cells(row) for row in document["rows"]]
 
 
 POPULATION_COLUMNS = (

@@ -8,10 +8,16 @@ reading them; the pain-score trend as a chart drawn with fpdf2's primitives
 medications). Every page's footer has the report id and "Page n of N". The
 words and numbers are ``layout``'s, as in the CSV. Core fonts only
 (Helvetica), so text is Latin-1: anything else is replaced by ``?``.
+
+No near-empty last page: a layout whose last page would hold only a few
+leftover rows (content ending above ``NEAR_EMPTY`` of the page) is laid out
+again, tighter (``STYLES``), and if that is not enough, the last table's final
+rows move to the last page together (``keep_last``), so it never holds a stub.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -21,12 +27,29 @@ from fpdf.fonts import FontFace
 
 from pin_mock.server.domain.reports import layout
 
+
+@dataclass(frozen=True)
+class Style:
+    """How loosely a report is laid out."""
+
+    chart_height: float = 55.0
+    #: A table row's line height, times the font size.
+    line_height: float = 1.6
+    #: Rows of the last table kept together on the last page (0: wherever they fall).
+    keep_last: int = 0
+
+
+STYLES = (Style(), Style(chart_height=42.0, line_height=1.3))
+#: A last page whose content ends above this share of the page height is near-empty.
+NEAR_EMPTY = 0.3
+#: How many final rows may move to the last page together, tried in turn.
+KEEP_LAST = (12, 20, 30, 45)
 #: Rows beyond this are left to the CSV and JSON downloads.
 MAX_TABLE_ROWS = 500
 LINE_COLOUR = (31, 119, 180)
 #: Relative column widths per table (``layout.Table.name``).
 COLUMN_WIDTHS = {
-    "trend": (2, 2, 1.6),
+    "trend": (1.6, 1.6, 2, 1.6),
     "medications": (4, 1.4, 1.6),
     "groups": (1.9, 1.2, 4, 1, 1.4),
     "entries": (1.9, 1.3, 1.1, 3, 1.4, 0.9, 3, 2.2),
@@ -60,7 +83,23 @@ class _ReportPDF(FPDF):
 
 
 def render_pdf(document: dict[str, Any]) -> bytes:
-    """The PDF file of ``document``."""
+    """The PDF file of ``document``, laid out so that no last page is near-empty."""
+    pdf = _render(document, STYLES[0])
+    if near_empty(pdf):
+        pdf = _render(document, STYLES[1])
+    for keep in KEEP_LAST:
+        if not near_empty(pdf):
+            break
+        pdf = _render(document, replace(STYLES[1], keep_last=keep))
+    return bytes(pdf.output())
+
+
+def near_empty(pdf: FPDF) -> bool:
+    """More than one page, and the last one's content ends above ``NEAR_EMPTY`` of it."""
+    return pdf.page > 1 and pdf.get_y() < NEAR_EMPTY * pdf.h
+
+
+def _render(document: dict[str, Any], style: Style) -> FPDF:
     title = layout.TITLES[document["type"]]
     pdf = _ReportPDF(document["report_id"])
     pdf.set_title(f"PIN report: {title}")
@@ -83,7 +122,7 @@ def render_pdf(document: dict[str, Any]) -> bytes:
 
     outcomes = document["summary"]["outcomes"]
     _heading(pdf, f"Pain-score trend (mean per {outcomes['interval']})")
-    if pdf.will_page_break(76):
+    if pdf.will_page_break(style.chart_height + 21):
         pdf.add_page()
     top = pdf.get_y() + 2
     x_title, y_title = layout.axis_titles(document)
@@ -94,15 +133,19 @@ def render_pdf(document: dict[str, Any]) -> bytes:
         x=pdf.l_margin + 14,
         y=top,
         w=pdf.epw - 16,
-        h=55,
+        h=style.chart_height,
         titles=(x_title, y_title),
     )
-    pdf.set_y(top + 72)
+    pdf.set_y(top + style.chart_height + 17)
 
-    for found in layout.tables(document):
+    found_tables = layout.tables(document)
+    for number, found in enumerate(found_tables, 1):
+        keep = style.keep_last if number == len(found_tables) else 0
+        if keep >= len(found.rows[:MAX_TABLE_ROWS]) > 0:
+            pdf.add_page()  # the whole last table moves, with its heading
         _heading(pdf, f"{found.title} ({len(found.rows)} rows)")
-        table(pdf, found)
-    return bytes(pdf.output())
+        table(pdf, found, line_height=style.line_height, keep_last=keep)
+    return pdf
 
 
 def chart(
@@ -179,35 +222,48 @@ def _period_label(period_start: str, monthly: bool) -> str:
     return f"{day.day} {day.strftime('%b')}"
 
 
-def table(pdf: FPDF, found: layout.Table) -> None:
-    """A table of ``layout``'s (human titles), at most ``MAX_TABLE_ROWS`` rows."""
-    rows = found.rows
+def table(pdf: FPDF, found: layout.Table, *, line_height: float = 1.6, keep_last: int = 0) -> None:
+    """A table of ``layout``'s (human titles), at most ``MAX_TABLE_ROWS`` rows.
+
+    ``keep_last``: its final rows start a page of their own, headings repeated.
+    """
+    rows = found.rows[:MAX_TABLE_ROWS]
     if not rows:
         pdf.set_font("Helvetica", "I", 9)
         pdf.cell(0, 6, "No records for these parameters.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return
+    parts = [rows]
+    if 0 < keep_last < len(rows):
+        parts = [rows[:-keep_last], rows[-keep_last:]]
+    for number, part in enumerate(parts):
+        if number:
+            pdf.add_page()
+        _grid(pdf, found, part, line_height)
+    if len(found.rows) > MAX_TABLE_ROWS:
+        pdf.set_font("Helvetica", "I", 8)
+        pdf.cell(
+            0,
+            6,
+            f"{len(found.rows) - MAX_TABLE_ROWS} more rows in the CSV and JSON downloads.",
+            new_x=XPos.LMARGIN,
+            new_y=YPos.NEXT,
+        )
+
+
+def _grid(pdf: FPDF, found: layout.Table, rows: list[dict[str, Any]], line_height: float) -> None:
     pdf.set_font("Helvetica", "", 6.5 if len(found.columns) > 5 else 8)
     with pdf.table(
         col_widths=COLUMN_WIDTHS.get(found.name),
         text_align="LEFT",
-        line_height=pdf.font_size * 1.6,
+        line_height=pdf.font_size * line_height,
         headings_style=FontFace(emphasis="BOLD", fill_color=(225, 225, 225)),
         cell_fill_color=(245, 245, 245),
         cell_fill_mode="ROWS",
         repeat_headings=1,
     ) as grid:
         grid.row([text(c.title) for c in found.columns])
-        for row in rows[:MAX_TABLE_ROWS]:
+        for row in rows:
             grid.row(["" if v is None else text(v) for v in found.cells(row)])
-    if len(rows) > MAX_TABLE_ROWS:
-        pdf.set_font("Helvetica", "I", 8)
-        pdf.cell(
-            0,
-            6,
-            f"{len(rows) - MAX_TABLE_ROWS} more rows in the CSV and JSON downloads.",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
 
 
 def _heading(pdf: FPDF, label: str) -> None:

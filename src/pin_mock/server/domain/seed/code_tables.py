@@ -50,7 +50,7 @@ class CodeTables:
         required = {
             "diagnoses": ("code", "display", "weight", "site", "resolvable"),
             "medications": ("name", "rxcui", "dose", "frequency", "route", "line", "treats"),
-            "vitals": ("name", "loinc", "unit", "low", "high", "decimals"),
+            "vitals": ("name", "display", "loinc", "unit", "low", "high", "decimals"),
             "labs": ("name", "loinc", "unit", "low", "high", "ref_low", "ref_high", "decimals"),
             "procedures": ("name", "body_site", "when", "share", "for"),
         }
@@ -78,6 +78,10 @@ class CodeTables:
 
     def diagnosis(self, code: str) -> dict[str, Any] | None:
         return next((d for d in self.diagnoses if d["code"] == code), None)
+
+    def display_names(self) -> dict[str, str]:
+        """What a person reads for each vital sign's API name (``heart_rate``: Heart rate)."""
+        return {v["name"]: v["display"] for v in self.vitals}
 
     def vital(self, name: str) -> dict[str, Any]:
         return next(v for v in self.vitals if v["name"] == name)

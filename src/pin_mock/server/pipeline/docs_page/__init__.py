@@ -10,7 +10,8 @@ Connexion's Swagger UI layer below it.
 What the page does differently from Connexion's (see ``index.j2``): the title
 "PIN API sandbox"; no top bar and no call to the public validator; Authorize
 starts with a sandbox client filled in (see ``oauth_defaults``); the spec is
-read from ``/openapi.json`` under the request's root path.
+read from ``/_sandbox/openapi.json`` (the sandbox's view: PIN's contract plus the
+sandbox's own operations and notes) under the request's root path.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 TITLE = "PIN API sandbox"
 #: Where Connexion serves Swagger UI's files (``SwaggerUIOptions.swagger_ui_path``).
 DOCS_PATH = "/docs"
-SPEC_PATH = "/openapi.json"
+#: The sandbox's view of the contract (its /_sandbox operations included): spec_files.VIEW_PATH.
+SPEC_PATH = "/_sandbox/openapi.json"
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
