@@ -214,7 +214,7 @@ def test_sigterm_logs_what_a_worker_abandons_and_ends_every_process() -> None:
         (_, [conn]), _ = pinned(server).items()
         assert conn.sock is not None
         conn.sock.sendall(  # a body that never finishes: the request is still running
-            b"POST /v1/patients HTTP/1.1\r\nHost: pin\r\nContent-Type: application/json\r\n"
+            b"POST /v1/patients HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Authorization: Bearer " + bearer.encode() + b"\r\nContent-Length: 200\r\n\r\n{"
         )
         time.sleep(

@@ -3,6 +3,7 @@
 The request path, outer to inner (``create_app`` builds exactly this list)::
 
     RequestId          X-Request-Id on every answer below, 429s included
+    AllowedHosts       a Host the sandbox does not answer to: 400 (DNS rebinding)
     Browser            CORS (preflights answered here); no Basic challenge to scripts
     Caller             the Authorization header parsed and verified once
     RateLimit          per-client budget; X-RateLimit-*, no-store, nosniff on every
@@ -10,6 +11,7 @@ The request path, outer to inner (``create_app`` builds exactly this list)::
     BodyTimeout        a body that has not arrived in time: 408 (timeouts.py)
     LastResort         a bug still answers PIN's 500 envelope, never plain text
     Exception          error handlers: every error becomes PIN's envelope
+    TokenGuard         malformed token requests: their own budget per address
     RequestLimits      header count and size, one Authorization, body size (413)
     SandboxReset       POST /_sandbox/reset (mock-only, not in the spec)
     DocsPage           the /docs page (Swagger UI titled and set up for the sandbox)
@@ -44,6 +46,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
+from pin_mock.server.allowed_hosts import AllowedHostsMiddleware, allowed_names
 from pin_mock.server.browsers import BrowserMiddleware
 from pin_mock.server.callers import CallerMiddleware
 from pin_mock.server.error_handlers import register_error_handlers
@@ -55,12 +58,13 @@ from pin_mock.server.rate_limits import RateLimitMiddleware
 from pin_mock.server.request_ids import RequestIdMiddleware
 from pin_mock.server.request_limits import RequestLimitsMiddleware
 from pin_mock.server.routing import AllowedMethods, OperationIdResolver
-from pin_mock.server.sandbox_reset import SandboxResetMiddleware
+from pin_mock.server.sandbox_reset import SandboxResetMiddleware, write_scopes
 from pin_mock.server.services import Services, build_services
 from pin_mock.server.settings import Settings
 from pin_mock.server.spec_files import add_docs_routes
 from pin_mock.server.swagger_ui import DocsPageMiddleware, oauth_defaults
 from pin_mock.server.timeouts import BodyTimeoutMiddleware, InFlight
+from pin_mock.server.token_guard import TokenGuardMiddleware
 
 try:  # libyaml's parser is ~10x faster than the pure-Python one
     _YamlLoader: Any = yaml.CSafeLoader
@@ -115,19 +119,24 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False),
         middlewares=[
             RequestIdMiddleware,
+            partial(
+                AllowedHostsMiddleware, names=allowed_names(settings.allowed_hosts, settings.host)
+            ),
             partial(BrowserMiddleware, cors_origins=settings.cors_origins),
             partial(CallerMiddleware, tokens=services.tokens),
             partial(RateLimitMiddleware, limiter=services.limiter),
             partial(BodyTimeoutMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
             LastResortMiddleware,
             ExceptionMiddleware,
+            partial(TokenGuardMiddleware, throttle=services.token_throttle),
             partial(
                 RequestLimitsMiddleware,
                 max_body_bytes=settings.max_body_bytes,
                 max_header_fields=settings.max_header_fields,
                 max_header_bytes=settings.max_header_bytes,
+                max_form_bytes=settings.max_form_bytes,
             ),
-            partial(SandboxResetMiddleware, services=services),
+            partial(SandboxResetMiddleware, services=services, scopes=write_scopes(spec)),
             partial(DocsPageMiddleware, oauth=_docs_oauth(settings, services)),
             SwaggerUIMiddleware,
             RoutingMiddleware,

@@ -6,21 +6,33 @@ it out once, near the outside of the stack, and every later layer reads the
 same ``Caller`` with ``caller_of(scope)``. A request with several
 ``Authorization`` headers is judged by the last one everywhere, so no layer
 can see a different caller from another.
+
+A bearer token is verified only on paths that may need one (``/v1/`` and
+``/_sandbox/``): on the docs, the spec files or an unknown path nothing reads
+it, so nothing is spent on it and nothing is cached. The layer sits outside
+the error handlers, so it never lets an exception out: a bug while verifying
+becomes a 500 envelope for the operation that needed the token (and a
+traceback in the log), never uvicorn's plain-text 500 on every path.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pin_mock.server.auth import TokenService
-from pin_mock.server.errors import Forbidden, ServiceUnavailable, Unauthorized
+from pin_mock.server.errors import ApiError, Forbidden, InternalError, Unauthorized
 
 #: Where the caller is kept in the ASGI scope's ``state`` (shared by the
 #: shallow copies Connexion's routing makes of the scope).
 STATE_KEY = "pin_mock.caller"
+#: Paths whose operations may need a bearer token; elsewhere none is verified.
+TOKEN_PATHS = ("/v1/", "/_sandbox/")
+
+log = logging.getLogger("pin_mock.errors")
 
 
 @dataclass(frozen=True)
@@ -32,8 +44,9 @@ class Caller:
     #: The verified claims of a bearer token, or None.
     claims: dict[str, Any] | None = None
     #: Why a bearer token was refused (a missing one is not a problem until an operation needs
-    #: it), or ``ServiceUnavailable`` when its key could not be read from the shared state.
-    problem: Unauthorized | ServiceUnavailable | None = None
+    #: it), ``ServiceUnavailable`` when its key could not be read from the shared state, or
+    #: ``InternalError`` for a bug while verifying it.
+    problem: ApiError | None = None
     #: The peer address (``scope["client"]`` host, "" when unknown): the token endpoint
     #: throttles failed client authentications per address.
     peer: str = ""
@@ -77,7 +90,11 @@ def identify(authorization: str, tokens: TokenService, peer: str = "") -> Caller
         return Caller(authorization, problem=problem, peer=peer)
     try:
         return Caller(authorization, claims=tokens.verify(token), peer=peer)
-    except (Unauthorized, ServiceUnavailable) as problem:
+    except ApiError as problem:  # Unauthorized, or ServiceUnavailable (Redis lost)
+        return Caller(authorization, problem=problem, peer=peer)
+    except Exception:  # a bug: the operation that needs the token answers a 500 envelope
+        log.exception("could not verify a bearer token")
+        problem = InternalError("The access token could not be checked.")
         return Caller(authorization, problem=problem, peer=peer)
 
 
@@ -101,5 +118,9 @@ class CallerMiddleware:
                     authorization = value.decode("latin-1")  # the last one counts
             client = scope.get("client")
             peer = str(client[0]) if client else ""
-            scope.setdefault("state", {})[STATE_KEY] = identify(authorization, self.tokens, peer)
+            if scope["path"].startswith(TOKEN_PATHS):
+                caller = identify(authorization, self.tokens, peer)
+            else:  # the token endpoint reads Basic from it; nothing else reads a token
+                caller = Caller(authorization, peer=peer)
+            scope.setdefault("state", {})[STATE_KEY] = caller
         await self.app(scope, receive, send)

@@ -10,7 +10,10 @@ so the CLI, the tests and the soak all serve the app the same way:
 - **timeouts**: idle keep-alive connections close after ``keep_alive_timeout``;
   the request head and body have deadlines (``connections.py``, and
   ``timeouts.py`` for the body's 408); the head's size and field count are
-  bounded while it streams in;
+  bounded while it streams in; an answer nobody reads closes its connection
+  after ``send_timeout``;
+- **caps**: at most ``max_connections`` connections, ``max_connections_per_address``
+  from one peer (trusted proxies excepted), else 503 (``connection_limits.py``);
 - **shutdown**: on SIGTERM, requests still running after
   ``graceful_shutdown_timeout`` seconds are cancelled and logged as abandoned
   (``timeouts.InFlight``); the workers then log what they abandon;
@@ -37,6 +40,7 @@ from uvicorn.lifespan.on import LifespanOn
 from uvicorn.supervisors import Multiprocess
 
 from pin_mock.server import logs
+from pin_mock.server.connection_limits import ConnectionPolicy, descriptor_bound
 from pin_mock.server.connections import guarded_protocol
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.settings import Settings
@@ -66,6 +70,11 @@ _NAMED = (
     "max_body_bytes",
     "max_header_bytes",
     "max_header_fields",
+    "max_form_bytes",
+    "max_connections",
+    "max_connections_per_address",
+    "send_timeout",
+    "allowed_hosts",
     "webhook_targets",
 )
 
@@ -138,11 +147,18 @@ class SandboxConfig(uvicorn.Config):
 
     def load(self) -> None:
         settings = self.settings
+        trusted = tuple(e.strip() for e in settings.forwarded_allow_ips.split(",") if e.strip())
         self.http = guarded_protocol(
             header_timeout=settings.header_timeout,
             body_timeout=settings.body_timeout,
             max_header_bytes=settings.max_header_bytes,
             max_header_fields=settings.max_header_fields,
+            policy=ConnectionPolicy(
+                max_connections=descriptor_bound(settings.max_connections),
+                max_per_address=settings.max_connections_per_address,
+                send_timeout=settings.send_timeout,
+                trusted=trusted,
+            ),
         )
         if self.create_app is not None:  # a worker process: build this process's app
             logs.configure(settings.log_level, settings.log_format)
