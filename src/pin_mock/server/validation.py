@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import orjson
-from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
+from jsonschema import Draft4Validator, ValidationError
 
 import pin_mock.server.digits as digits
 from pin_mock.server.errors import (
@@ -22,12 +22,13 @@ from pin_mock.server.errors import (
     InvalidRequest,
     UnsupportedMediaType,
 )
-from pin_mock.server.patterns import matches
+from pin_mock.server.schema_flavour import FORMAT_CHECKER as _FORMAT_CHECKER
+from pin_mock.server.schema_flavour import compile_validator
+
+__all__ = ["compile_validator"]  # compiled here for the operation layer (schema_flavour.py)
 
 DATE_MESSAGE = "Invalid date format. Use YYYY-MM-DD."
 DATE_RANGE = ("1900-01-01", "2100-12-31")
-# Draft 4 checks no "date"; the full checker does (1985-02-30 is refused).
-_FORMAT_CHECKER = FormatChecker()
 #: JSON nested deeper than this is refused: no PIN body needs more than a few levels.
 MAX_JSON_DEPTH = 32
 #: JSON is UTF-8 (RFC 8259 section 8.1); these are the names clients send for it.
@@ -35,77 +36,6 @@ _UTF8 = {"utf-8", "utf8", "us-ascii", "ascii"}  # ASCII is a subset of UTF-8
 # C0 and C1 control characters other than tab, line feed and carriage return.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _ASCII_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
-
-
-def compile_validator(
-    schema: dict, cls: type[Draft4Validator] = Draft4Validator
-) -> Draft4Validator:
-    """A validator for ``schema`` that also checks formats (``date``, ``email``...),
-    reads ``pattern`` as ECMA-262 (as JSON Schema says), lets ``nullable`` hold
-    beside ``allOf`` (how the spec marks a nullable reference to a named schema)
-    and checks ``uniqueItems`` in linear time (jsonschema compares every pair of
-    items it cannot sort: 8,000 mixed items took seconds of the event loop)."""
-    return _openapi_flavour(cls)(schema, format_checker=_FORMAT_CHECKER)
-
-
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Any:
-    if isinstance(instance, str) and not matches(pattern, instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-def _unique_items(validator: Any, unique: Any, instance: Any, schema: dict) -> Any:
-    if unique and isinstance(instance, list):
-        seen: set[Any] = set()
-        for item in instance:
-            key = _identity(item)
-            if key in seen:
-                yield ValidationError("has non-unique elements")
-                return
-            seen.add(key)
-
-
-def _identity(value: Any) -> Any:
-    """A hashable stand-in equal for values JSON Schema calls equal (``1`` and ``1.0``
-    are, ``true`` and ``1`` are not; key order does not matter)."""
-    if isinstance(value, bool):
-        return ("bool", value)
-    if isinstance(value, int | float):
-        return ("number", value)
-    if isinstance(value, str):
-        return ("string", value)
-    if isinstance(value, list):  # at most MAX_JSON_DEPTH levels: check_json ran first
-        return ("array", tuple(_identity(v) for v in value))
-    if isinstance(value, dict):
-        return ("object", frozenset((k, _identity(v)) for k, v in value.items()))
-    return ("null", None) if value is None else ("other", repr(value))
-
-
-def _nullable(rule: Any) -> Any:
-    def check(validator: Any, value: Any, instance: Any, schema: dict) -> Any:
-        if instance is None and schema.get("nullable") is True:
-            return
-        yield from rule(validator, value, instance, schema)
-
-    return check
-
-
-_FLAVOURS: dict[type, type] = {}
-
-
-def _openapi_flavour(cls: type[Draft4Validator]) -> type[Draft4Validator]:
-    if cls not in _FLAVOURS:
-        rules = cls.VALIDATORS
-        _FLAVOURS[cls] = validators.extend(
-            cls,
-            {
-                "pattern": _ecma_pattern,
-                "allOf": _nullable(rules["allOf"]),
-                "type": _nullable(rules["type"]),
-                "enum": _nullable(rules["enum"]),
-                "uniqueItems": _unique_items,
-            },
-        )
-    return _FLAVOURS[cls]
 
 
 def parse_integer(raw: str, name: str = "value") -> int | str:
@@ -200,20 +130,25 @@ def check_json(body: Any) -> None:
     an error: building ``a.b.c`` for every item would copy long keys once per
     item below them (quadratic in a body of long keys over a wide list).
     """
+    if isinstance(body, str):
+        check_text("body", body)
+    if not isinstance(body, dict | list):
+        return
     pending: list[tuple[Any, int, Any]] = [(body, 1, None)]
     while pending:
         value, depth, where = pending.pop()
-        if isinstance(value, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise InvalidRequest(
-                    f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
-                    {"max_depth": MAX_JSON_DEPTH},
-                )
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidRequest(
+                f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
+                {"max_depth": MAX_JSON_DEPTH},
+            )
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:  # only containers and text need a second look
+            if isinstance(item, str):
+                if _CONTROL.search(item):
+                    check_text(_spelled((where, key)), item)
+            elif isinstance(item, dict | list):
                 pending.append((item, depth + 1, (where, key)))
-        elif isinstance(value, str) and _CONTROL.search(value):
-            check_text(_spelled(where), value)
 
 
 def _spelled(where: Any) -> str:
