@@ -177,3 +177,20 @@ def test_failures_without_an_answer_all_read_the_same(
     # The operator still sees what happened, in the server's log line.
     causes = {r.cause for r in caplog.records if getattr(r, "cause", None)}
     assert any("ConnectError" in c for c in causes) and any("timeout" in c for c in causes)
+
+
+def test_a_retry_after_that_is_not_ascii_digits_is_ignored(
+    sandbox_factory, receivers: list[RawReceiver]
+) -> None:
+    # "²".isdigit() is true and float("²") raises: the attempt was logged as a crash.
+    def busy(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 503 Busy\r\nretry-after: \xb2\r\ncontent-length: 0\r\n\r\n")
+
+    receiver = RawReceiver(busy)
+    receivers.append(receiver)
+    sb = sandbox_factory(webhook_retry_schedule=(0.0,), webhook_timeout=5.0)
+    hook = register(sb, receiver.url(), ["patient.created"])
+    create_patient(sb)
+    attempts = settled_log(sb, hook["id"], 2)
+    assert [(a["status"], a["status_code"]) for a in attempts] == [("failed", 503)] * 2
+    assert attempts[0]["error"] == "HTTP 503 Busy"
