@@ -75,8 +75,8 @@ def descriptor_bound(max_connections: int) -> int:
     if soft == resource.RLIM_INFINITY:
         return max_connections
     room = max(1, soft - RESERVED_DESCRIPTORS)
-    if room < max_connections:
-        log.warning(
+    if room < max_connections:  # common: many systems allow 1,024 files by default
+        log.info(
             "max_connections lowered from %d to %d: this process may open only %d files",
             max_connections,
             room,
