@@ -81,25 +81,40 @@ def is_allowed(value: str, names: tuple[str, ...]) -> bool:
     return False
 
 
+#: Host values judged, remembered (a client sends the same one on every request).
+_SEEN_MAX = 256
+
+
 class AllowedHostsMiddleware:
-    """Answer 400 to a request whose ``Host`` is not one the sandbox answers to."""
+    """Answer 400 to a request whose ``Host`` is not one the sandbox answers to.
+
+    ``create_app`` adds it only when a list is in force (not for ``*``).
+    """
 
     def __init__(self, app: ASGIApp, *, names: tuple[str, ...] | None) -> None:
         self.app = app
         self.names = names
+        self._seen: dict[bytes, bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.names is None or scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        host = ""
+        raw = b""
         for name, value in scope["headers"]:
             if name == b"host":
-                host = value.decode("latin-1")
+                raw = value
                 break
-        if is_allowed(host, self.names):
+        allowed = self._seen.get(raw)
+        if allowed is None:
+            allowed = is_allowed(raw.decode("latin-1"), self.names)
+            if len(self._seen) >= _SEEN_MAX:  # a rotating Host: bounded, and still cheap
+                self._seen.clear()
+            self._seen[raw] = allowed
+        if allowed:
             await self.app(scope, receive, send)
             return
+        host = raw.decode("latin-1")
         shown, extra = quote(host)
         error = InvalidRequest(
             f"This sandbox does not answer to the host {shown!r}: it answers to "

@@ -41,11 +41,12 @@ class TokenGuardMiddleware:
         self.throttle = throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].rstrip("/") != TOKEN_PATH:
+        path = scope.get("path", "")
+        if not path.startswith(TOKEN_PATH) or path.rstrip("/") != TOKEN_PATH:
             await self.app(scope, receive, send)
             return
         address = caller_of(scope).peer or "unknown"
-        await self.throttle.check_malformed(address)
+        self.throttle.check_malformed(address)  # this process's memory: no round trip
         try:
             await self.app(scope, receive, send)
         except (ApiError, OAuthError) as error:

@@ -25,6 +25,17 @@ the window's end) and an RFC 6749 body whose ``error`` is
 ``temporarily_unavailable``. A locked (client id, address), client id or
 address is refused *before* its secret is checked, so the lock also stops a
 guess that would have been right.
+
+A token request reads two counters before its secret is checked, as before
+this budget grew to five: the (client id, address) and address budgets. The
+per-client-id ceiling and the malformed budget are read on the failure path
+only (a failure or a malformed request is counted anyway, and the count says
+whether the budget is spent), and what they lock is remembered by this process
+until the window ends (``_locks``). In memory that is exact; on Redis, where
+the counts are shared, another worker learns of a lock at its own next
+failure or malformed request for that client id or address, so a lock spread
+over N workers may let N - 1 more attempts through per window: a ceiling
+against brute force from many addresses, not one request more.
 """
 
 from __future__ import annotations
@@ -42,6 +53,8 @@ from pin_mock.server.settings import Settings
 #: for rate limits; this one (section 4.1.2.1: "temporarily unable to handle the
 #: request") is the closest registered code, and OAuth libraries pass it through.
 ERROR = "temporarily_unavailable"
+#: Locks remembered per process before the expired ones are swept.
+_LOCKS_MAX = 10_000
 
 
 def _pair(client_id: str, address: str) -> str:
@@ -66,6 +79,8 @@ class TokenThrottle:
             "grants": RateLimitItemPerSecond(settings.token_grants_per_client, window),
         }
         self._counters = counters or Counters()
+        #: Budgets this process saw spent, by key: when their window ends.
+        self._locks: dict[str, float] = {}
 
     # -- before the secret is checked -------------------------------------------
 
@@ -84,15 +99,15 @@ class TokenThrottle:
             _pair(client_id, address),
             "Too many failed authentications for this client from this address",
         )
-        await self._refuse_if_spent(
+        self._refuse_if_locked(
             "client_failures",
             "client:" + client_id,
             "Too many failed authentications for this client",
         )
 
-    async def check_malformed(self, address: str) -> None:
+    def check_malformed(self, address: str) -> None:
         """429 if ``address`` has sent its budget of malformed token requests."""
-        await self._refuse_if_spent(
+        self._refuse_if_locked(
             "malformed",
             "malformed:" + address,
             "Too many malformed token requests from this address",
@@ -107,11 +122,11 @@ class TokenThrottle:
     async def failed_login(self, client_id: str, address: str) -> None:
         """Count one failed authentication of the registered client ``client_id``."""
         await self._counters.hit(self._items["pair_failures"], _pair(client_id, address))
-        await self._counters.hit(self._items["client_failures"], "client:" + client_id)
+        await self._hit_and_lock("client_failures", "client:" + client_id)
 
     async def malformed(self, address: str) -> None:
         """Count one malformed token request (400, 413, 415...) from ``address``."""
-        await self._counters.hit(self._items["malformed"], "malformed:" + address)
+        await self._hit_and_lock("malformed", "malformed:" + address)
 
     async def granted(self, client_id: str) -> None:
         """Count one token request of an authenticated client; 429 past its budget."""
@@ -123,6 +138,25 @@ class TokenThrottle:
 
     # -- helpers ------------------------------------------------------------------
 
+    async def _hit_and_lock(self, budget: str, key: str) -> None:
+        """Count one for ``key``; once that spends the budget, remember the lock here."""
+        item = self._items[budget]
+        _, reset_at, remaining = await self._counters.count(item, key)
+        if remaining <= 0:  # this one spent the budget: the next is refused
+            if len(self._locks) >= _LOCKS_MAX:
+                now = time.time()
+                self._locks = {k: t for k, t in self._locks.items() if t > now}
+            self._locks[key] = reset_at
+
+    def _refuse_if_locked(self, budget: str, key: str, why: str) -> None:
+        until = self._locks.get(key)
+        if until is None:
+            return
+        if until <= time.time():
+            del self._locks[key]
+            return
+        raise _error(self._items[budget], until, why)
+
     async def _refuse_if_spent(self, budget: str, key: str, why: str) -> None:
         item = self._items[budget]
         if not await self._counters.test(item, key):
@@ -130,11 +164,15 @@ class TokenThrottle:
 
     async def _throttled(self, item: RateLimitItemPerSecond, key: str, why: str) -> OAuthError:
         reset_at, _ = await self._counters.stats(item, key)
-        retry_after = max(1, math.ceil(reset_at - time.time()))
-        error = OAuthError(
-            ERROR,
-            f"{why} (at most {item.amount} per {item.get_expiry()} s); retry in {retry_after} s.",
-            status=429,
-        )
-        error.headers["Retry-After"] = str(retry_after)
-        return error
+        return _error(item, reset_at, why)
+
+
+def _error(item: RateLimitItemPerSecond, reset_at: float, why: str) -> OAuthError:
+    retry_after = max(1, math.ceil(reset_at - time.time()))
+    error = OAuthError(
+        ERROR,
+        f"{why} (at most {item.amount} per {item.get_expiry()} s); retry in {retry_after} s.",
+        status=429,
+    )
+    error.headers["Retry-After"] = str(retry_after)
+    return error
