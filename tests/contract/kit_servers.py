@@ -18,8 +18,10 @@ from loopback import running
 #: Test sandboxes allow far more than a real tier: many kit runs share one client and address.
 TEST_TIER_LIMITS = {"standard": 1_000_000, "professional": 1_000_000, "enterprise": 1_000_000}
 TEST_TOKEN_THROTTLE = {
+    "token_failures_per_client_address": 1_000_000,
     "token_failures_per_client": 1_000_000,
     "token_failures_per_address": 1_000_000,
+    "token_malformed_per_address": 1_000_000,
     "token_grants_per_client": 1_000_000,
 }
 
