@@ -150,7 +150,7 @@ class TokenService:
         """The token's claims, or ``Unauthorized`` naming what is wrong."""
         if len(token) > MAX_TOKEN_CHARS or not token.isascii() or token.count(".") != 2:
             raise Unauthorized(MALFORMED)  # cannot be a JWS: not verified, not cached
-        digest = hashlib.blake2b(token.encode("ascii"), digest_size=16).digest()
+        digest = hashlib.sha256(token.encode("ascii")).digest()[:16]  # SHA-NI: cheapest here
         cached = self._cache.get(digest)
         if cached is None:
             try:

@@ -71,21 +71,22 @@ class RequestLimitsMiddleware:
                 "Send exactly one Authorization header.",
                 {"header": "Authorization", "count": authorizations},
             )
-        limit = self.max_body_bytes
-        for name, value in headers:
-            if name == b"content-type" and value[:33].lower() == FORM:
-                limit = self.max_form_bytes
-        self._check_declared_length(headers, limit)
+        limit = self._check_declared_length(headers)
         path = scope["path"]
         if path.endswith("/") and path.startswith(API_PREFIXES):
             stripped = path.rstrip("/")
             scope = {**scope, "path": stripped, "raw_path": stripped.encode("latin-1")}
         await self.app(scope, self._counting(receive, limit), send)
 
-    def _check_declared_length(self, headers: list[tuple[bytes, bytes]], limit: int) -> None:
+    def _check_declared_length(self, headers: list[tuple[bytes, bytes]]) -> int:
+        """The body's limit (smaller for a form); 413 now if its declared length is over it."""
+        limit, declared = self.max_body_bytes, []
         for name, value in headers:
-            if name != b"content-length":
-                continue
+            if name == b"content-length":
+                declared.append(value)
+            elif name == b"content-type" and value[:33].lower() == FORM:
+                limit = self.max_form_bytes
+        for value in declared:
             length = whole_number(value)
             if length is None:
                 if too_long(value):  # more digits than any body could have bytes
@@ -93,6 +94,7 @@ class RequestLimitsMiddleware:
                 raise InvalidRequest("Content-Length must be a number of bytes.")
             if length > limit:
                 raise _too_large(limit)
+        return limit
 
     def _counting(self, receive: Receive, limit: int) -> Receive:
         seen = 0

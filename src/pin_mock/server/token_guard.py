@@ -41,7 +41,7 @@ class TokenGuardMiddleware:
         self.throttle = throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
+        path = scope.get("path") or ""
         if not path.startswith(TOKEN_PATH) or path.rstrip("/") != TOKEN_PATH:
             await self.app(scope, receive, send)
             return
