@@ -116,8 +116,10 @@ def sandbox(port: int, patients: int = 150, *, workers: int = 1, state: str = "m
         "PIN_MOCK_TIER_LIMITS": LIFTED_LIMITS,
         # wrk mints no tokens, but the kit timing run does; creates must not hit quotas.
         "PIN_MOCK_TOKEN_GRANTS_PER_CLIENT": "1000000000",
+        "PIN_MOCK_TOKEN_FAILURES_PER_CLIENT_ADDRESS": "1000000000",
         "PIN_MOCK_TOKEN_FAILURES_PER_CLIENT": "1000000000",
         "PIN_MOCK_TOKEN_FAILURES_PER_ADDRESS": "1000000000",
+        "PIN_MOCK_TOKEN_MALFORMED_PER_ADDRESS": "1000000000",
         "PIN_MOCK_QUOTA_PATIENTS": "1000000000",
     }
     return process(cmd, env=env)

@@ -61,8 +61,11 @@ class Server:
             "PIN_MOCK_TIER_LIMITS": "standard=100000000,professional=100000000,enterprise=100000000",
             "PIN_MOCK_TOKEN_GRANTS_PER_CLIENT": "1000000",
             # The kit's auth probes send wrong secrets on purpose; lift the lock-out too.
+            "PIN_MOCK_TOKEN_FAILURES_PER_CLIENT_ADDRESS": "1000000",
             "PIN_MOCK_TOKEN_FAILURES_PER_CLIENT": "1000000",
             "PIN_MOCK_TOKEN_FAILURES_PER_ADDRESS": "1000000",
+            # Fuzzing sends malformed token requests on purpose, run after run.
+            "PIN_MOCK_TOKEN_MALFORMED_PER_ADDRESS": "1000000",
             "PIN_MOCK_REPORT_DELAY": "0.2",
             # Small quotas, so what the kit creates is capped within the first minutes:
             # after that the data stops growing, and so must the memory.

@@ -161,6 +161,26 @@ def main() -> None:
     "none turns CORS off.",
 )
 @click.option(
+    "--allowed-hosts",
+    help="Host names the sandbox answers to, comma-separated (others: 400, against DNS "
+    "rebinding): names, .domain (and its subdomains), local (localhost, 127.0.0.1, [::1]) "
+    "or *. Default: local when bound to a loopback address, else *.",
+)
+@click.option(
+    "--max-connections", type=int, help="Open connections in all; more get 503 (default 1000)."
+)
+@click.option(
+    "--max-connections-per-address",
+    type=int,
+    help="Open connections from one address (trusted proxies excepted); more get 503 "
+    "(default 100).",
+)
+@click.option(
+    "--send-timeout",
+    type=float,
+    help="Close a connection whose client has not read its answer for s (default 10).",
+)
+@click.option(
     "--keep-alive-timeout",
     type=float,
     help="Close idle keep-alive connections after s (default 5).",
@@ -187,7 +207,8 @@ def serve(**options: object) -> None:
         from pin_mock.server.settings import Settings
 
         try:  # settings first: a bad flag is reported before the app's imports
-            settings = Settings.from_env(**options)
+            # Bound to loopback, answer only to loopback names (DNS rebinding).
+            settings = Settings.from_env(defaults={"allowed_hosts": "auto"}, **options)
         except ConfigError as exc:
             raise StartRefused(str(exc)) from exc
 

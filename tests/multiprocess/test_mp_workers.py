@@ -213,7 +213,7 @@ def test_sigterm_logs_what_a_worker_abandons_and_ends_every_process() -> None:
         (_, [conn, later]), _ = pinned(server, per_worker=2).items()
         assert conn.sock is not None
         conn.sock.sendall(  # a body that never finishes: the request is still running
-            b"POST /v1/patients HTTP/1.1\r\nHost: pin\r\nContent-Type: application/json\r\n"
+            b"POST /v1/patients HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Authorization: Bearer " + bearer.encode() + b"\r\nContent-Length: 200\r\n\r\n{"
         )
         # The same worker answers a request sent after it: by then it has read the head

@@ -119,7 +119,7 @@ def test_sigterm_with_a_stalled_body_exits_within_the_bound_and_logs_it() -> Non
         bearer = token(server.base_url)
         with _connect(server.base_url) as sock:
             sock.sendall(
-                b"POST /v1/patients HTTP/1.1\r\nHost: pin\r\nContent-Type: application/json\r\n"
+                b"POST /v1/patients HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 b"Authorization: Bearer " + bearer.encode() + b"\r\n"
                 b"Content-Length: 200\r\n\r\n{"
             )

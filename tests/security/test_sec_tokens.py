@@ -1,10 +1,12 @@
 """``POST /oauth/token`` is throttled: failed client authentications and token grants.
 
 OWASP API Security Top 10 2023:
-- API2:2023 Broken Authentication: wrong secrets for one client id, or from one
-  address, are limited (10 and 50 per minute by default) and then answered 429
-  with ``Retry-After``, before the secret is even checked (issue 10, finding 2:
-  1,500 wrong secrets were answered 401 at ~400/s).
+- API2:2023 Broken Authentication: wrong secrets for one client id from one
+  address, for one client id from all addresses, or from one address, are
+  limited (10, 1,000 and 100 per minute by default) and then answered 429 with
+  ``Retry-After``, before the secret is even checked (issue 10, finding 2:
+  1,500 wrong secrets were answered 401 at ~400/s). Since issue 18 a lock is
+  per (client id, address): ``test_sec_token_endpoint.py``.
 - API4:2023 Unrestricted Resource Consumption: a client with the right secret
   still cannot mint tokens without bound (60 per minute), and junk requests
   count against the caller's address.
@@ -140,8 +142,10 @@ def test_unknown_client_ids_do_not_lock_anything_but_the_address(sandbox_factory
     "field",
     [
         "token_throttle_window",
+        "token_failures_per_client_address",
         "token_failures_per_client",
         "token_failures_per_address",
+        "token_malformed_per_address",
         "token_grants_per_client",
     ],
 )
@@ -154,7 +158,16 @@ def test_defaults_are_the_numbers_the_spec_documents() -> None:
     settings = Settings()
     described = " ".join(operation_for("POST", "/oauth/token")["description"].split())
     assert f"per window of {settings.token_throttle_window} seconds" in described
-    assert f"{settings.token_failures_per_client} failed client authentications" in described
+    assert (
+        f"{settings.token_failures_per_client_address} failed client authentications per "
+        "client id from one caller address" in described
+    )
+    assert (
+        f"{settings.token_failures_per_client} failed client authentications per client id "
+        "from all addresses" in described
+    )
+    assert f"{settings.token_malformed_per_address} malformed requests" in described
+    assert f"at most {settings.max_form_bytes} bytes" in described
     assert (
         f"{settings.token_failures_per_address} failed client authentications (401) per caller"
         in described

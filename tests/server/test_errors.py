@@ -160,7 +160,8 @@ def test_out_of_range_integer_beyond_64_bits_is_400_echoing_it(sandbox: Sandbox)
     huge = "-1736222201393810505728"  # found by the contract kit: once a 500
     response = sandbox.request("GET", f"/v1/patients?page={huge}", check=False)
     assert response.status_code == 400
-    assert error_of(response)["details"] == {"parameter": "page", "value": int(huge)}
+    # More digits than any parameter needs: refused before int() (issue 18), echoed as sent.
+    assert error_of(response)["details"] == {"parameter": "page", "value": huge}
 
 
 def test_limits_are_counted_in_plain_english(sandbox: Sandbox) -> None:

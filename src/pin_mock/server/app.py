@@ -4,6 +4,8 @@ The request path, outer to inner (``create_app`` builds exactly this list; each
 layer is a module of ``pipeline/``)::
 
     RequestId          X-Request-Id on every answer below, 429s included
+    AllowedHosts       a Host the sandbox does not answer to: 400 (DNS rebinding; only
+                       when --allowed-hosts lists names)
     Cors               CORS (preflights answered here); no Basic challenge to scripts
     Authentication     the Authorization header parsed and verified once
     RateLimit          per-client budget; X-RateLimit-*, no-store, nosniff on every
@@ -11,6 +13,7 @@ layer is a module of ``pipeline/``)::
     BodyDeadline       a body that has not arrived in time: 408
     ServerError        a bug still answers PIN's 500 envelope, never plain text
     Exception          error handlers: every error becomes PIN's envelope
+    TokenGuard         malformed token requests: their own budget per address
     RequestBounds      header count and size, one Authorization, body size (413)
     DocsPage           the /docs page (Swagger UI titled and set up for the sandbox)
     SwaggerUI          /docs assets (Connexion's own spec copy turned off)
@@ -49,6 +52,7 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
 from pin_mock.server.errors import ConfigError
+from pin_mock.server.pipeline.allowed_hosts import AllowedHostsMiddleware, allowed_names
 from pin_mock.server.pipeline.authentication import AuthenticationMiddleware
 from pin_mock.server.pipeline.body_deadline import BodyDeadlineMiddleware, InFlight
 from pin_mock.server.pipeline.cors import CorsMiddleware
@@ -61,6 +65,7 @@ from pin_mock.server.pipeline.request_ids import RequestIdMiddleware
 from pin_mock.server.pipeline.routing import AllowedMethods, OperationIdResolver
 from pin_mock.server.pipeline.scenarios import PreferMiddleware
 from pin_mock.server.pipeline.server_errors import ServerErrorMiddleware
+from pin_mock.server.pipeline.token_guard import TokenGuardMiddleware
 from pin_mock.server.routes.sandbox_spec import sandbox_view
 from pin_mock.server.routes.spec_files import add_docs_routes
 from pin_mock.server.services import Services
@@ -122,17 +127,20 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False),
         middlewares=[
             RequestIdMiddleware,
+            *_allowed_hosts(settings),
             partial(CorsMiddleware, cors_origins=settings.cors_origins),
             partial(AuthenticationMiddleware, tokens=services.tokens),
             partial(RateLimitMiddleware, limiter=services.limiter),
             partial(BodyDeadlineMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
             ServerErrorMiddleware,
             ExceptionMiddleware,
+            partial(TokenGuardMiddleware, throttle=services.token_throttle),
             partial(
                 RequestBoundsMiddleware,
                 max_body_bytes=settings.max_body_bytes,
                 max_header_fields=settings.max_header_fields,
                 max_header_bytes=settings.max_header_bytes,
+                max_form_bytes=settings.max_form_bytes,
             ),
             partial(DocsPageMiddleware, oauth=_docs_oauth(settings, services)),
             SwaggerUIMiddleware,
@@ -161,6 +169,12 @@ def create_app(
 def _dependencies(services: Services) -> dict[str, Any]:
     """What a handler may name as a parameter: each service, and ``today``."""
     return {**vars(services), "today": services.today}
+
+
+def _allowed_hosts(settings: Settings) -> list[Any]:
+    # No layer at all when any Host will do: a request pays only for what is checked.
+    names = allowed_names(settings.allowed_hosts, settings.host)
+    return [] if names is None else [partial(AllowedHostsMiddleware, names=names)]
 
 
 def _docs_oauth(settings: Settings, services: Services) -> dict[str, Any]:

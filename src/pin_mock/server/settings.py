@@ -42,10 +42,13 @@ class Settings:
     rate_limit_window: int = 3600
     tier_limits: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_TIER_LIMITS))
     # POST /oauth/token, per window (domain/token_throttle.py): failed client authentications
-    # per client id and per peer address, and tokens issued per client.
+    # per (client id, address), per client id from all addresses and per address;
+    # malformed requests per address; tokens issued per client.
     token_throttle_window: int = 60
-    token_failures_per_client: int = 10
+    token_failures_per_client_address: int = 10
+    token_failures_per_client: int = 1_000
     token_failures_per_address: int = 100
+    token_malformed_per_address: int = 600
     token_grants_per_client: int = 60
     # What one tenant (client) may hold (domain/quotas.py); a create past it is 409 QUOTA_EXCEEDED.
     quota_patients: int = 10_000
@@ -70,6 +73,8 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_header_fields: int = 100
     max_header_bytes: int = 16_384
+    # A form body (application/x-www-form-urlencoded: the token request) is small.
+    max_form_bytes: int = 4_096
     workers: int = 1
     # Where what clients change lives (state/engine.py): "memory://" (this process)
     # or "redis://HOST:PORT/DB" (shared by workers and replicas, kept across restarts).
@@ -88,6 +93,16 @@ class Settings:
     # Web pages that may call the sandbox (pipeline/cors.py): "local" (any port of
     # localhost/127.0.0.1/[::1]), "*", exact origins, comma-separated; "none" = no CORS.
     cors_origins: str = "local"
+    # The Host names the sandbox answers to (pipeline/allowed_hosts.py; others: 400), against
+    # DNS rebinding: "*" (any), "local" (localhost, 127.0.0.1, [::1]), names (".x.y":
+    # x.y and its subdomains), comma-separated; "auto" is "local" when ``host`` is a
+    # loopback address and "*" otherwise (what ``pin-mock serve`` uses by default).
+    allowed_hosts: str = "*"
+    # Connections (transport/connection_limits.py): 503 past these caps; an answer its reader
+    # stopped reading for send_timeout seconds closes the connection.
+    max_connections: int = 1_000
+    max_connections_per_address: int = 100
+    send_timeout: float = 10.0
     keep_alive_timeout: float = 5.0
     header_timeout: float = 10.0  # the whole request head, from its first byte
     body_timeout: float = 30.0  # the whole request body, from the end of the head
@@ -100,6 +115,8 @@ class Settings:
             raise ConfigError(
                 "max_body_bytes, max_header_fields and max_header_bytes must be positive"
             )
+        if self.max_form_bytes < 256:
+            raise ConfigError(f"max_form_bytes must be at least 256, got {self.max_form_bytes}")
         if self.patients < 1:
             raise ConfigError(f"patients must be at least 1, got {self.patients}")
         if self.token_ttl < 1:
@@ -109,8 +126,10 @@ class Settings:
         if self.token_throttle_window < 1:
             raise ConfigError("token_throttle_window must be at least 1 second")
         for name in (
+            "token_failures_per_client_address",
             "token_failures_per_client",
             "token_failures_per_address",
+            "token_malformed_per_address",
             "token_grants_per_client",
         ):
             if getattr(self, name) < 1:
@@ -118,6 +137,10 @@ class Settings:
         for name in ("patients", "entries", "reports", "webhooks", "pending_deliveries"):
             if getattr(self, f"quota_{name}") < 0:
                 raise ConfigError(f"quota_{name} cannot be negative")
+        if self.quota_entries > MAX_QUOTA_ENTRIES:
+            # The spec bounds the arrays that grow with stored entries (maxItems).
+            raise ConfigError(f"quota_entries can be at most {MAX_QUOTA_ENTRIES:,}")
+        _check_signing_key(self.signing_key)
         if self.report_delay < 0:
             raise ConfigError("report_delay cannot be negative")
         if self.job_claim_timeout <= 0:
@@ -157,15 +180,22 @@ class Settings:
         return self.clients or self.fixtures / "clients.yaml"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from ``PIN_MOCK_<FIELD>`` variables, then ``overrides``."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        defaults: Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        """Build settings from ``defaults``, then ``PIN_MOCK_<FIELD>`` variables, then
+        ``overrides`` (each wins over the one before)."""
         environ = os.environ if environ is None else environ
         if "PIN_MOCK_WEBHOOK_ALLOW_PRIVATE_TARGETS" in environ:
             raise ConfigError(
                 "PIN_MOCK_WEBHOOK_ALLOW_PRIVATE_TARGETS was replaced by "
                 "PIN_MOCK_WEBHOOK_TARGETS=local|public|hosted (true was public, false hosted)"
             )
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict(defaults or {})
         for f in fields(cls):
             raw = environ.get(f"PIN_MOCK_{f.name.upper()}")
             if raw is None:
@@ -173,6 +203,22 @@ class Settings:
             values[f.name] = _parse(f.name, raw, cls.__dataclass_fields__[f.name].type)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+#: The most entries one client may store (``quota_entries``): the spec's ``maxItems``
+#: of the arrays that grow with stored entries leave room for this plus the seeded data.
+MAX_QUOTA_ENTRIES = 1_000_000
+#: The shortest ``signing_key``, bytes: HS256 wants a key as long as its hash (RFC 7518 3.2).
+MIN_SIGNING_KEY_BYTES = 32
+
+
+def _check_signing_key(key: str | None) -> None:
+    """An empty or short key would sign tokens anyone can forge (or none at all)."""
+    if key is not None and len(key.encode("utf-8")) < MIN_SIGNING_KEY_BYTES:
+        raise ConfigError(
+            f"signing_key (PIN_MOCK_SIGNING_KEY) must be at least {MIN_SIGNING_KEY_BYTES} bytes "
+            f"long, got {len(key.encode('utf-8'))}; leave it unset for a random key"
+        )
 
 
 #: An origin as browsers send it: scheme, host, optional port; no path.
@@ -183,7 +229,7 @@ def _check_connection_settings(settings: Settings) -> None:
     """Refuse connection settings a server cannot honour, naming the setting."""
     if settings.log_format not in {"text", "json"}:
         raise ConfigError(f"log_format must be 'text' or 'json', got {settings.log_format!r}")
-    for name in ("keep_alive_timeout", "header_timeout", "body_timeout"):
+    for name in ("keep_alive_timeout", "header_timeout", "body_timeout", "send_timeout"):
         if getattr(settings, name) <= 0:
             raise ConfigError(f"{name} must be positive")
     if settings.graceful_shutdown_timeout < 0:
@@ -194,10 +240,31 @@ def _check_connection_settings(settings: Settings) -> None:
                 ipaddress.ip_network(entry, strict=False)
         except ValueError as exc:
             raise ConfigError(f"forwarded_allow_ips: {entry!r} is not an address") from exc
+    if min(settings.max_connections, settings.max_connections_per_address) < 1:
+        raise ConfigError("max_connections and max_connections_per_address must be positive")
+    _check_allowed_hosts(settings.allowed_hosts)
     for entry in filter(None, (e.strip() for e in settings.cors_origins.split(","))):
         if entry not in ("*", "local", "none") and not _ORIGIN.fullmatch(entry.rstrip("/")):
             raise ConfigError(
                 f"cors_origins: {entry!r} is not an origin (scheme://host[:port]), *, local or none"
+            )
+
+
+#: An ``allowed_hosts`` entry: a DNS name or IPv4 address (a leading dot: and its
+#: subdomains) or a bracketed IPv6 address; no port (any port is allowed).
+_HOST_ENTRY = re.compile(
+    r"\.?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\]", re.I
+)
+
+
+def _check_allowed_hosts(value: str) -> None:
+    entries = [e.strip() for e in value.split(",") if e.strip()]
+    if not entries:
+        raise ConfigError("allowed_hosts is empty: give * (any), auto, local or host names")
+    for entry in entries:
+        if entry not in ("*", "auto", "local") and not _HOST_ENTRY.fullmatch(entry):
+            raise ConfigError(
+                f"allowed_hosts: {entry!r} is not a host name (no scheme or port), *, auto or local"
             )
 
 

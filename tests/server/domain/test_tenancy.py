@@ -158,7 +158,11 @@ def test_reset_needs_a_valid_token_and_post(sandbox: Sandbox) -> None:
     readonly = sandbox.http.post(
         RESET, headers={"Authorization": f"Bearer {sandbox.token('sandbox-readonly')}"}
     )
-    assert readonly.status_code == 200, "any valid token resets its own sandbox"
+    # A reset drops what was written: it needs every write scope (tests/security too).
+    assert readonly.status_code == 403
+    assert readonly.json()["error"]["details"]["required_scope"] == (
+        "clinical_data:write patients:write reports:write webhooks:write"
+    )
 
 
 def test_reset_is_the_sandboxs_not_pins() -> None:

@@ -3,13 +3,19 @@
 Tokens are HS256 JWTs (RFC 9068 profile) signed with PyJWT; the header's
 ``kid`` names the signing key, kept by a ``KeyRing`` (``keys.py``: made at
 start-up unless configured, shared through Redis on that engine, rotated with
-a grace period). A token is verified once per request (``domain/callers.py``); the
-outcome, good or bad, is cached per token string, so a client repeating a
-token, or a forged one, costs one signature check, not one per request.
+a grace period). A token is verified once per request (``domain/callers.py``), and
+only on paths that may need one. Only what can be a token is verified at all:
+at most ``MAX_TOKEN_CHARS`` ASCII characters in three dot-separated parts;
+anything else is refused at once and remembered nowhere. The outcome of a
+verification, good or bad, is cached under a 16-byte digest of the token (so
+an entry's size does not depend on what a client sent) in a bounded cache: a
+client repeating a token, or a forged one, costs one signature check, not one
+per request, and junk cannot grow the cache past ``_CACHE_MAX`` small entries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 import uuid
@@ -22,11 +28,14 @@ import jwt
 import yaml
 
 from pin_mock.server.domain.keys import KeyRing
-from pin_mock.server.errors import ConfigError, OAuthError, Unauthorized
+from pin_mock.server.errors import QUOTE_CHARS, ConfigError, OAuthError, Unauthorized
 from pin_mock.server.state.outages import unavailable
 
 AUDIENCE = "pin-api"
 _CACHE_MAX = 10_000
+#: The longest bearer token verified; the sandbox's own are about 500 characters.
+MAX_TOKEN_CHARS = 4_096
+MALFORMED = "The access token is malformed or its signature is invalid."
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class TokenService:
         self.keys = keys or KeyRing(grace=ttl, static=key, clock=clock)
         self.keys.current()  # made (or read from Redis) now, not on the first token request
         self._clock = clock
-        self._cache: dict[str, dict[str, Any] | str] = {}
+        self._cache: dict[bytes, dict[str, Any] | str] = {}
 
     def issue(self, client: Client, scopes: Iterable[str]) -> dict[str, Any]:
         """A token response body (RFC 6749 section 5.1) for ``client``."""
@@ -139,7 +148,10 @@ class TokenService:
 
     def verify(self, token: str) -> dict[str, Any]:
         """The token's claims, or ``Unauthorized`` naming what is wrong."""
-        cached = self._cache.get(token)
+        if len(token) > MAX_TOKEN_CHARS or not token.isascii() or token.count(".") != 2:
+            raise Unauthorized(MALFORMED)  # cannot be a JWS: not verified, not cached
+        digest = hashlib.sha256(token.encode("ascii")).digest()[:16]  # SHA-NI: cheapest here
+        cached = self._cache.get(digest)
         if cached is None:
             try:
                 cached = self._decode(token)
@@ -150,7 +162,7 @@ class TokenService:
                 raise problem from None
             if len(self._cache) >= _CACHE_MAX:
                 self._cache.clear()
-            self._cache[token] = cached
+            self._cache[digest] = cached
         if isinstance(cached, str):
             raise Unauthorized(
                 cached
@@ -166,7 +178,7 @@ class TokenService:
             kid = jwt.get_unverified_header(token).get("kid")
             secret = self.keys.lookup(kid) if isinstance(kid, str) else None
             if secret is None:
-                return "The access token is malformed or its signature is invalid."
+                return MALFORMED
             return jwt.decode(
                 token,
                 secret,
@@ -178,8 +190,8 @@ class TokenService:
             )
         except jwt.ExpiredSignatureError:
             return "The access token has expired."
-        except jwt.InvalidTokenError:
-            return "The access token is malformed or its signature is invalid."
+        except jwt.PyJWTError:  # InvalidTokenError, and InvalidKeyError for an unusable key
+            return MALFORMED
 
 
 def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
@@ -189,7 +201,8 @@ def requested_scopes(client: Client, scope: str | None) -> frozenset[str]:
     asked = frozenset(scope.split())
     extra = asked - client.scopes
     if extra:
-        raise OAuthError(
-            "invalid_scope", f"Scope not allowed for this client: {' '.join(sorted(extra))}"
-        )
+        shown = " ".join(sorted(extra))
+        if len(shown) > QUOTE_CHARS:  # quoted like every other error: cut, with its length
+            shown = f"{shown[:QUOTE_CHARS]}... ({len(extra)} scopes)"
+        raise OAuthError("invalid_scope", f"Scope not allowed for this client: {shown}")
     return asked

@@ -8,11 +8,14 @@ request, and every later layer and handler reads the same ``Caller``.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from pin_mock.server.domain.auth import TokenService
-from pin_mock.server.errors import Forbidden, ServiceUnavailable, Unauthorized
+from pin_mock.server.errors import ApiError, Forbidden, InternalError, Unauthorized
+
+log = logging.getLogger("pin_mock.errors")
 
 
 @dataclass(frozen=True)
@@ -24,8 +27,9 @@ class Caller:
     #: The verified claims of a bearer token, or None.
     claims: dict[str, Any] | None = None
     #: Why a bearer token was refused (a missing one is not a problem until an operation needs
-    #: it), or ``ServiceUnavailable`` when its key could not be read from the shared state.
-    problem: Unauthorized | ServiceUnavailable | None = None
+    #: it), ``ServiceUnavailable`` when its key could not be read from the shared state, or
+    #: ``InternalError`` for a bug while verifying it.
+    problem: ApiError | None = None
     #: The peer address (``scope["client"]`` host, "" when unknown): the token endpoint
     #: throttles failed client authentications per address.
     peer: str = ""
@@ -69,5 +73,9 @@ def identify(authorization: str, tokens: TokenService, peer: str = "") -> Caller
         return Caller(authorization, problem=problem, peer=peer)
     try:
         return Caller(authorization, claims=tokens.verify(token), peer=peer)
-    except (Unauthorized, ServiceUnavailable) as problem:
+    except ApiError as problem:  # Unauthorized, or ServiceUnavailable (Redis lost)
+        return Caller(authorization, problem=problem, peer=peer)
+    except Exception:  # a bug: the operation that needs the token answers a 500 envelope
+        log.exception("could not verify a bearer token")
+        problem = InternalError("The access token could not be checked.")
         return Caller(authorization, problem=problem, peer=peer)

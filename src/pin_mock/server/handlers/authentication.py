@@ -27,11 +27,11 @@ async def issue_token(
     address = caller.peer or "unknown"
     await throttle.check_address(address)
     try:
-        return await _issue(clients, tokens, throttle, caller, body or {})
+        return await _issue(clients, tokens, throttle, caller, body or {}, address)
     except OAuthError as error:
         # Failed client authentications count against the address; a malformed
-        # request (400) guesses no secret, and counting it would let a fuzzer's
-        # harmless junk lock a developer out of their own sandbox.
+        # request (400) guesses no secret: it has its own, generous budget
+        # (token_guard.py), so a fuzzer's junk never locks a developer out.
         if error.error == "invalid_client":
             await throttle.failed(address)
         raise
@@ -43,18 +43,19 @@ async def _issue(
     throttle: TokenThrottle,
     caller: Caller,
     form: dict[str, Any],
+    address: str,
 ) -> tuple[dict[str, Any], int, dict]:
     client_id, client_secret, used_basic = _credentials(form, caller.authorization)
     grant_type = form.get("grant_type")
     if not grant_type:
         raise OAuthError("invalid_request", "grant_type is required.")
-    await throttle.check_client(client_id)
+    await throttle.check_client(client_id, address)
     client = clients.authenticate(client_id, client_secret)
     if client is None:
         # Only registered ids have a lock: no secret opens an unknown one, and
         # counting arbitrary ids would let junk fill the counters.
         if client_id in clients:
-            await throttle.failed_login(client_id)  # (issue_token counts the address)
+            await throttle.failed_login(client_id, address)  # (issue_token counts the address)
         raise OAuthError(
             "invalid_client",
             "Client authentication failed.",

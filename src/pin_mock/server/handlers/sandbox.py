@@ -20,6 +20,8 @@ async def reset_sandbox(store: Store, caller: Caller) -> dict[str, Any]:
     Its pending webhook deliveries and their scheduled retries are cancelled too
     (``Store.reset``); a report job under way finds nothing left to update.
     """
-    # The operation layer has checked the token (``security: [{oauth2: []}]``: any scope).
+    # The operation layer has checked the token and its scopes: every write scope of
+    # what a reset removes (the overlay's ``security``), so a least-privilege token
+    # cannot destroy what it could not have written.
     removed = await store.reset(caller.client_id)
     return {"client_id": caller.client_id, "reset": True, "removed": removed}

@@ -6,6 +6,13 @@ it out once, near the outside of the stack, and every later layer reads the
 same ``Caller`` with ``caller_of(scope)``. A request with several
 ``Authorization`` headers is judged by the last one everywhere, so no layer
 can see a different caller from another.
+
+A bearer token is verified only on paths that may need one (``/v1/`` and
+``/_sandbox/``): on the docs, the spec files or an unknown path nothing reads
+it, so nothing is spent on it and nothing is cached. The layer sits outside
+the error handlers, so it never lets an exception out (``identify`` turns a bug
+while verifying into a 500 envelope for the operation that needed the token),
+never uvicorn's plain-text 500 on every path.
 """
 
 from __future__ import annotations
@@ -18,6 +25,8 @@ from pin_mock.server.domain.callers import ANONYMOUS, Caller, identify
 #: Where the caller is kept in the ASGI scope's ``state`` (shared by the
 #: shallow copies Connexion's routing makes of the scope).
 STATE_KEY = "pin_mock.caller"
+#: Paths whose operations may need a bearer token; elsewhere none is verified.
+TOKEN_PATHS = ("/v1/", "/_sandbox/")
 
 
 def caller_of(scope: Scope) -> Caller:
@@ -40,5 +49,9 @@ class AuthenticationMiddleware:
                     authorization = value.decode("latin-1")  # the last one counts
             client = scope.get("client")
             peer = str(client[0]) if client else ""
-            scope.setdefault("state", {})[STATE_KEY] = identify(authorization, self.tokens, peer)
+            if scope["path"].startswith(TOKEN_PATHS):
+                caller = identify(authorization, self.tokens, peer)
+            else:  # the token endpoint reads Basic from it; nothing else reads a token
+                caller = Caller(authorization, peer=peer)
+            scope.setdefault("state", {})[STATE_KEY] = caller
         await self.app(scope, receive, send)

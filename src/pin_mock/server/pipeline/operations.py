@@ -49,6 +49,8 @@ from pin_mock.server.pipeline.validation import (
 ROUTING = ROUTING_CONTEXT
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+#: The most fields a form body may have (the token request has four).
+MAX_FORM_FIELDS = 16
 
 
 @dataclass
@@ -70,7 +72,7 @@ class Parameter:
         """Query strings are text; turn them into the schema's type when written as one."""
         kind = self.schema.get("type")
         if kind == "integer":
-            return parse_integer(raw)
+            return parse_integer(raw, self.name)
         if kind == "number":
             return parse_number(raw)
         if kind == "boolean" and raw.lower() in ("true", "false"):
@@ -273,20 +275,36 @@ async def _read(receive: Receive) -> bytes:
 
 
 def _form(raw: bytes, schema: dict[str, Any]) -> dict[str, Any]:
+    # The body is at most max_form_bytes (request_limits.py); the fields are bounded too.
+    if raw.count(b"&") >= MAX_FORM_FIELDS:
+        raise errors.InvalidRequest(
+            f"The form body has more than {MAX_FORM_FIELDS} fields.",
+            {"max_fields": MAX_FORM_FIELDS},
+        )
     try:
         fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw))
     except (UnicodeDecodeError, ValueError) as exc:
         raise errors.InvalidRequest("The form body is malformed.") from exc
     extra = sorted(set(fields) - set(schema.get("properties", {})))
     if extra:
-        raise errors.InvalidParameter(extra[0], None, f"Unknown field(s): {', '.join(extra)}.")
+        raise errors.InvalidParameter(
+            extra[0][: errors.QUOTE_CHARS], None, f"Unknown field(s): {_names(extra)}."
+        )
     repeated = sorted(name for name, values in fields.items() if len(values) > 1)
     if repeated:
         # RFC 6749 section 3.2: request parameters must not be included more than once.
         raise errors.InvalidParameter(
-            repeated[0], None, f"Field(s) sent more than once: {', '.join(repeated)}."
+            repeated[0][: errors.QUOTE_CHARS],
+            None,
+            f"Field(s) sent more than once: {_names(repeated)}.",
         )
     return {name: values[0] for name, values in fields.items()}
+
+
+def _names(names: list[str], shown: int = 5) -> str:
+    """Field names as an error quotes them: a few, each cut like any quoted value."""
+    listed = ", ".join(name[: errors.QUOTE_CHARS // 2] for name in names[:shown])
+    return listed + (f" and {len(names) - shown} more" if len(names) > shown else "")
 
 
 async def _respond(

@@ -31,6 +31,7 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import pin_mock.server.errors as errors
+from pin_mock.server.digits import whole_number
 from pin_mock.server.encoding import encode
 from pin_mock.server.pipeline.authentication import caller_of
 from pin_mock.server.pipeline.operations import JSON, ROUTING, Operation
@@ -64,22 +65,23 @@ def parse_prefer(values: list[str], max_delay_ms: int) -> Scenario | None:
     delay = 0
     if "code" in found:
         raw = found["code"]
-        if not (raw.isdigit() and len(raw) == 3 and 100 <= int(raw) <= 599):
+        code = whole_number(raw, 3)  # ASCII digits only: "²²²" is not a status
+        if code is None or len(raw) != 3 or not 100 <= code <= 599:
             raise _invalid(f"code={raw}", "Prefer: code must be an HTTP status such as 404.")
-        code = int(raw)
     if "example" in found:
         example = found["example"]
         if not example:
             raise _invalid("example=", "Prefer: example needs the name of an example.")
     if "delay" in found:
         raw = found["delay"]
-        if not raw.isdigit() or int(raw) > max_delay_ms:
+        value = whole_number(raw)
+        if value is None or value > max_delay_ms:
             raise _invalid(
                 f"delay={raw}",
                 f"Prefer: delay must be a whole number of milliseconds from 0 to {max_delay_ms}.",
                 {"max_delay_ms": max_delay_ms},
             )
-        delay = int(raw)
+        delay = value
     applied = tuple(f"{k}={found[k]}" for k in ("code", "example", "delay") if k in found)
     return Scenario(code, example, delay, applied)
 

@@ -13,74 +13,48 @@ import re
 from typing import Any
 
 import orjson
-from jsonschema import Draft4Validator, FormatChecker, ValidationError, validators
+from jsonschema import Draft4Validator, ValidationError
 
+import pin_mock.server.digits as digits
 from pin_mock.server.domain.dates import check_date_range
-from pin_mock.server.errors import InvalidParameter, InvalidRequest, UnsupportedMediaType
-from pin_mock.server.pipeline.patterns import matches
+from pin_mock.server.errors import (
+    QUOTE_CHARS,
+    InvalidParameter,
+    InvalidRequest,
+    UnsupportedMediaType,
+)
+from pin_mock.server.pipeline.schema_flavour import FORMAT_CHECKER as _FORMAT_CHECKER
+from pin_mock.server.pipeline.schema_flavour import compile_validator
+
+__all__ = ["compile_validator"]  # compiled here for the operation layer (schema_flavour.py)
 
 DATE_MESSAGE = "Invalid date format. Use YYYY-MM-DD."
 DATE_RANGE = ("1900-01-01", "2100-12-31")
-# Draft 4 checks no "date"; the full checker does (1985-02-30 is refused).
-_FORMAT_CHECKER = FormatChecker()
 #: JSON nested deeper than this is refused: no PIN body needs more than a few levels.
 MAX_JSON_DEPTH = 32
 #: JSON is UTF-8 (RFC 8259 section 8.1); these are the names clients send for it.
 _UTF8 = {"utf-8", "utf8", "us-ascii", "ascii"}  # ASCII is a subset of UTF-8
 # C0 and C1 control characters other than tab, line feed and carriage return.
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_ASCII_INTEGER = re.compile(r"-?[0-9]+")
 _ASCII_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 
 
-def compile_validator(
-    schema: dict, cls: type[Draft4Validator] = Draft4Validator
-) -> Draft4Validator:
-    """A validator for ``schema`` that also checks formats (``date``, ``email``...),
-    reads ``pattern`` as ECMA-262 (as JSON Schema says) and lets ``nullable`` hold
-    beside ``allOf`` (how the spec marks a nullable reference to a named schema)."""
-    return _openapi_flavour(cls)(schema, format_checker=_FORMAT_CHECKER)
-
-
-def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: dict) -> Any:
-    if isinstance(instance, str) and not matches(pattern, instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-def _nullable(rule: Any) -> Any:
-    def check(validator: Any, value: Any, instance: Any, schema: dict) -> Any:
-        if instance is None and schema.get("nullable") is True:
-            return
-        yield from rule(validator, value, instance, schema)
-
-    return check
-
-
-_FLAVOURS: dict[type, type] = {}
-
-
-def _openapi_flavour(cls: type[Draft4Validator]) -> type[Draft4Validator]:
-    if cls not in _FLAVOURS:
-        rules = cls.VALIDATORS
-        _FLAVOURS[cls] = validators.extend(
-            cls,
-            {
-                "pattern": _ecma_pattern,
-                "allOf": _nullable(rules["allOf"]),
-                "type": _nullable(rules["type"]),
-                "enum": _nullable(rules["enum"]),
-            },
-        )
-    return _FLAVOURS[cls]
-
-
-def parse_integer(raw: str) -> int | str:
+def parse_integer(raw: str, name: str = "value") -> int | str:
     """A query value as an integer if it is plain ASCII digits, else the text itself.
 
-    ``int()`` also takes `` 10``, ``1_0`` and Arabic-Indic digits; a query
-    parameter is only an integer when it is written as one.
+    ``int()`` also takes `` 10``, ``1_0``, Arabic-Indic digits and superscripts;
+    a query parameter is only an integer when it is written as one, with at most
+    ``digits.MAX_DIGITS`` digits (a longer one is 400 naming ``name``: ``int()``
+    refuses 4,301 digits, and no parameter needs 19).
     """
-    return int(raw) if _ASCII_INTEGER.fullmatch(raw) else raw
+    value = digits.integer(raw)
+    if value is not None:
+        return value
+    if digits.too_long(raw):
+        raise InvalidParameter(
+            name, raw, f"'{name}' must be a whole number of at most {digits.MAX_DIGITS} digits."
+        )
+    return raw
 
 
 def parse_number(raw: str) -> float | str:
@@ -151,21 +125,45 @@ def parse_json_body(raw: bytes, charset: str | None = "utf-8") -> Any:
 
 
 def check_json(body: Any) -> None:
-    """Depth and text of a decoded body, checked without recursion."""
-    pending: list[tuple[Any, int, str]] = [(body, 1, "body")]
+    """Depth and text of a decoded body, checked without recursion, in linear time.
+
+    Where a value sits is kept as a link to its parent and spelled out only for
+    an error: building ``a.b.c`` for every item would copy long keys once per
+    item below them (quadratic in a body of long keys over a wide list).
+    """
+    if isinstance(body, str):
+        check_text("body", body)
+    if not isinstance(body, dict | list):
+        return
+    pending: list[tuple[Any, int, Any]] = [(body, 1, None)]
     while pending:
         value, depth, where = pending.pop()
-        if isinstance(value, dict | list):
-            if depth > MAX_JSON_DEPTH:
-                raise InvalidRequest(
-                    f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
-                    {"max_depth": MAX_JSON_DEPTH},
-                )
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
-                pending.append((item, depth + 1, f"{where}.{key}" if where != "body" else str(key)))
-        elif isinstance(value, str):
-            check_text(where, value)
+        if depth > MAX_JSON_DEPTH:
+            raise InvalidRequest(
+                f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
+                {"max_depth": MAX_JSON_DEPTH},
+            )
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:  # only containers and text need a second look
+            if isinstance(item, str):
+                if _CONTROL.search(item):
+                    check_text(_spelled((where, key)), item)
+            elif isinstance(item, dict | list):
+                pending.append((item, depth + 1, (where, key)))
+
+
+def _spelled(where: Any) -> str:
+    """``(((None, "a"), "b"), 0)`` as ``a.b.0`` (``body`` for the body itself)."""
+    keys: list[str] = []
+    while where is not None:
+        where, key = where
+        keys.append(str(key))
+    return ".".join(_cut(k) for k in reversed(keys)) or "body"
+
+
+def _cut(key: str) -> str:
+    """A client's key as an error names it: cut like a quoted value (a key may be 1 MB)."""
+    return key if len(key) <= QUOTE_CHARS else key[:QUOTE_CHARS] + "..."
 
 
 def validate_json_body(validator: Draft4Validator, body: Any) -> None:
@@ -189,7 +187,7 @@ def body_error(error: ValidationError) -> InvalidParameter:
         ]
         if value_branches:
             return body_error(min(value_branches, key=lambda e: -len(e.absolute_path)))
-    path = [str(p) for p in error.absolute_path]
+    path = [_cut(str(p)) for p in error.absolute_path]
     value: Any = error.instance
     if error.validator == "required":
         missing = [p for p in error.validator_value if p not in (error.instance or {})]
@@ -198,7 +196,7 @@ def body_error(error: ValidationError) -> InvalidParameter:
     if error.validator == "additionalProperties":
         allowed = set(error.schema.get("properties", {}))
         extra = sorted(k for k in error.instance if k not in allowed)
-        path.append(extra[0] if extra else "?")
+        path.append(_cut(extra[0]) if extra else "?")
         name = ".".join(path)
         return InvalidParameter(
             name, error.instance.get(extra[0]) if extra else None, f"Unknown field '{name}'."
@@ -266,7 +264,7 @@ def _one_of_error(error: ValidationError) -> InvalidParameter:
         chosen = instance[discriminator]
         allowed = [v["properties"][discriminator]["enum"][0] for v in variants]
         if chosen not in allowed:
-            path = [str(p) for p in error.absolute_path] + [discriminator]
+            path = [_cut(str(p)) for p in error.absolute_path] + [discriminator]
             return InvalidParameter(
                 ".".join(path), chosen, f"'{'.'.join(path)}' must be one of: {', '.join(allowed)}."
             )
@@ -275,7 +273,7 @@ def _one_of_error(error: ValidationError) -> InvalidParameter:
         if own:
             return body_error(min(own, key=lambda e: -len(e.absolute_path)))
     if discriminator and discriminator not in instance:
-        path = [str(p) for p in error.absolute_path] + [discriminator]
+        path = [_cut(str(p)) for p in error.absolute_path] + [discriminator]
         return InvalidParameter(".".join(path), None, f"Missing required field '{'.'.join(path)}'.")
     return body_error(min(error.context, key=lambda e: -len(e.absolute_path)))
 

@@ -45,6 +45,8 @@ _HOST = re.compile(
 # The top-level key and the first line of the block below it.
 _SERVERS_KEY = re.compile(rb"^servers:[ \t]*(?:#.*)?\r?\n", re.MULTILINE)
 _FIRST_ITEM = re.compile(rb"^([ \t]*)- ", re.MULTILINE)
+#: Where the reader's address goes in the rendered JSON (no document holds it).
+_MARKER = "\u0000pin-mock: the reader's address\u0000"
 YAML_TYPE = "application/yaml"
 #: Where the sandbox's view of the contract is served (what /docs reads).
 VIEW_PATH = "/_sandbox/openapi.json"
@@ -69,7 +71,10 @@ class SpecFiles:
         servers = document.get("servers")
         self._servers: list[Any] = servers if isinstance(servers, list) else []
         self._block = _servers_block(raw) if self._servers else None
-        # A few addresses at most (loopback, localhost, a proxy's name): cache each.
+        # A few addresses at most (loopback, localhost, a proxy's name): cache each. A
+        # rotating Host misses the cache, so a miss costs a copy, never a render:
+        # the JSON is rendered once around a marker that the address replaces.
+        self._json_parts = self._json_template()
         self.yaml_for: Callable[[str | None], bytes] = lru_cache(maxsize=8)(self._yaml_for)
         self.json_for: Callable[[str | None], bytes] = lru_cache(maxsize=8)(self._json_for)
 
@@ -98,10 +103,29 @@ class SpecFiles:
         return self.raw[:at] + entry + self.raw[at:]
 
     def _json_for(self, base_url: str | None) -> bytes:
+        if self._json_parts is not None and self._needs_entry(base_url):
+            before, after = self._json_parts
+            return before + json.dumps(base_url, ensure_ascii=False).encode() + after
+        return self._render_json(self.servers_for(base_url))
+
+    def _render_json(self, servers: list[Any]) -> bytes:
         document = self.document
         if "servers" in document:
-            document = {**document, "servers": self.servers_for(base_url)}  # keeps key order
+            document = {**document, "servers": servers}  # keeps key order
         return json.dumps(document, ensure_ascii=False, indent=2, default=_json_default).encode()
+
+    def _json_template(self) -> tuple[bytes, bytes] | None:
+        """The JSON with an inserted entry, cut where its URL goes (None: never inserted)."""
+        if self._block is None or "servers" not in self.document:
+            return None
+        entry = {"url": _MARKER, "description": RUNNING_DESCRIPTION}
+        try:
+            rendered = self._render_json([entry, *self._servers])
+        except (TypeError, ValueError):
+            return None  # load_spec_files reports it
+        marker = json.dumps(_MARKER).encode()
+        before, found, after = rendered.partition(marker)
+        return (before, after) if found and marker not in after else None
 
 
 class ViewFile:

@@ -18,7 +18,18 @@ of uvicorn's httptools one, chosen by ``uvicorn_config.py``) adds:
 - a **body backstop**: a body still incomplete ``body_timeout`` + 1 s after its
   head closes the connection. The answer itself (408 with the envelope) comes
   from ``pipeline/body_deadline.py`` at ``body_timeout``, inside the app,
-  where the request id is known; this timer catches bodies nobody reads.
+  where the request id is known; this timer catches bodies nobody reads;
+- the **caps and send deadline** of ``connection_limits.py``: too many
+  connections (in all, or from one address) are answered 503; an answer its
+  reader stopped reading for ``send_timeout`` seconds closes the connection.
+
+Only the head in progress is counted against the head bound: a chunk of
+pipelined requests is fed to the parser in pieces cut after each blank line
+(``\r\n\r\n``), so the bytes of the requests before it never count (80
+small pipelined requests sent with the start of an 81st are not "a large head").
+A client that closes its connection before its answers are complete is one
+INFO line, and the requests still queued behind it (pipelined) are marked
+disconnected, so nothing writes to the closed socket.
 """
 
 from __future__ import annotations
@@ -30,7 +41,8 @@ from typing import Any, ClassVar
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from pin_mock.server.errors import ApiError, HeadersTooLarge, RequestTimeout
+from pin_mock.server.errors import ApiError, HeadersTooLarge, RequestTimeout, ServiceUnavailable
+from pin_mock.server.transport.connection_limits import REFUSED_GRACE, ConnectionPolicy, counts_for
 
 log = logging.getLogger(__name__)
 
@@ -58,63 +70,145 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     body_timeout: ClassVar[float] = 30.0
     max_header_bytes: ClassVar[int] = 16_384
     max_header_fields: ClassVar[int] = 100
+    policy: ClassVar[ConnectionPolicy] = ConnectionPolicy()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
+        self._send_timer: asyncio.TimerHandle | None = None
         self._in_head = False  # between a request's first byte and its last header
-        self._head_bytes = 0  # raw bytes received since the request's first byte
+        self._head_bytes = 0  # raw bytes of the head in progress
         self._header_bytes = 0  # names and values of the fields parsed so far
+        self._piece_body = 0  # body bytes the parser gave while it read the current piece
+        self._body_at_begin: int | None = None  # ... when a request began in that piece
+        self._cycles: list[Any] = []  # requests of this connection not yet answered
+        self._peer = ""  # the address counted against the caps (``connection_limits``)
+        self._counted = False
+        self._over_cap = False
+        self._we_closed = False  # the sandbox, not the client, ended the connection
 
     # connection ------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_head_timer()
+        address = self.client[0] if self.client else ""
+        if counts_for(self.server_state).admit(address, self.policy):
+            self._peer, self._counted = address, True
+            self._arm_head_timer()
+        else:  # answered 503 when it speaks; closed unanswered if it does not, soon
+            self._over_cap = True
+            self._head_timer = self.loop.call_later(REFUSED_GRACE, self._close_silently)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
+        if self._counted:
+            counts_for(self.server_state).release(self._peer)
+            self._counted = False
+        unanswered = [cycle for cycle in self._cycles if not cycle.response_complete]
+        for cycle in unanswered:
+            # uvicorn marks only the newest request; one queued behind it (pipelined)
+            # would then write to the closed socket (a traceback per request).
+            cycle.disconnected = True
+            cycle.message_event.set()
+        self._cycles = []
+        if unanswered and not self._we_closed:
+            log.info(
+                "The client closed the connection before %d answer(s) were complete",
+                len(unanswered),
+                extra={"client": _peer(self.client), "unanswered": len(unanswered)},
+            )
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         self._unset_keepalive_if_required()
-        was_in_head = self._in_head or self._head_timer is not None
-        if was_in_head:
-            self._head_bytes += len(data)
+        if self._over_cap:
+            policy = self.policy
+            error = ServiceUnavailable(
+                f"Too many connections: at most {policy.max_connections} in all and "
+                f"{policy.max_per_address} from one address; retry shortly."
+            )
+            self._refuse(error, quiet=True)  # connection_limits logs refusals, in summary
+            return
+        # Feed the chunk in pieces, each ending after a blank line, so that the
+        # bytes of the head in progress are known exactly (see the module's doc).
+        start, end = 0, len(data)
+        while start < end:
+            cut = data.find(b"\r\n\r\n", start)
+            stop = end if cut < 0 else cut + 4
+            if not self._feed(data if start == 0 and stop == end else data[start:stop]):
+                return
+            start = stop
+
+    def _feed(self, piece: bytes) -> bool:
+        """Feed one piece to the parser; False once the connection is being refused."""
+        self._piece_body, self._body_at_begin = 0, None
         try:
-            self.parser.feed_data(data)
+            self.parser.feed_data(piece)
         except httptools.HttpParserCallbackError as exc:
             if isinstance(exc.__context__, _HeadRefused):
                 self._refuse(exc.__context__.error)
-                return
+                return False
             self._invalid_request()
-            return
+            return False
         except httptools.HttpParserError:
             self._invalid_request()
-            return
+            return False
         except httptools.HttpParserUpgrade:
             if self._should_upgrade():
                 self.handle_websocket_upgrade()
             else:
                 self._unsupported_upgrade_warning()
+            return False
+        if self._in_head:
+            if self._body_at_begin is None:  # the head began in an earlier piece
+                self._head_bytes += len(piece)
+            else:  # it began in this one, after the previous request's last body bytes
+                self._head_bytes = len(piece) - self._body_at_begin
+            if self._head_bytes > self.max_header_bytes + REQUEST_LINE_ALLOWANCE:
+                # A head still incomplete after this much: refuse before buffering more.
+                self._refuse(HeadersTooLarge(_too_large(self.max_header_bytes), _limit(self)))
+                return False
+        return not self.transport.is_closing()
+
+    # flow control: the send deadline ----------------------------------------------
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._send_timer is None:
+            self._send_timer = self.loop.call_later(self.policy.send_timeout, self._send_deadline)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._send_timer is not None:
+            self._send_timer.cancel()
+            self._send_timer = None
+
+    def _send_deadline(self) -> None:
+        self._send_timer = None
+        if self.transport.is_closing():
             return
-        if self._in_head and not was_in_head:  # this chunk began a keep-alive request
-            self._head_bytes = len(data)
-        if self._in_head and self._head_bytes > self.max_header_bytes + REQUEST_LINE_ALLOWANCE:
-            # A head still incomplete after this much: refuse before buffering more.
-            self._refuse(HeadersTooLarge(_too_large(self.max_header_bytes), _limit(self)))
+        log.info(
+            "Closed a connection whose client stopped reading its answer",
+            extra={"client": _peer(self.client), "timeout": self.policy.send_timeout},
+        )
+        self._we_closed = True
+        self.transport.abort()
 
     # parser callbacks ------------------------------------------------------------
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._body_at_begin = self._piece_body
         if not self._in_head:
             self._in_head = True
             self._header_bytes = 0
             if self._head_timer is None:  # a keep-alive connection's next request
-                self._head_bytes = 0
                 self._arm_head_timer()
+
+    def on_body(self, body: bytes) -> None:
+        self._piece_body += len(body)
+        super().on_body(body)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_bytes += len(name) + len(value) + 4  # ": " and CRLF, as request_bounds
@@ -135,7 +229,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._body_timer = self.loop.call_later(
             self.body_timeout + BODY_BACKSTOP_GRACE, self._body_backstop
         )
+        self._head_bytes = 0
         super().on_headers_complete()
+        self._cycles = [c for c in self._cycles if not c.response_complete]
+        self._cycles.append(self.cycle)
 
     def on_message_complete(self) -> None:
         if self._body_timer is not None:
@@ -156,9 +253,16 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _cancel_timers(self) -> None:
         self._cancel_head_timer()
-        if self._body_timer is not None:
-            self._body_timer.cancel()
-            self._body_timer = None
+        for timer in (self._body_timer, self._send_timer):
+            if timer is not None:
+                timer.cancel()
+        self._body_timer = self._send_timer = None
+
+    def _close_silently(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self._we_closed = True
+            self.transport.close()
 
     def _head_deadline(self) -> None:
         self._head_timer = None
@@ -169,8 +273,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             # now would interleave two responses, so close after that one instead.
             self.cycle.keep_alive = False
             return
-        if self._head_bytes == 0:
-            self.transport.close()  # nothing was asked: nothing to answer
+        if self._head_bytes == 0 and not self._in_head:
+            self._close_silently()  # nothing was asked: nothing to answer
             return
         seconds = f"{self.header_timeout:g}"
         self._refuse(
@@ -187,11 +291,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
                 "Closed a connection whose request body was still incomplete",
                 extra={"client": _peer(self.client), "timeout": self.body_timeout},
             )
+            self._we_closed = True
             self.transport.close()
 
     # answers written before any app runs ----------------------------------------
 
-    def _refuse(self, error: ApiError) -> None:
+    def _refuse(self, error: ApiError, *, quiet: bool = False) -> None:
         """Answer ``error`` in PIN's envelope and close: the head was never complete."""
         self._cancel_timers()
         status, headers, body = error.render()
@@ -201,11 +306,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         for name, value in headers.items():
             lines += [name.lower().encode("latin-1"), b": ", value.encode("latin-1"), b"\r\n"]
         lines += [b"content-length: %d\r\n" % len(body), b"connection: close\r\n\r\n", body]
-        log.info(
-            "Refused a request head: %s",
-            error.message,
-            extra={"client": _peer(self.client), "status": status, "code": error.code},
-        )
+        if not quiet:
+            log.info(
+                "Refused a request head: %s",
+                error.message,
+                extra={"client": _peer(self.client), "status": status, "code": error.code},
+            )
+        self._we_closed = True
         self.transport.write(b"".join(lines))
         self.transport.close()
 
@@ -229,7 +336,12 @@ def _limit(protocol: GuardedHttpToolsProtocol) -> dict[str, int]:
 
 
 def guarded_protocol(
-    *, header_timeout: float, body_timeout: float, max_header_bytes: int, max_header_fields: int
+    *,
+    header_timeout: float,
+    body_timeout: float,
+    max_header_bytes: int,
+    max_header_fields: int,
+    policy: ConnectionPolicy | None = None,
 ) -> type[GuardedHttpToolsProtocol]:
     """A protocol class with these limits, for ``uvicorn.Config(http=...)``."""
     return type(
@@ -240,5 +352,6 @@ def guarded_protocol(
             "body_timeout": body_timeout,
             "max_header_bytes": max_header_bytes,
             "max_header_fields": max_header_fields,
+            "policy": policy or ConnectionPolicy(),
         },
     )

@@ -10,7 +10,10 @@ so the CLI, the tests and the soak all serve the app the same way:
 - **timeouts**: idle keep-alive connections close after ``keep_alive_timeout``;
   the request head and body have deadlines (``guarded_protocol.py``, and
   ``pipeline/body_deadline.py`` for the body's 408); the head's size and field count are
-  bounded while it streams in;
+  bounded while it streams in; an answer nobody reads closes its connection
+  after ``send_timeout``;
+- **caps**: at most ``max_connections`` connections, ``max_connections_per_address``
+  from one peer (trusted proxies excepted), else 503 (``connection_limits.py``);
 - **shutdown**: on SIGTERM, requests still running after
   ``graceful_shutdown_timeout`` seconds are cancelled and logged as abandoned
   (``body_deadline.InFlight``); the workers then log what they abandon;
@@ -41,6 +44,7 @@ from pin_mock.server.pipeline.body_deadline import InFlight
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.engine import check_reachable, redacted
 from pin_mock.server.transport import logs
+from pin_mock.server.transport.connection_limits import ConnectionPolicy, descriptor_bound
 from pin_mock.server.transport.guarded_protocol import guarded_protocol
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,11 @@ _NAMED = (
     "max_body_bytes",
     "max_header_bytes",
     "max_header_fields",
+    "max_form_bytes",
+    "max_connections",
+    "max_connections_per_address",
+    "send_timeout",
+    "allowed_hosts",
     "webhook_targets",
 )
 
@@ -138,11 +147,18 @@ class SandboxConfig(uvicorn.Config):
 
     def load(self) -> None:
         settings = self.settings
+        trusted = tuple(e.strip() for e in settings.forwarded_allow_ips.split(",") if e.strip())
         self.http = guarded_protocol(
             header_timeout=settings.header_timeout,
             body_timeout=settings.body_timeout,
             max_header_bytes=settings.max_header_bytes,
             max_header_fields=settings.max_header_fields,
+            policy=ConnectionPolicy(
+                max_connections=descriptor_bound(settings.max_connections),
+                max_per_address=settings.max_connections_per_address,
+                send_timeout=settings.send_timeout,
+                trusted=trusted,
+            ),
         )
         if self.create_app is not None:  # a worker process: build this process's app
             logs.configure(settings.log_level, settings.log_format)

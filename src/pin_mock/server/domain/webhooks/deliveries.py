@@ -72,6 +72,9 @@ class Outcome:
     retry_after: float | None = None
     #: The target was outside the policy: nothing was sent, and nothing will be.
     blocked: bool = False
+    #: The exact cause of a failure without an answer, for the server's log line only:
+    #: the delivery log says the same words for every such failure (no port map).
+    cause: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -113,6 +116,7 @@ def announce(
             "status_code": code,
             "duration_ms": duration_ms,
             "error": detail,
+            "cause": outcome.cause if outcome else None,
         },
     )
 
