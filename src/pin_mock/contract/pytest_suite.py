@@ -15,7 +15,7 @@ import schemathesis
 from pin_mock.contract import safe_urls
 from pin_mock.contract.checks import schemathesis_checks  # noqa: F401 - registers PIN's checks
 from pin_mock.contract.findings import SECRETS
-from pin_mock.contract.output.junit_har import format_finding
+from pin_mock.contract.output.text import format_finding
 from pin_mock.contract.probes.catalogue import all_probes
 from pin_mock.contract.probes.framework import Probe, ProbeContext, run_probes
 from pin_mock.contract.pytest_plugin import current_settings
