@@ -90,7 +90,8 @@ def analytics_parameters(ctx: ProbeContext) -> None:
         ctx.expect(ex.status == 200 and ok, PARAMETERS,
                    f"outcomes asked per {interval} answered periods {shown([str(d) for d in periods[:4]])}, "
                    f"{sorted(steps)} days apart", ex)  # fmt: skip
-    if ctx.operation("createPatient") is not None and "patient_id" in op.query_names():
+    can_create = ctx.operation("createPatient") is not None and not ctx.lacking(["createPatient"])
+    if can_create and "patient_id" in op.query_names():
         pid = _patient(ctx).get("id", "")
         ex = ctx.call("getOutcomes", params={"patient_id": pid})
         patients = body_of(ex).get("patients")

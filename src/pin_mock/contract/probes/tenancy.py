@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pin_mock.contract.exchange import Exchange, shown
+from pin_mock.contract.findings import SECRETS
 from pin_mock.contract.probes.framework import Probe, ProbeContext, ProbeSkip, body_of
 from pin_mock.contract.probes.state import _listed, entry_body, patient_body
 from pin_mock.contract.tokens import Credentials, TokenSource
@@ -32,7 +33,9 @@ def second_bearer(ctx: ProbeContext) -> str:
         creds = Credentials.for_target(ctx.target.base_url, ctx.spec.token_url,
                                        ctx.second_client_id, ctx.second_client_secret)  # fmt: skip
         ctx.shared["second_tokens"] = TokenSource(creds)
-    return f"Bearer {ctx.shared['second_tokens'].token()}"
+    token = ctx.shared["second_tokens"].token()
+    SECRETS.add(token)  # a real credential: redacted in every report
+    return f"Bearer {token}"
 
 
 def _created(ctx: ProbeContext, operation_id: str, body: dict, params: dict | None = None) -> str:
@@ -50,8 +53,8 @@ def tenancy(ctx: ProbeContext) -> None:
         ctx, "createWebhook", ctx.body("createWebhook", description=f"tenancy {ctx.run_id}")
     )
 
-    def as_second(operation_id: str, params: dict | None = None, **kwargs: Any) -> Exchange:
-        return ctx.call(operation_id, params, token=bearer, **kwargs)
+    def as_second(operation_id: str, path_params: dict | None = None, **kwargs: Any) -> Exchange:
+        return ctx.call(operation_id, path_params, token=bearer, **kwargs)
 
     reads = [
         ("getPatient", {"patient_id": pid}),
@@ -62,10 +65,10 @@ def tenancy(ctx: ProbeContext) -> None:
         ("getWebhook", {"webhook_id": wid}),
         ("listDeliveries", {"webhook_id": wid}),
     ]
-    for operation_id, params in reads:
+    for operation_id, path_params in reads:
         if ctx.operation(operation_id) is None:
             continue
-        ex = as_second(operation_id, params)
+        ex = as_second(operation_id, path_params)
         ctx.expect(ex.status == 404, TENANCY,
                    f"another client's GET {ex.path} answered {ex.status} instead of 404", ex)  # fmt: skip
     if ctx.operation("getOutcomes") is not None:
