@@ -9,6 +9,7 @@ problem or an unreachable target, always with a one-line reason.
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 import time
@@ -315,6 +316,45 @@ def _schemathesis(
             shutil.rmtree(cache_dir, ignore_errors=True)
 
 
+def partial_artifacts(result: ContractResult, spec: Spec) -> None:
+    """What a partial run says that is no failure: said as notes instead.
+
+    A partial implementation's ``Allow`` truthfully lists what it serves; that a
+    documented method is missing is already in the not-implemented section. A
+    selection without links gives the stateful phase nothing to chain.
+    """
+    st = result.schemathesis
+    if st is None:
+        return
+    linkless = [e for e in st.errors if e.startswith("Missing Open API links")]
+    if linkless:  # a selection whose operations link to none of each other
+        st.errors = [e for e in st.errors if e not in linkless]
+        result.notes.append("the stateful phase had nothing to chain: the tested operations have no links")
+    before = len(st.findings) + len(linkless)
+    if result.not_implemented:
+        st.findings = _allowed_by_partiality(result, st.findings)
+    if before and not st.findings and not st.errors and st.exit_code == 1:
+        st.exit_code = 0  # everything it failed on is explained above
+
+
+def _allowed_by_partiality(result: ContractResult, findings: list[Finding]) -> list[Finding]:
+    kept = []
+    for finding in findings:
+        match = re.search(r"Missing documented methods: ([A-Z, ]+)", finding.message)
+        template = finding.operation.partition(" ")[2]
+        missing = [m.strip() for m in match.group(1).split(",") if m.strip()] if match else []
+        if finding.check == "allow_header_conformance" and missing and all(
+            f"{m} {template}" in result.not_implemented for m in missing
+        ):
+            result.notes.append(
+                f"{finding.operation}: Allow lacks {', '.join(missing)}, which the first pass found "
+                "not implemented (not counted as a failure)"
+            )
+            continue
+        kept.append(finding)
+    return kept
+
+
 def _cleanup(
     options: ContractOptions, ledger: Ledger, target: Target, result: ContractResult
 ) -> None:
@@ -341,6 +381,7 @@ def _finish(
     floors: dict[str, float], examples: list, observations: Observations | None,
 ) -> None:  # fmt: skip
     """Collect the findings, measure the coverage, write the reports, decide the verdict."""
+    partial_artifacts(result, spec)
     for probe in result.probes:
         result.findings.extend(probe.findings)
     if result.schemathesis is not None:

@@ -45,6 +45,10 @@ WARNINGS = {
         "more strictly than the spec says"
     ),
     "missing_test_data": "these operations answered mostly 404: their generated ids name nothing",
+    "missing_auth": (
+        "these operations answered mostly 401. For the token endpoint that is right "
+        "(generated credentials are nobody's); elsewhere the run's token was refused"
+    ),
     "rate_limited": "these operations were answered mostly with 429",
 }
 

@@ -21,6 +21,7 @@ LISTED = "pin_created_listed"
 GONE = "pin_deleted_gone"
 FILTERS = "pin_filters_exclude"
 PAGES = "pin_paging_walk"
+SEARCH_CASE = "pin_search_case"
 COUNTING = "pin_rate_limit_counting"
 
 #: The page size when none is documented (the spec's ``maximum`` of ``limit`` wins).
@@ -117,6 +118,21 @@ def patient_lifecycle(ctx: ProbeContext) -> None:
     ex = ctx.call("listPatients", params={"search": f"no-such-patient-{ctx.run_id}"})
     ctx.expect(_ids(ex) == [] and body_of(ex).get("pagination", {}).get("total") == 0, FILTERS,
                "a search that matches nobody listed patients", ex)  # fmt: skip
+
+
+def search_any_case(ctx: ProbeContext) -> None:
+    """A patient the list shows is found by its name in upper and in lower case (no write needed)."""
+    listing = ctx.call("listPatients", params={"limit": 10})
+    data = body_of(listing).get("data")
+    named = [p for p in data if isinstance(p, dict) and isinstance(p.get("name"), str)] if isinstance(data, list) else []
+    patient = next((p for p in named if p["name"].upper() != p["name"].lower()), None)
+    if patient is None:
+        return  # nothing listed with letters in its name: nothing to compare
+    word = max(patient["name"].split(), key=len)
+    for term in (word.upper(), word.lower(), word.swapcase()):
+        found, ex = _listed(ctx, "listPatients", str(patient.get("id")), search=term)
+        ctx.expect(found, SEARCH_CASE,
+                   f"patient {patient.get('id')} ({shown(patient['name'])}) is not listed for search={term}", ex)  # fmt: skip
 
 
 def _day(text: Any) -> date | None:
@@ -271,6 +287,7 @@ def rate_limit_counting(ctx: ProbeContext) -> None:
 STATE_PROBES = [
     Probe("rate-limit counter counts", ("listPatients",), rate_limit_counting, (COUNTING,)),
     Probe("paging walk over patients", ("listPatients",), paging_walk, (PAGES,)),
+    Probe("search finds a listed patient in any letter case", ("listPatients",), search_any_case, (SEARCH_CASE,)),
     Probe(
         "created patient is readable and searchable",
         ("createPatient", "getPatient", "listPatients"),
