@@ -14,6 +14,8 @@ by name (``--include``) or ``--include-unimplemented`` is given.
 
 from __future__ import annotations
 
+import re
+
 from pin_mock.contract.probes.framework import example_kwargs
 from pin_mock.contract.spec import Operation, Spec
 from pin_mock.contract.target import Target
@@ -51,3 +53,19 @@ def not_implemented(
         if statuses and all(s in ABSENT for s in statuses):
             found[op.label] = "answered only " + ", ".join(str(s) for s in statuses)
     return found
+
+
+def missing_only_unimplemented(
+    message: str, operation: str, unimplemented: dict[str, str]
+) -> list[str]:
+    """The methods an ``Allow`` mismatch misses, when every one is not implemented (else ``[]``).
+
+    A partial implementation's ``Allow`` truthfully lists what it serves: a
+    documented method it lacks is already reported as not implemented.
+    """
+    match = re.search(r"Missing documented methods: ([A-Z, ]+)", message)
+    template = operation.partition(" ")[2]
+    missing = [m.strip() for m in match.group(1).split(",") if m.strip()] if match else []
+    if missing and all(f"{m} {template}" in unimplemented for m in missing):
+        return missing
+    return []

@@ -9,7 +9,6 @@ problem or an unreachable target, always with a one-line reason.
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import tempfile
 import time
@@ -23,7 +22,7 @@ from pin_mock.contract.budget import choose_pace as _choose_pace
 from pin_mock.contract.checks.catalogue import CHECK_NAMES
 from pin_mock.contract.cleanup import Ledger
 from pin_mock.contract.coverage import Observations, measure, parse_floors
-from pin_mock.contract.discovery import not_implemented
+from pin_mock.contract.discovery import missing_only_unimplemented, not_implemented
 from pin_mock.contract.examples import default_source, documented_examples
 from pin_mock.contract.findings import SECRETS, Finding, dedupe
 from pin_mock.contract.options import PHASES, ContractOptions, UsageProblem, parse_rate, validate
@@ -329,7 +328,9 @@ def partial_artifacts(result: ContractResult, spec: Spec) -> None:
     linkless = [e for e in st.errors if e.startswith("Missing Open API links")]
     if linkless:  # a selection whose operations link to none of each other
         st.errors = [e for e in st.errors if e not in linkless]
-        result.notes.append("the stateful phase had nothing to chain: the tested operations have no links")
+        result.notes.append(
+            "the stateful phase had nothing to chain: the tested operations have no links"
+        )
     before = len(st.findings) + len(linkless)
     if result.not_implemented:
         st.findings = _allowed_by_partiality(result, st.findings)
@@ -340,12 +341,10 @@ def partial_artifacts(result: ContractResult, spec: Spec) -> None:
 def _allowed_by_partiality(result: ContractResult, findings: list[Finding]) -> list[Finding]:
     kept = []
     for finding in findings:
-        match = re.search(r"Missing documented methods: ([A-Z, ]+)", finding.message)
-        template = finding.operation.partition(" ")[2]
-        missing = [m.strip() for m in match.group(1).split(",") if m.strip()] if match else []
-        if finding.check == "allow_header_conformance" and missing and all(
-            f"{m} {template}" in result.not_implemented for m in missing
-        ):
+        missing = missing_only_unimplemented(
+            finding.message, finding.operation, result.not_implemented
+        )
+        if finding.check == "allow_header_conformance" and missing:
             result.notes.append(
                 f"{finding.operation}: Allow lacks {', '.join(missing)}, which the first pass found "
                 "not implemented (not counted as a failure)"

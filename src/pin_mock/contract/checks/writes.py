@@ -6,8 +6,9 @@ or an event list changed is a write that does not say what it stored (or
 stored something else). Nested objects are compared field by field; lists of
 strings as sets (order is the server's); date-times as instants to the
 second (``Z`` and ``+00:00`` are one time, and a server may keep whole
-seconds: the spec names no finer precision); strings without trailing white
-space (which the spec lets a server trim, as it does a webhook's URL).
+seconds: the spec names no finer precision); strings without leading and
+trailing white space (which the spec has a server trim: a patient's name, a
+webhook's URL).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def same(sent: Any, shown_back: Any) -> bool:
             same(a, b) for a, b in zip(sent, shown_back, strict=True)
         )
     if isinstance(sent, str) and isinstance(shown_back, str):
-        if sent.rstrip() == shown_back.rstrip():
+        if sent.strip() == shown_back.strip():
             return True
         first, second = _instant(sent), _instant(shown_back)
         if first is None or second is None:

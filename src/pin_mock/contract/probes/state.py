@@ -124,7 +124,11 @@ def search_any_case(ctx: ProbeContext) -> None:
     """A patient the list shows is found by its name in upper and in lower case (no write needed)."""
     listing = ctx.call("listPatients", params={"limit": 10})
     data = body_of(listing).get("data")
-    named = [p for p in data if isinstance(p, dict) and isinstance(p.get("name"), str)] if isinstance(data, list) else []
+    named = (
+        [p for p in data if isinstance(p, dict) and isinstance(p.get("name"), str)]
+        if isinstance(data, list)
+        else []
+    )
     patient = next((p for p in named if p["name"].upper() != p["name"].lower()), None)
     if patient is None:
         return  # nothing listed with letters in its name: nothing to compare
@@ -287,7 +291,12 @@ def rate_limit_counting(ctx: ProbeContext) -> None:
 STATE_PROBES = [
     Probe("rate-limit counter counts", ("listPatients",), rate_limit_counting, (COUNTING,)),
     Probe("paging walk over patients", ("listPatients",), paging_walk, (PAGES,)),
-    Probe("search finds a listed patient in any letter case", ("listPatients",), search_any_case, (SEARCH_CASE,)),
+    Probe(
+        "search finds a listed patient in any letter case",
+        ("listPatients",),
+        search_any_case,
+        (SEARCH_CASE,),
+    ),
     Probe(
         "created patient is readable and searchable",
         ("createPatient", "getPatient", "listPatients"),
