@@ -131,7 +131,9 @@ async def routes(url: str, policy: str, timeout: float) -> list[Route]:
     parsed = httpx.URL(url)
     host = parsed.raw_host.decode("ascii")  # IDNs as xn--, IPv6 without brackets
     if reserved(host):
-        raise TargetRefused(f"{host} is a reserved name (RFC 6761) that never resolves: not looked up")
+        raise TargetRefused(
+            f"{host} is a reserved name (RFC 6761) that never resolves: not looked up"
+        )
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         addresses = await asyncio.wait_for(_resolve(host, port), timeout)
