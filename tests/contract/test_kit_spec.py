@@ -94,7 +94,9 @@ def test_the_kit_imports_nothing_from_the_server(module):
             imported.add(node.module)
     # ``pin_mock`` itself holds the version and nothing else.
     server = sorted(
-        m for m in imported if m.startswith("pin_mock") and m != "pin_mock" and not m.startswith(ALLOWED)
+        m
+        for m in imported
+        if m.startswith("pin_mock") and m != "pin_mock" and not m.startswith(ALLOWED)
     )
     assert server == [], f"{module.name} imports server modules {server}"
 

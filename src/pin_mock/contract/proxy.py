@@ -118,8 +118,9 @@ class ValidatingProxy:
 
     def stop(self) -> None:
         """Stop serving and wait until every exchange is judged."""
-        if self._loop is not None and self._server is not None:
-            self._loop.call_soon_threadsafe(self._server.close)
+        if self._loop is not None and self._server is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop ended meanwhile
+                self._loop.call_soon_threadsafe(self._server.close)
         if self._thread is not None:
             self._thread.join(10)
         self._pool.shutdown(wait=True)
@@ -194,6 +195,7 @@ class ValidatingProxy:
 
     def _judge(self, answer: httpx.Response, sent_headers: dict[str, str], body: bytes) -> None:
         request = answer.request
+        _register_credentials(sent_headers)
         url = str(request.url)
         label = self.spec.label_of(request.method, request.url.path)
         recorded = Recorded(
@@ -230,6 +232,26 @@ class ValidatingProxy:
     def coverage(self):  # noqa: ANN201 - a Coverage
         return measure(self.spec, self.observations, selected=list(self.spec.operations), not_implemented={},
                        skipped_checks={}, skipped_probe_checks=[], examples={})  # fmt: skip
+
+
+def _register_credentials(headers: dict[str, str]) -> None:
+    """The clients' tokens and Basic credentials passing through are real: redacted in reports."""
+    from pin_mock.contract.findings import SECRETS
+
+    for name, value in headers.items():
+        if name.lower() == "authorization":
+            scheme, _, credential = value.partition(" ")
+            if scheme.lower() == "bearer":
+                SECRETS.add(credential.strip())
+            elif scheme.lower() == "basic":
+                import base64
+                import binascii
+
+                try:
+                    _, _, secret = base64.b64decode(credential.strip()).decode("utf-8", "replace").partition(":")
+                except (binascii.Error, ValueError):
+                    continue
+                SECRETS.add(secret)
 
 
 def _lists(answer: httpx.Response) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import pytest
 
 from kit_helpers import SPEC
+from pin_mock import __version__
 from pin_mock.contract.findings import (
     SECRETS,
     Finding,
@@ -22,7 +23,6 @@ from pin_mock.contract.findings import (
     group_causes,
     normalise,
 )
-from pin_mock import __version__
 from pin_mock.contract.output.cases import all_cases, failing_cases
 from pin_mock.contract.output.har import read_har, write_har
 from pin_mock.contract.output.junit import write_junit
@@ -131,10 +131,16 @@ def test_har_holds_the_failing_exchanges_and_reads_back_as_a_cassette(tmp_path):
     entry = document["log"]["entries"][0]
     assert entry["request"]["url"].endswith("limit=5") and entry["response"]["status"] == 200
     assert {"name": "limit", "value": "5"} in entry["request"]["queryString"]
-    assert entry["_pin"]["check"] == "pin_paging" and entry["_pin"]["operation"] == "GET /v1/patients"
+    assert (
+        entry["_pin"]["check"] == "pin_paging" and entry["_pin"]["operation"] == "GET /v1/patients"
+    )
     assert "secret-token" not in path.read_text()
     first, second = read_har(path)
-    assert (first.check, first.request.url, first.response.status) == ("pin_paging", a_finding().request.url, 200)
+    assert (first.check, first.request.url, first.response.status) == (
+        "pin_paging",
+        a_finding().request.url,
+        200,
+    )
     assert second.source == "probe" and second.probe == "auth enforced: GET /v1/patients"
 
 
@@ -143,7 +149,10 @@ def test_junit_has_one_test_case_per_operation_and_check_and_the_headline_counts
                 ("GET /v1/reports", "pin_paging"): [5, 0]}  # fmt: skip
     st = StRunOutcome(0, findings=[a_finding()], cases=25, operations_tested=2, outcomes=outcomes,
                       elapsed={"GET /v1/patients": 2.0, "GET /v1/reports": 0.5})  # fmt: skip
-    probed = [dataclasses.replace(a_finding(check=c), source="probe") for c in ("pin_auth_enforced", "pin_challenge")]
+    probed = [
+        dataclasses.replace(a_finding(check=c), source="probe")
+        for c in ("pin_auth_enforced", "pin_challenge")
+    ]
     probes = [ProbeResult("auth enforced", probed, 0.1),
               ProbeResult("paging walk", [], 0.1), ProbeResult("webhooks", [], 0.0, "operations not selected")]  # fmt: skip
     result = ContractResult(1, "", findings=[a_finding(), *probes[0].findings], schemathesis=st, probes=probes,
@@ -157,10 +166,18 @@ def test_junit_has_one_test_case_per_operation_and_check_and_the_headline_counts
     assert int(root.get("failures")) == len(failing_cases(result))
     assert verdict(result)[1].startswith("3 failing test cases (junit.xml)")
     failing = root.find(".//testcase[@classname='GET /v1/patients'][@name='pin_paging']/failure")
-    assert failing is not None and "reproduce" in failing.text and failing.get("type") == "pin_paging"
-    assert root.find(".//testcase[@classname='GET /v1/reports'][@name='pin_paging']/failure") is None
+    assert (
+        failing is not None and "reproduce" in failing.text and failing.get("type") == "pin_paging"
+    )
+    assert (
+        root.find(".//testcase[@classname='GET /v1/reports'][@name='pin_paging']/failure") is None
+    )
     # Real time: the operation's requests, shared by the checks that judged them.
-    times = {c.get("classname"): float(c.get("time")) for c in root.iter("testcase") if c.get("name") == "pin_paging"}
+    times = {
+        c.get("classname"): float(c.get("time"))
+        for c in root.iter("testcase")
+        if c.get("name") == "pin_paging"
+    }
     assert times == {"GET /v1/patients": 1.0, "GET /v1/reports": 0.5}
     names = [c.get("name") for c in root.iter("testcase") if c.get("classname") == "auth enforced"]
     assert names == ["GET /v1/patients pin_auth_enforced", "GET /v1/patients pin_challenge"]
@@ -175,7 +192,9 @@ def outcome(**fields):
 
 
 def test_verdict_passes_a_clean_run():
-    code, reason = verdict(ContractResult(0, "", schemathesis=outcome(), probes=[ProbeResult("p", [])]), 0.5)
+    code, reason = verdict(
+        ContractResult(0, "", schemathesis=outcome(), probes=[ProbeResult("p", [])]), 0.5
+    )
     assert code == 0 and "honours the contract" in reason and "100 generated cases" in reason
 
 
@@ -252,7 +271,9 @@ def test_one_root_cause_is_one_line_with_its_count_and_operations():
 def test_the_summary_never_cuts_causes_off_and_lists_skips():
     many = [a_finding(check=f"pin_check_{n}", message=f"broken in way {n}") for n in range(45)]
     skipped = ProbeResult("tenancy", [], skipped="no second client")
-    result = ContractResult(1, "", findings=many, probes=[ProbeResult("p", []), skipped], base_url="http://t")
+    result = ContractResult(
+        1, "", findings=many, probes=[ProbeResult("p", []), skipped], base_url="http://t"
+    )
     text = render(result)
     assert " 45. " in text and "more causes" not in text
     assert "probes: 2 (1 run, 0 failing, 1 skipped" in text
@@ -262,7 +283,11 @@ def test_the_summary_never_cuts_causes_off_and_lists_skips():
 def test_summary_and_messages_carry_no_python_reprs():
     from pin_mock.contract.exchange import shown
 
-    assert shown(None) == "null" and shown("a") == '"a"' and shown({"client": None}) == '{"client": null}'
+    assert (
+        shown(None) == "null"
+        and shown("a") == '"a"'
+        and shown({"client": None}) == '{"client": null}'
+    )
     result = ContractResult(0, "ok", notes=["x"], base_url="http://t")
     assert "None" not in render(result)
 
@@ -288,9 +313,14 @@ def test_a_stateful_failure_is_labelled_with_the_request_that_failed():
     parser = EventParser(spec=SPEC)
     request = {"method": "GET", "uri": "http://pin.test/v1/patients/p1/entries/e1"}
     # A path outside the spec keeps its shape, never a concrete id (JUnit names stay stable).
-    assert parser.label("GET /v1/patients/{patient_id}", request) == "GET /v1/patients/p1/entries/e1"
+    assert (
+        parser.label("GET /v1/patients/{patient_id}", request) == "GET /v1/patients/p1/entries/e1"
+    )
     unknown = {"method": "TRACE", "uri": "http://pin.test/v1/patients/patient_b75b269fe99e"}
-    assert parser.label("TRACE /v1/patients/{patient_id}", unknown) == "TRACE /v1/patients/{patient_id}"
+    assert (
+        parser.label("TRACE /v1/patients/{patient_id}", unknown)
+        == "TRACE /v1/patients/{patient_id}"
+    )
     odd = {"method": "GET", "uri": "http://pin.test/v2/things/thing_0a1b2c3d4e"}
     assert parser.label("GET /v2/x", odd) == "GET /v2/things/{id}"
     right = {"method": "GET", "uri": "http://pin.test/v1/patients/p1"}
