@@ -188,8 +188,9 @@ class ValidatingProxy:
             await _respond(connection, writer, 502, [("content-type", "application/json")], payload)
             return
         out = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in HOP_BY_HOP]
-        await _respond(connection, writer, answer.status_code, out, answer.content)
+        # Queued before the answer goes back: a stop right after it still judges this exchange.
         self._pool.submit(self._judge, answer, dict(headers), body)
+        await _respond(connection, writer, answer.status_code, out, answer.content)
 
     # -- judging (one thread, in order) ----------------------------------------
 
