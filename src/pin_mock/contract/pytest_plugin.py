@@ -151,8 +151,9 @@ def pytest_load_initial_conftests(
         return
     _requested.extend(ours)
     args[:] = [a for a in args if not a.startswith(PREFIX)]
-    positional = [a for a in args if not a.startswith("-")]
-    if not positional:  # only our tests were asked for: collect nothing of the project's
+    given = getattr(early_config.known_args_namespace, "file_or_dir", None) or []
+    if not [a for a in given if not str(a).startswith(PREFIX)]:
+        # Only our tests were asked for: collect nothing of the project's.
         args.append(tempfile.mkdtemp(prefix="pin-contract-nothing-"))
 
 
