@@ -17,7 +17,9 @@ def test_the_ledger_names_creations_by_the_answers_id_and_deletes_what_it_may() 
     ledger.observe("POST", "http://t/v1/webhooks", 201, {"id": "wh_1"})
     ledger.observe("POST", "http://t/v1/patients", 201, {"id": "patient_9"})
     ledger.observe("POST", "http://t/v1/reports", 202, {"id": "rpt_2"})
-    ledger.observe("POST", "http://t/v1/webhooks", 400, {"id": "wh_bad"})  # refused: nothing created
+    ledger.observe(
+        "POST", "http://t/v1/webhooks", 400, {"id": "wh_bad"}
+    )  # refused: nothing created
     ledger.observe("POST", "http://t/v1/webhooks", 201, {"id": "wh_2"})
     ledger.observe("DELETE", "http://t/v1/webhooks/wh_2", 204, None)  # the run deleted it itself
     sent = []

@@ -30,34 +30,49 @@ def test_dimensions_count_what_was_sent_seen_and_skipped() -> None:
     patients = rows["GET /v1/patients"]
     assert patients.state == "tested" and patients.statuses["200"] and patients.statuses["400"]
     assert patients.parameters == {"query.page": True, "query.limit": True, "query.search": True}
-    assert patients.checks_skipped == {"pin_example_messages": "opt-in", "pin_paging_walk": "probe skipped: no second client"}
+    assert patients.checks_skipped == {
+        "pin_example_messages": "opt-in",
+        "pin_paging_walk": "probe skipped: no second client",
+    }
     assert patients.examples == {"200 first_page": "", "400 bad": "needs setup"}
     assert rows["GET /v1/patients/{patient_id}"].state == "not implemented"
     assert rows["POST /v1/patients"].state == "not selected"
     assert coverage.counts("operations") == (1, len(SPEC.operations))
     assert coverage.counts("parameters") == (3, 3) and coverage.counts("examples") == (1, 2)
     assert coverage.percent("statuses") == pytest.approx(100 * 2 / len(patients.statuses))
-    assert coverage.percent("statuses") < 50 and coverage.below() == [("statuses", 50, coverage.percent("statuses"))]
+    assert coverage.percent("statuses") < 50 and coverage.below() == [
+        ("statuses", 50, coverage.percent("statuses"))
+    ]
     assert coverage.properties()["coverage.parameters"] == "100.0"
 
 
 def test_floors_are_read_from_the_option() -> None:
-    assert parse_floors(("70", "statuses=60", "examples=12.5%")) == {"total": 70, "statuses": 60, "examples": 12.5}
+    assert parse_floors(("70", "statuses=60", "examples=12.5%")) == {
+        "total": 70,
+        "statuses": 60,
+        "examples": 12.5,
+    }
     for bad in ("speed=50", "statuses=lots", "120"):
         with pytest.raises(ValueError, match="--min-coverage"):
             parse_floors((bad,))
 
 
-def test_min_coverage_fails_below_the_floor_and_passes_above_it(sandbox_url, run_kit, tmp_path) -> None:
+def test_min_coverage_fails_below_the_floor_and_passes_above_it(
+    sandbox_url, run_kit, tmp_path
+) -> None:
     reset_sandbox(sandbox_url)
     focus = {"include": ("listPatients", "getPatient"), "phases": ("examples", "probes")}
     low = run_kit(sandbox_url, min_coverage=("10", "parameters=50"), **focus)
     assert low.exit_code == 0, render(low)
     high = run_kit(sandbox_url, min_coverage=("statuses=100",), **focus)
-    assert high.exit_code == 1 and high.reason.startswith("coverage below the floor: statuses"), high.reason
+    assert high.exit_code == 1 and high.reason.startswith("coverage below the floor: statuses"), (
+        high.reason
+    )
     report = tmp_path / "report"
     assert "| statuses |" in (report / "coverage.md").read_text()
     totals = json.loads((report / "coverage.json").read_text())["totals"]
-    assert totals["operations"]["covered"] == 2 and totals["operations"]["total"] == len(SPEC.operations)
+    assert totals["operations"]["covered"] == 2 and totals["operations"]["total"] == len(
+        SPEC.operations
+    )
     junit = (report / "junit.xml").read_text()
     assert 'name="coverage.statuses"' in junit and 'name="statuses &gt;= 100%"' in junit

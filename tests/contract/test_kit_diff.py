@@ -72,7 +72,9 @@ def widen_response_type(doc: dict) -> None:
 
 
 def add_scope(doc: dict) -> None:
-    doc["paths"]["/v1/patients"]["get"]["security"] = [{"oauth2": ["patients:read", "analytics:read"]}]
+    doc["paths"]["/v1/patients"]["get"]["security"] = [
+        {"oauth2": ["patients:read", "analytics:read"]}
+    ]
 
 
 def response_field_optional(doc: dict) -> None:
@@ -95,10 +97,16 @@ EDITS: list[tuple[Edit, tuple[str, bool], tuple[str, bool]]] = [
     (narrow_request_bounds, ("bounds-narrowed", True), ("bounds-widened", False)),
     (widen_response_type, ("type-widened", True), ("type-narrowed", False)),
     (add_scope, ("scope-added", True), ("scope-removed", False)),
-    (response_field_optional, ("response-field-optional", True), ("response-field-required", False)),
+    (
+        response_field_optional,
+        ("response-field-optional", True),
+        ("response-field-required", False),
+    ),
     (widen_response_enum, ("enum-widened", True), ("enum-narrowed", False)),
 ]
-PAIRS = [(edit, forward, True) for edit, forward, _ in EDITS] + [(edit, back, False) for edit, _, back in EDITS]
+PAIRS = [(edit, forward, True) for edit, forward, _ in EDITS] + [
+    (edit, back, False) for edit, _, back in EDITS
+]
 
 
 def revised(edit: Edit) -> dict:
@@ -109,7 +117,9 @@ def revised(edit: Edit) -> dict:
 
 @pytest.mark.parametrize(("edit", "expected", "forward"), PAIRS,
                          ids=[f"{e.__name__}-{'forward' if f else 'back'}" for e, _, f in PAIRS])  # fmt: skip
-def test_each_rule_in_both_directions(edit: Edit, expected: tuple[str, bool], forward: bool) -> None:
+def test_each_rule_in_both_directions(
+    edit: Edit, expected: tuple[str, bool], forward: bool
+) -> None:
     new = revised(edit)
     old, new = (BASE, new) if forward else (new, BASE)
     changes = compare_documents(old, new)
@@ -133,7 +143,9 @@ def test_the_command_exits_1_on_a_breaking_change_and_writes_junit(tmp_path) -> 
     assert done.exit_code == 1, done.output
     assert "[operation-removed] GET /v1/reports" in done.output
     root = ElementTree.parse(junit).getroot()
-    assert root.get("failures") == "1" and root.find(".//failure").get("type") == "operation-removed"
+    assert (
+        root.get("failures") == "1" and root.find(".//failure").get("type") == "operation-removed"
+    )
     back = CliRunner().invoke(main, ["diff", str(new), str(old), "--all"])
     assert back.exit_code == 0 and "[operation-added] GET /v1/reports" in back.output
     missing = CliRunner().invoke(main, ["diff", str(old), str(tmp_path / "nope.yaml")])

@@ -17,7 +17,9 @@ async def no_reports(proxy: Proxy, request: Request) -> Response | None:
 
 def test_operations_not_there_are_reported_apart_unless_asked_for(sandbox_url, run_kit) -> None:
     reset_sandbox(sandbox_url)
-    with serve(Proxy(sandbox_url, Mutant("no-reports", "", frozenset(), {}, on_request=no_reports))) as url:
+    with serve(
+        Proxy(sandbox_url, Mutant("no-reports", "", frozenset(), {}, on_request=no_reports))
+    ) as url:
         focus = {"include_tag": ("Reports", "Patients"), "phases": ("examples", "probes")}
         result = run_kit(url, **focus)
         asked = run_kit(url, include=("listReports",), phases=("examples",))
@@ -33,5 +35,7 @@ def test_operations_not_there_are_reported_apart_unless_asked_for(sandbox_url, r
 
 def test_an_allow_header_missing_only_unimplemented_methods_is_no_failure() -> None:
     message = "`Allow: GET` does not match the schema. Missing documented methods: POST"
-    assert missing_only_unimplemented(message, "OPTIONS /v1/patients", {"POST /v1/patients": "404"}) == ["POST"]
+    assert missing_only_unimplemented(
+        message, "OPTIONS /v1/patients", {"POST /v1/patients": "404"}
+    ) == ["POST"]
     assert missing_only_unimplemented(message, "OPTIONS /v1/patients", {}) == []

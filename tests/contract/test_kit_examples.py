@@ -44,10 +44,21 @@ def test_without_requests_in_the_spec_nothing_is_replayed_and_each_says_why(tmp_
 def test_a_map_source_gives_the_requests_back(tmp_path) -> None:
     spec_path = revised_spec(tmp_path, strip_requests)
     sidecar = spec_path.with_name(f"{spec_path.stem}.examples.yaml")
-    sidecar.write_text(yaml.safe_dump({"getPatient": {"unknown_patient": {"path": {"patient_id": "patient_999999"}}}}))
+    sidecar.write_text(
+        yaml.safe_dump(
+            {"getPatient": {"unknown_patient": {"path": {"patient_id": "patient_999999"}}}}
+        )
+    )
     assert default_source(spec_path) == sidecar
-    found = {e.key: e for e in documented_examples(Spec.load(spec_path), sidecar) if e.operation.operation_id == "getPatient"}
-    assert found["404 unknown_patient"].request == {"path": {"patient_id": "patient_999999"}} and not found["404 unknown_patient"].why_not
+    found = {
+        e.key: e
+        for e in documented_examples(Spec.load(spec_path), sidecar)
+        if e.operation.operation_id == "getPatient"
+    }
+    assert (
+        found["404 unknown_patient"].request == {"path": {"patient_id": "patient_999999"}}
+        and not found["404 unknown_patient"].why_not
+    )
 
 
 def test_an_overlay_source_is_applied_to_the_spec(tmp_path) -> None:
@@ -57,18 +68,31 @@ def test_an_overlay_source_is_applied_to_the_spec(tmp_path) -> None:
                "actions": [{"target": target, "update": {"x-request": {"path": {"patient_id": "patient_999999"}}}}]}  # fmt: skip
     source = tmp_path / "requests.overlay.yaml"
     source.write_text(yaml.safe_dump(overlay))
-    found = [e for e in documented_examples(Spec.load(spec_path), source) if e.key == "404 unknown_patient"]
+    found = [
+        e
+        for e in documented_examples(Spec.load(spec_path), source)
+        if e.key == "404 unknown_patient"
+    ]
     assert found and found[0].request == {"path": {"patient_id": "patient_999999"}}
 
 
 def test_overlay_paths_and_actions() -> None:
-    assert parse_path("$.paths['/v1/x'].get.responses[\"200\"]") == ["paths", "/v1/x", "get", "responses", "200"]
+    assert parse_path("$.paths['/v1/x'].get.responses[\"200\"]") == [
+        "paths",
+        "/v1/x",
+        "get",
+        "responses",
+        "200",
+    ]
     document = {"a": {"b": 1, "c": {"d": 2}}, "list": [{"x": 1}, {"x": 2}]}
     done = apply(document, {"overlay": "1.0.0", "actions": [
         {"target": "$.a.c", "update": {"e": 3}}, {"target": "$.a.b", "remove": True},
         {"target": "$.list[*]", "update": {"y": 0}}]})  # fmt: skip
     assert done == {"a": {"c": {"d": 2, "e": 3}}, "list": [{"x": 1, "y": 0}, {"x": 2, "y": 0}]}
-    assert document == {"a": {"b": 1, "c": {"d": 2}}, "list": [{"x": 1}, {"x": 2}]}  # a copy changed
+    assert document == {
+        "a": {"b": 1, "c": {"d": 2}},
+        "list": [{"x": 1}, {"x": 2}],
+    }  # a copy changed
     with pytest.raises(SpecError, match="unsupported JSONPath"):
         parse_path("$.paths[?(@.x)]")
 
@@ -76,8 +100,16 @@ def test_overlay_paths_and_actions() -> None:
 def test_a_run_replays_from_a_named_source(sandbox_url, run_kit, tmp_path) -> None:
     spec_path = revised_spec(tmp_path, strip_requests)
     source = tmp_path / "mine.yaml"
-    source.write_text(yaml.safe_dump({"getPatient": {"unknown_patient": {"path": {"patient_id": "patient_999999"}}}}))
-    result = run_kit(sandbox_url, spec=spec_path, examples=source, include=("getPatient",), phases=("probes",))
+    source.write_text(
+        yaml.safe_dump(
+            {"getPatient": {"unknown_patient": {"path": {"patient_id": "patient_999999"}}}}
+        )
+    )
+    result = run_kit(
+        sandbox_url, spec=spec_path, examples=source, include=("getPatient",), phases=("probes",)
+    )
     assert result.exit_code == 0
-    replayed = result.coverage.rows[[r.operation_id for r in result.coverage.rows].index("getPatient")].examples
+    replayed = result.coverage.rows[
+        [r.operation_id for r in result.coverage.rows].index("getPatient")
+    ].examples
     assert replayed["404 unknown_patient"] == "" and copy.copy(replayed)

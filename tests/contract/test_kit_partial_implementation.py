@@ -33,7 +33,9 @@ def partial_url() -> Iterator[str]:
         yield url
 
 
-def test_three_operations_tested_fifteen_not_implemented_no_false_finding(partial_url, run_kit) -> None:
+def test_three_operations_tested_fifteen_not_implemented_no_false_finding(
+    partial_url, run_kit
+) -> None:
     result = run_kit(partial_url, **CLIENT)
     assert result.exit_code == 0, render(result)
     assert len(result.not_implemented) == 15
@@ -58,6 +60,10 @@ def test_the_pytest_plugin_says_the_same(partial_url, tmp_path) -> None:
                "partial-secret", "--pin-max-examples", "3", "--pin-seed", str(SEED)]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    skipped = [line for line in done.stdout.splitlines() if "not implemented:" in line and "answered only" in line]
+    skipped = [
+        line
+        for line in done.stdout.splitlines()
+        if "not implemented:" in line and "answered only" in line
+    ]
     assert len(skipped) == 15, skipped
     assert not (tmp_path / ".hypothesis").exists()

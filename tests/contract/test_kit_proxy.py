@@ -38,7 +38,9 @@ def proxy_to(upstream: str, judge: str = "responses") -> ValidatingProxy:
     return ValidatingProxy(ProxyOptions(upstream, bundled_spec_path(), port=0, judge=judge)).start()
 
 
-def test_the_sandbox_passes_while_the_documented_examples_run_through_the_proxy(default_sandbox, tmp_path) -> None:
+def test_the_sandbox_passes_while_the_documented_examples_run_through_the_proxy(
+    default_sandbox, tmp_path
+) -> None:
     sys.path.insert(0, str(DOCS))
     try:
         from examples_replay import DEFAULT_CLIENT, Replayer, replays, spec
@@ -53,7 +55,10 @@ def test_the_sandbox_passes_while_the_documented_examples_run_through_the_proxy(
             request = replay.request or {}
             if replay.request is None or "clock" in request or "settings" in request:
                 continue  # another sandbox's: a clock or settings of their own
-            http.post("/_sandbox/reset", headers={"Authorization": f"Bearer {replayer.token(DEFAULT_CLIENT)}"})
+            http.post(
+                "/_sandbox/reset",
+                headers={"Authorization": f"Bearer {replayer.token(DEFAULT_CLIENT)}"},
+            )
             answer = replayer.send(replay)
             assert answer.status_code == replay.status, (replay.label, answer.text)
             sent += 1
@@ -71,15 +76,23 @@ def test_a_broken_implementation_behind_the_proxy_is_found(sandbox_url, tmp_path
         form = {"grant_type": "client_credentials", "client_id": "sandbox-enterprise",
                 "client_secret": "sandbox-enterprise-secret"}  # fmt: skip
         token = httpx.post(proxy.url + "/oauth/token", data=form).json()["access_token"]
-        answer = httpx.get(proxy.url + "/v1/patients/patient_123", headers={"Authorization": f"Bearer {token}"})
+        answer = httpx.get(
+            proxy.url + "/v1/patients/patient_123", headers={"Authorization": f"Bearer {token}"}
+        )
         proxy.stop()
-    assert answer.status_code == 200 and isinstance(answer.json()["date_of_birth"], int)  # forwarded as is
-    assert {(f.operation, f.check) for f in proxy.findings} == {("GET /v1/patients/{patient_id}", "response_schema_conformance")}
+    assert answer.status_code == 200 and isinstance(
+        answer.json()["date_of_birth"], int
+    )  # forwarded as is
+    assert {(f.operation, f.check) for f in proxy.findings} == {
+        ("GET /v1/patients/{patient_id}", "response_schema_conformance")
+    }
     text = write_reports(proxy, tmp_path)
     assert "FAILED" in text and token not in (tmp_path / "failures.har").read_text()
 
 
-def test_requests_are_judged_for_integrators_and_the_command_stops_with_its_reports(sandbox_url, tmp_path) -> None:
+def test_requests_are_judged_for_integrators_and_the_command_stops_with_its_reports(
+    sandbox_url, tmp_path
+) -> None:
     report = tmp_path / "proxy-report"
     command = [sys.executable, "-m", "pin_mock.cli", "proxy", "--upstream", sandbox_url, "--port", "0",
                "--judge", "requests", "--report-dir", str(report)]  # fmt: skip
@@ -90,7 +103,11 @@ def test_requests_are_judged_for_integrators_and_the_command_stops_with_its_repo
         form = {"grant_type": "client_credentials", "client_id": "sandbox-enterprise",
                 "client_secret": "sandbox-enterprise-secret"}  # fmt: skip
         token = httpx.post(url + "/oauth/token", data=form).json()["access_token"]
-        httpx.get(url + "/v1/patients", params={"limit": 500, "sortby": "name"}, headers={"Authorization": f"Bearer {token}"})
+        httpx.get(
+            url + "/v1/patients",
+            params={"limit": 500, "sortby": "name"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
     finally:
         process.terminate()
         out, _ = process.communicate(timeout=60)

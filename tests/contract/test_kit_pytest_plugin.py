@@ -66,7 +66,9 @@ def test_an_unreachable_target_is_one_clear_failure_and_the_rest_of_the_suite_ru
 
 def test_a_printed_node_id_runs_again_as_given(sandbox_url, tmp_path):
     node = "pin_contract::test_pin_contract[getPatient]"
-    probe = "pin_contract::test_pin_probe[unknown ids are 404 NOT_FOUND: GET /v1/patients/{patient_id}]"
+    probe = (
+        "pin_contract::test_pin_probe[unknown ids are 404 NOT_FOUND: GET /v1/patients/{patient_id}]"
+    )
     (tmp_path / "test_own.py").write_text("def test_own_suite():\n    assert True\n")
     command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-v",
                "--pin-base-url", sandbox_url, "--pin-max-examples", "2", node, probe]  # fmt: skip
@@ -81,9 +83,27 @@ def test_plugin_options_select_operations_phases_and_checks(sandbox_url, tmp_pat
                       "--pin-exclude-method", "POST", "--pin-phases", "examples,probes",
                       "--pin-exclude-checks", "pin_paging")  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
-    contract = sorted(line for line in done.stdout.splitlines() if line.startswith("pin_contract::test_pin_contract["))
-    assert contract == [f"pin_contract::test_pin_contract[{o}]" for o in ("downloadReport", "getReport", "listReports")]
-    assert any("unknown query parameters are refused: GET /v1/reports]" in line for line in done.stdout.splitlines())
+    contract = sorted(
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith("pin_contract::test_pin_contract[")
+    )
+    assert contract == [
+        f"pin_contract::test_pin_contract[{o}]"
+        for o in ("downloadReport", "getReport", "listReports")
+    ]
+    assert any(
+        "unknown query parameters are refused: GET /v1/reports]" in line
+        for line in done.stdout.splitlines()
+    )
     assert not any("GET /v1/patients]" in line for line in done.stdout.splitlines())
-    bad = pytest_run(tmp_path, "--collect-only", "-q", "--pin-base-url", sandbox_url, "--pin-checks", "pin_nonsense")
+    bad = pytest_run(
+        tmp_path,
+        "--collect-only",
+        "-q",
+        "--pin-base-url",
+        sandbox_url,
+        "--pin-checks",
+        "pin_nonsense",
+    )
     assert bad.returncode != 0 and "unknown check pin_nonsense" in bad.stdout + bad.stderr

@@ -24,12 +24,17 @@ def ids(selection: OperationSelection) -> list[str]:
 
 
 def test_operations_by_id_label_tag_path_and_method() -> None:
-    assert ids(OperationSelection(include=("listPatients", "GET /v1/reports"))) == ["listPatients", "listReports"]
+    assert ids(OperationSelection(include=("listPatients", "GET /v1/reports"))) == [
+        "listPatients",
+        "listReports",
+    ]
     assert set(ids(OperationSelection(include_tags=("webhooks",)))) == {
         "listWebhooks", "createWebhook", "getWebhook", "deleteWebhook", "listDeliveries"}  # fmt: skip
-    assert ids(OperationSelection(include_paths=("/v1/patients/*/clinical-data*",), include_methods=("post",))) == [
-        "addClinicalData"
-    ]
+    assert ids(
+        OperationSelection(
+            include_paths=("/v1/patients/*/clinical-data*",), include_methods=("post",)
+        )
+    ) == ["addClinicalData"]
     # Kinds combine with AND, values of one kind with OR; an exclusion always wins.
     chosen = ids(OperationSelection(include_tags=("Patients", "Reports"), include_methods=("GET",),
                                     exclude=("getReport",), exclude_paths=("*/download",)))  # fmt: skip
@@ -38,10 +43,12 @@ def test_operations_by_id_label_tag_path_and_method() -> None:
 
 @pytest.mark.parametrize(
     ("selection", "option"),
-    [(OperationSelection(include=("listPets",)), "--include/--exclude 'listPets'"),
-     (OperationSelection(include_tags=("Pets",)), "--include-tag 'Pets'"),
-     (OperationSelection(exclude_paths=("/v2/*",)), "--include-path '/v2/*'"),
-     (OperationSelection(include_methods=("PUT",)), "--include-method 'PUT'")],  # fmt: skip
+    [
+        (OperationSelection(include=("listPets",)), "--include/--exclude 'listPets'"),
+        (OperationSelection(include_tags=("Pets",)), "--include-tag 'Pets'"),
+        (OperationSelection(exclude_paths=("/v2/*",)), "--include-path '/v2/*'"),
+        (OperationSelection(include_methods=("PUT",)), "--include-method 'PUT'"),
+    ],  # fmt: skip
 )
 def test_a_value_that_matches_nothing_is_named(selection: OperationSelection, option: str) -> None:
     with pytest.raises(SelectionError, match=option.replace("*", r"\*")):
@@ -50,7 +57,9 @@ def test_a_value_that_matches_nothing_is_named(selection: OperationSelection, op
 
 def test_only_an_operation_named_by_include_is_asked_for() -> None:
     selection = OperationSelection(include=("listPatients",), include_tags=("Patients",))
-    assert selection.asked_for(SPEC.by_id("listPatients")) and not selection.asked_for(SPEC.by_id("getPatient"))
+    assert selection.asked_for(SPEC.by_id("listPatients")) and not selection.asked_for(
+        SPEC.by_id("getPatient")
+    )
 
 
 def test_checks_default_all_opt_in_and_exclusions() -> None:

@@ -49,14 +49,22 @@ def test_the_run_waits_for_a_target_that_starts_late_and_gives_up_in_time(run_ki
 
     def start_late() -> None:
         time.sleep(1.0)  # the kit is already waiting: nothing listens yet
-        config = uvicorn.Config(sandbox_app(), host="127.0.0.1", port=port, loop="asyncio", log_level="error")
+        config = uvicorn.Config(
+            sandbox_app(), host="127.0.0.1", port=port, loop="asyncio", log_level="error"
+        )
         with running(config):
             stop.wait(120)
 
     thread = threading.Thread(target=start_late, daemon=True)
     thread.start()
     try:
-        result = run_kit(url, wait_for="/openapi.yaml", wait_timeout=60, include=("listPatients",), phases=("probes",))
+        result = run_kit(
+            url,
+            wait_for="/openapi.yaml",
+            wait_timeout=60,
+            include=("listPatients",),
+            phases=("probes",),
+        )
     finally:
         stop.set()
         thread.join(60)

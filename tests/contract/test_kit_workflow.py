@@ -24,7 +24,9 @@ from kit_helpers import long_runs_enabled
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "github-actions" / "contract.yml"
-ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which(
+    "actionlint"
+)
 
 
 def readme_workflows() -> list[str]:
@@ -32,7 +34,9 @@ def readme_workflows() -> list[str]:
     return [block for block in blocks if "jobs:" in block]
 
 
-@pytest.mark.skipif(ACTIONLINT is None, reason="actionlint is not installed (pip install -e '.[test]')")
+@pytest.mark.skipif(
+    ACTIONLINT is None, reason="actionlint is not installed (pip install -e '.[test]')"
+)
 def test_the_workflows_pass_actionlint(tmp_path) -> None:
     files = [WORKFLOW]
     for number, block in enumerate(readme_workflows()):
@@ -41,7 +45,9 @@ def test_the_workflows_pass_actionlint(tmp_path) -> None:
         path.write_text(block)
         files.append(path)
     assert len(files) >= 2, "the README shows a workflow"
-    done = subprocess.run([ACTIONLINT, "-no-color", *map(str, files)], capture_output=True, text=True)
+    done = subprocess.run(
+        [ACTIONLINT, "-no-color", *map(str, files)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -52,7 +58,9 @@ def free_port() -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not long_runs_enabled(), reason="long run: set PIN_MOCK_LONG=1 (make contract-long)")
+@pytest.mark.skipif(
+    not long_runs_enabled(), reason="long run: set PIN_MOCK_LONG=1 (make contract-long)"
+)
 def test_the_worked_workflow_runs_its_steps_here(tmp_path) -> None:
     job = yaml.safe_load(WORKFLOW.read_text())["jobs"]["contract"]
     port = str(free_port())

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import re
 
+from pin_mock.contract.findings import Finding
 from pin_mock.contract.probes.framework import example_kwargs
+from pin_mock.contract.result import ContractResult
 from pin_mock.contract.spec import Operation, Spec
 from pin_mock.contract.target import Target
 
@@ -69,3 +71,42 @@ def missing_only_unimplemented(
     if missing and all(f"{m} {template}" in unimplemented for m in missing):
         return missing
     return []
+
+
+def partial_artifacts(result: ContractResult) -> None:
+    """What a partial run says that is no failure: said as notes instead.
+
+    A partial implementation's ``Allow`` truthfully lists what it serves; that a
+    documented method is missing is already in the not-implemented section. A
+    selection without links gives the stateful phase nothing to chain.
+    """
+    st = result.schemathesis
+    if st is None:
+        return
+    linkless = [e for e in st.errors if e.startswith("Missing Open API links")]
+    if linkless:  # a selection whose operations link to none of each other
+        st.errors = [e for e in st.errors if e not in linkless]
+        result.notes.append(
+            "the stateful phase had nothing to chain: the tested operations have no links"
+        )
+    before = len(st.findings) + len(linkless)
+    if result.not_implemented:
+        st.findings = _allowed_by_partiality(result, st.findings)
+    if before and not st.findings and not st.errors and st.exit_code == 1:
+        st.exit_code = 0  # everything it failed on is explained above
+
+
+def _allowed_by_partiality(result: ContractResult, findings: list[Finding]) -> list[Finding]:
+    kept = []
+    for finding in findings:
+        missing = missing_only_unimplemented(
+            finding.message, finding.operation, result.not_implemented
+        )
+        if finding.check == "allow_header_conformance" and missing:
+            result.notes.append(
+                f"{finding.operation}: Allow lacks {', '.join(missing)}, which the first pass found "
+                "not implemented (not counted as a failure)"
+            )
+            continue
+        kept.append(finding)
+    return kept

@@ -249,7 +249,11 @@ def _register_credentials(headers: dict[str, str]) -> None:
                 import binascii
 
                 try:
-                    _, _, secret = base64.b64decode(credential.strip()).decode("utf-8", "replace").partition(":")
+                    _, _, secret = (
+                        base64.b64decode(credential.strip())
+                        .decode("utf-8", "replace")
+                        .partition(":")
+                    )
                 except (binascii.Error, ValueError):
                     continue
                 SECRETS.add(secret)

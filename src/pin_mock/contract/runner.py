@@ -22,7 +22,7 @@ from pin_mock.contract.budget import choose_pace as _choose_pace
 from pin_mock.contract.checks.catalogue import CHECK_NAMES
 from pin_mock.contract.cleanup import Ledger
 from pin_mock.contract.coverage import Observations, measure, parse_floors
-from pin_mock.contract.discovery import missing_only_unimplemented, not_implemented
+from pin_mock.contract.discovery import not_implemented, partial_artifacts
 from pin_mock.contract.examples import default_source, documented_examples
 from pin_mock.contract.findings import SECRETS, Finding, dedupe
 from pin_mock.contract.options import PHASES, ContractOptions, UsageProblem, parse_rate, validate
@@ -315,45 +315,6 @@ def _schemathesis(
             shutil.rmtree(cache_dir, ignore_errors=True)
 
 
-def partial_artifacts(result: ContractResult, spec: Spec) -> None:
-    """What a partial run says that is no failure: said as notes instead.
-
-    A partial implementation's ``Allow`` truthfully lists what it serves; that a
-    documented method is missing is already in the not-implemented section. A
-    selection without links gives the stateful phase nothing to chain.
-    """
-    st = result.schemathesis
-    if st is None:
-        return
-    linkless = [e for e in st.errors if e.startswith("Missing Open API links")]
-    if linkless:  # a selection whose operations link to none of each other
-        st.errors = [e for e in st.errors if e not in linkless]
-        result.notes.append(
-            "the stateful phase had nothing to chain: the tested operations have no links"
-        )
-    before = len(st.findings) + len(linkless)
-    if result.not_implemented:
-        st.findings = _allowed_by_partiality(result, st.findings)
-    if before and not st.findings and not st.errors and st.exit_code == 1:
-        st.exit_code = 0  # everything it failed on is explained above
-
-
-def _allowed_by_partiality(result: ContractResult, findings: list[Finding]) -> list[Finding]:
-    kept = []
-    for finding in findings:
-        missing = missing_only_unimplemented(
-            finding.message, finding.operation, result.not_implemented
-        )
-        if finding.check == "allow_header_conformance" and missing:
-            result.notes.append(
-                f"{finding.operation}: Allow lacks {', '.join(missing)}, which the first pass found "
-                "not implemented (not counted as a failure)"
-            )
-            continue
-        kept.append(finding)
-    return kept
-
-
 def _cleanup(
     options: ContractOptions, ledger: Ledger, target: Target, result: ContractResult
 ) -> None:
@@ -380,7 +341,7 @@ def _finish(
     floors: dict[str, float], examples: list, observations: Observations | None,
 ) -> None:  # fmt: skip
     """Collect the findings, measure the coverage, write the reports, decide the verdict."""
-    partial_artifacts(result, spec)
+    partial_artifacts(result)
     for probe in result.probes:
         result.findings.extend(probe.findings)
     if result.schemathesis is not None:
