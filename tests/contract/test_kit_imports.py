@@ -133,8 +133,16 @@ def imports_with_type_checking(path: Path) -> set[str]:
 
 def test_output_consumes_results_and_never_the_runner():
     """Issue 17: output/ and the result types import no entry point or runner, not even for types."""
-    upward = {"pin_mock.contract.runner", "pin_mock.contract.command", "pin_mock.contract.pytest_suite"}
-    for path in [*sorted((KIT_DIR / "output").glob("*.py")), KIT_DIR / "result.py", KIT_DIR / "verdict.py"]:
+    upward = {
+        "pin_mock.contract.runner",
+        "pin_mock.contract.command",
+        "pin_mock.contract.pytest_suite",
+    }
+    for path in [
+        *sorted((KIT_DIR / "output").glob("*.py")),
+        KIT_DIR / "result.py",
+        KIT_DIR / "verdict.py",
+    ]:
         assert imports_with_type_checking(path) & upward == set(), path.name
 
 
