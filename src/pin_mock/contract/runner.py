@@ -163,6 +163,9 @@ def _run(options: ContractOptions, progress: Progress, result: ContractResult) -
             )
             result.probe_requests = target.requests - before[0]
             result.probe_limited = target.limited - before[1]
+            if ctx.rate_limited:
+                _note(result, progress, f"{ctx.rate_limited} probe expectations met a 429 (the target's rate "
+                      "limit) and were not judged")  # fmt: skip
             if plan is not None and fitted:
                 plan = _refit(
                     plan, st_phases, options.max_examples, target, len(tested), result, progress

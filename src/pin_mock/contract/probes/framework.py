@@ -76,6 +76,8 @@ class ProbeContext:
     unimplemented: frozenset[str] = frozenset()
     #: The spec's documented examples, with how to replay them (``examples.py``).
     examples: list[DocumentedExample] = field(default_factory=list)
+    #: Expectations not judged because the answer was 429 (a spent budget proves nothing else).
+    rate_limited: int = 0
 
     @property
     def safe_url(self) -> str:
@@ -130,6 +132,11 @@ class ProbeContext:
         """Record a finding unless ``condition`` holds (and the run judges ``check``)."""
         if not self.target.checks.enabled(check):
             return True
+        if not condition and ex is not None and ex.status == 429 and "rate_limit" not in check:
+            # The target refused for its budget before judging the request: this says
+            # nothing about the rule (the verdict fails a run that 429s dominate).
+            self.rate_limited += 1
+            return False
         label = operation or (f"{ex.method} {ex.template}" if ex is not None else "?")
         self.target.observe_check(label, check, condition)
         if not condition:
