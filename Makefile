@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The exact, known-good versions: pyproject.toml has ranges, constraints.txt pins.
 CONSTRAINTS := constraints.txt
 
-.PHONY: serve test check docs spec-lint lint format bench soak contract-long constraints clean
+.PHONY: serve test check docs spec-lint lint format bench soak contract-long contract-repeat constraints clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,11 @@ soak: $(STAMP)
 
 contract-long: $(STAMP)
 	PIN_MOCK_LONG=1 $(BIN)/python -m pytest -m slow tests/contract -o addopts="" -s $(PYTEST_ARGS)
+
+# Ten back-to-back default runs and ten pytest-plugin runs against one default sandbox
+# (tests/contract/test_kit_repeat.py; PIN_MOCK_REPEAT_RUNS changes the count).
+contract-repeat: $(STAMP)
+	PIN_MOCK_LONG=1 $(BIN)/python -m pytest tests/contract/test_kit_repeat.py -o addopts="" -s $(PYTEST_ARGS)
 
 # Re-resolve constraints.txt from pyproject.toml's ranges in a throwaway venv
 # (keeps the file's header comment); then run `make test` on the new set.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pin_mock.contract.command import contract  # cheap: click only
+from pin_mock.contract.tools_command import diff, proxy  # cheap: click only
 
 if TYPE_CHECKING:
     from pin_mock.server.settings import Settings
@@ -248,6 +249,8 @@ def _clients_summary(settings: Settings) -> list[str]:
 
 
 main.add_command(contract)
+main.add_command(proxy)
+main.add_command(diff)
 
 if __name__ == "__main__":
     sys.exit(main())

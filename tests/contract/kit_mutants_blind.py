@@ -400,6 +400,6 @@ BLIND_MUTANTS = [
           focus("listPatients", "listReports", phases="probes"), on_request=unknown_query_ignored),
     blind("limit-100-refused", "limit=100 (the documented maximum) is refused", {"pin_documented_bounds"},
           focus("listPatients", phases="probes"), on_request=limit_100_refused),
-    blind("date-message-differs", "the date error says 'Bad date.'", {"pin_documented_examples"},
+    blind("date-message-differs", "the date error says 'Bad date.'", {"pin_documented_messages"},
           focus("listClinicalData", "getOutcomes", phases="probes"), on_response=own_date_message),
 ]  # fmt: skip

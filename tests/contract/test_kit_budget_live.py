@@ -56,4 +56,4 @@ def test_random_rate_limit_headers_are_findings_and_never_steer_the_pace(sandbox
     assert not any("pacing at" in n or n.startswith("budget:") for n in result.notes)
     # One root cause, however many answers showed it.
     text = render(result)
-    assert "x pin_rate_limit_headers: " in text
+    assert ". pin_rate_limit_headers: " in text

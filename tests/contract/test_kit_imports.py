@@ -118,3 +118,49 @@ def test_the_kit_has_no_runtime_import_cycles():
 
     cycles = [cycle for name in graph if (cycle := cycle_from(name))]
     assert cycles == [], " -> ".join(cycles[0])
+
+
+def imports_with_type_checking(path: Path) -> set[str]:
+    """Every module a file names in an import, ``TYPE_CHECKING`` ones included."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_output_consumes_results_and_never_the_runner():
+    """Issue 17: output/ and the result types import no entry point or runner, not even for types."""
+    upward = {
+        "pin_mock.contract.runner",
+        "pin_mock.contract.command",
+        "pin_mock.contract.pytest_suite",
+    }
+    for path in [
+        *sorted((KIT_DIR / "output").glob("*.py")),
+        KIT_DIR / "result.py",
+        KIT_DIR / "verdict.py",
+    ]:
+        assert imports_with_type_checking(path) & upward == set(), path.name
+
+
+def test_only_the_entry_points_name_the_sandbox_s_client():
+    """Probes take the configured client; the sandbox's default is the entry points' business."""
+    allowed = {"command.py", "runner.py", "pytest_plugin.py", "replay.py", "sandbox_client.py"}
+    naming = sorted(
+        str(path.relative_to(KIT_DIR))
+        for path in KIT_DIR.rglob("*.py")
+        if "pin_mock.contract.sandbox_client" in imports_with_type_checking(path)
+    )
+    assert set(naming) <= allowed, naming
+    for path in (KIT_DIR / "probes").glob("*.py"):
+        assert "sandbox-" not in path.read_text(), f"{path.name} names a sandbox client"
+
+
+def test_probes_take_paths_from_the_spec():
+    """No probe writes an API path: it calls an operation by its operationId (ctx.call)."""
+    for path in (KIT_DIR / "probes").glob("*.py"):
+        text = path.read_text()
+        assert '"/v1' not in text and "'/v1" not in text, f"{path.name} writes a path"

@@ -18,13 +18,15 @@ from kit_helpers import SPEC, long_runs_enabled
 from kit_mutants import MUTANTS as FIRST_MUTANTS
 from kit_mutants import Mutant, Proxy
 from kit_mutants_blind import BLIND_MUTANTS
+from kit_mutants_third import THIRD_MUTANTS
 from kit_servers import reset_sandbox, sandbox_app, serve
 from pin_mock.contract.checks.catalogue import CHECK_NAMES
 from pin_mock.contract.output.summary import render
 from pin_mock.contract.probes.catalogue import probe_check_names
 
-#: Every broken implementation: the first edition's and the blind spots' (issue 11).
-MUTANTS = [*FIRST_MUTANTS, *BLIND_MUTANTS]
+#: Every broken implementation: the first edition's, the blind spots' (issue 11) and one per
+#: class of defect a third hidden set survived (issue 21).
+MUTANTS = [*FIRST_MUTANTS, *BLIND_MUTANTS, *THIRD_MUTANTS]
 
 
 SECOND_CLIENT = {
@@ -55,7 +57,7 @@ def test_kit_fails_a_broken_implementation(mutant, sandbox_url, run_kit):
 
 def _distinct_probe_focuses() -> list[dict]:
     found: list[dict] = []
-    for mutant in BLIND_MUTANTS:
+    for mutant in [*BLIND_MUTANTS, *THIRD_MUTANTS]:
         if mutant.focus not in found:
             found.append(mutant.focus)
     return found

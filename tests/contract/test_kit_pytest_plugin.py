@@ -52,3 +52,58 @@ def test_progress_reaches_100_percent_and_junit_tells_operations_apart(sandbox_u
     cases = {c.get("name") for c in ElementTree.parse(junit).getroot().iter("testcase")}
     for operation_id in ("listPatients", "getPatient", "listReports"):
         assert f"test_pin_contract[{operation_id}]" in cases, cases
+
+
+def test_an_unreachable_target_is_one_clear_failure_and_the_rest_of_the_suite_runs(tmp_path):
+    done = pytest_run(tmp_path, "-q", "--pin-base-url", "http://127.0.0.1:9")
+    assert done.returncode == 1, done.stdout[-3000:]
+    summary = done.stdout.strip().splitlines()[-1]
+    assert summary.startswith("1 failed, 1 passed"), summary  # the project's own test passed
+    assert "cannot test http://127.0.0.1:9: ConnectError" in done.stdout
+    assert "Traceback" not in done.stdout and "Error during collection" not in done.stdout
+    assert not (tmp_path / ".hypothesis").exists() and not (tmp_path / ".schemathesis").exists()
+
+
+def test_a_printed_node_id_runs_again_as_given(sandbox_url, tmp_path):
+    node = "pin_contract::test_pin_contract[getPatient]"
+    probe = (
+        "pin_contract::test_pin_probe[unknown ids are 404 NOT_FOUND: GET /v1/patients/{patient_id}]"
+    )
+    (tmp_path / "test_own.py").write_text("def test_own_suite():\n    assert True\n")
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-v",
+               "--pin-base-url", sandbox_url, "--pin-max-examples", "2", node, probe]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    ran = [line.split(" PASSED")[0] for line in done.stdout.splitlines() if " PASSED" in line]
+    assert ran == [probe, node]  # the probe first; nothing else of the project or the kit
+
+
+def test_plugin_options_select_operations_phases_and_checks(sandbox_url, tmp_path):
+    done = pytest_run(tmp_path, "--collect-only", "-q", "--pin-base-url", sandbox_url, "--pin-include-tag", "Reports",
+                      "--pin-exclude-method", "POST", "--pin-phases", "examples,probes",
+                      "--pin-exclude-checks", "pin_paging")  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    contract = sorted(
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith("pin_contract::test_pin_contract[")
+    )
+    assert contract == [
+        f"pin_contract::test_pin_contract[{o}]"
+        for o in ("downloadReport", "getReport", "listReports")
+    ]
+    assert any(
+        "unknown query parameters are refused: GET /v1/reports]" in line
+        for line in done.stdout.splitlines()
+    )
+    assert not any("GET /v1/patients]" in line for line in done.stdout.splitlines())
+    bad = pytest_run(
+        tmp_path,
+        "--collect-only",
+        "-q",
+        "--pin-base-url",
+        sandbox_url,
+        "--pin-checks",
+        "pin_nonsense",
+    )
+    assert bad.returncode != 0 and "unknown check pin_nonsense" in bad.stdout + bad.stderr

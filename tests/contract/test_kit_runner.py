@@ -63,7 +63,9 @@ def test_include_and_exclude_take_operation_ids_or_labels():
     assert [op.operation_id for op in chosen] == ["listPatients", "listReports"]
     rest = select_operations(OPS, (), ("issueToken",))
     assert len(rest) == len(OPS) - 1
-    with pytest.raises(UsageProblem, match="no operation of the spec matches 'listPets'"):
+    with pytest.raises(
+        UsageProblem, match="no operation of the spec matches --include/--exclude 'listPets'"
+    ):
         select_operations(OPS, ("listPets",), ())
 
 

@@ -21,9 +21,10 @@ class FakeTokenEndpoint:
         self.forms = []
         self.expires_in, self.status, self.body, self.delay = expires_in, status, body, delay
 
-    def post(self, url, data):
+    def post(self, url, data, headers=None):
         self.calls += 1
         self.forms.append(data)
+        self.headers = headers
         time.sleep(self.delay)
         body = self.body if self.body is not None else {
             "access_token": f"token-{self.calls}", "token_type": "Bearer", "expires_in": self.expires_in, "scope": "a"
@@ -82,6 +83,21 @@ def test_refused_credentials_are_a_usage_problem():
     with pytest.raises(TokenError, match="refused client 'client'") as info:
         TokenSource(CREDS, post=endpoint.post).token()
     assert info.value.usage
+    assert endpoint.calls == 2  # the form body, then HTTP Basic: both refused
+
+
+def test_a_target_that_refuses_the_form_body_is_asked_with_http_basic():
+    """The contract offers both methods; a run still gets a token (the probe reports the gap)."""
+
+    def post(url, data, headers=None):
+        if headers and headers.get("Authorization", "").startswith("Basic "):
+            body, status = {"access_token": "t", "token_type": "Bearer", "expires_in": 3600}, 200
+        else:
+            body, status = {"error": "invalid_client"}, 401
+        return httpx.Response(status, json=body, request=httpx.Request("POST", url))
+
+    source = TokenSource(CREDS, post=post)
+    assert source.token() == "t" and source.method == "basic"
 
 
 @pytest.mark.parametrize(

@@ -21,13 +21,13 @@ import socket
 from typing import Any
 
 import httpx
-import pin_mock.server.routes.spec_files as spec_files
 import pytest
-from pin_mock.server.pipeline.allowed_hosts import LOCAL_HOSTS, allowed_names
 from starlette.testclient import TestClient
 
+import pin_mock.server.routes.spec_files as spec_files
 from pin_mock.server.app import create_app
 from pin_mock.server.errors import ConfigError
+from pin_mock.server.pipeline.allowed_hosts import LOCAL_HOSTS, allowed_names
 from pin_mock.server.settings import Settings
 from sec_servers import CliServer, address, read_until_closed, serve_sandbox, token
 

@@ -20,6 +20,15 @@ class ContractViolation(AssertionError):
     """A PIN rule does not hold (Schemathesis reports ``AssertionError`` as a failure)."""
 
 
+def shown(value: Any, limit: int = 200) -> str:
+    """A value as a message shows it: JSON (``null``, ``"text"``, ``{"a": 1}``), never a Python repr."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    except (TypeError, ValueError):
+        text = json.dumps(str(value), ensure_ascii=False)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def fail(message: str) -> None:
     """Raise a ``ContractViolation`` with ``message``."""
     raise ContractViolation(message)

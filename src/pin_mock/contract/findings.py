@@ -142,6 +142,8 @@ class Finding:
     source: str = "schemathesis"
     code: str | None = None
     case_id: str | None = None
+    #: The probe that found it (``None``: Schemathesis or the run itself).
+    probe: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -2,9 +2,12 @@
 
 It listens on loopback by default (an ephemeral port), or on the address the
 user gives when the target is remote and reaches the kit at a public URL
-(``--webhook-receiver-url`` with ``--webhook-bind``). Every POST is recorded
-with its path, headers, body and arrival time; a path can be told to fail its
-first N deliveries with 500, to see the target retry.
+(``--webhook-receiver-url`` with ``--webhook-bind``). It serves the whole run:
+the webhooks Schemathesis registers point here too (answered 200 at once, so
+a target's delivery slots never wait on a name that does not resolve). Every
+POST to a watched path is recorded with its path, headers, body, arrival time
+and the status answered; the others are only counted. A path can be told to
+fail its first N deliveries with 500, to see the target retry.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ class Receiver:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.deliveries: list[Delivery] = []
+        #: Deliveries to paths nobody watches (the webhooks Schemathesis registered).
+        self.unwatched = 0
+        self._watched: set[str] = set()
         self._fail: dict[str, int] = {}
         self._lock = threading.Condition()
         receiver = self
@@ -68,6 +74,11 @@ class Receiver:
         self._server.shutdown()
         self._server.server_close()
 
+    def watch(self, *paths: str) -> None:
+        """Record every delivery to ``paths`` (others are only counted)."""
+        with self._lock:
+            self._watched.update(paths)
+
     def fail_first(self, path: str, times: int) -> None:
         """Answer 500 to the first ``times`` deliveries to ``path``."""
         with self._lock:
@@ -78,6 +89,9 @@ class Receiver:
             status = 500 if self._fail.get(path, 0) > 0 else 200
             if status == 500:
                 self._fail[path] -= 1
+            if path not in self._watched:
+                self.unwatched += 1
+                return status
             lowered = {k.lower(): v for k, v in headers.items()}
             self.deliveries.append(Delivery(path, lowered, body, time.monotonic(), status))
             self._lock.notify_all()

@@ -1,17 +1,17 @@
-"""One contract run: check the options, reach the target, probe it, run Schemathesis, judge.
+"""One contract run: check the options, wait for and reach the target, find what it
+implements, probe it, run Schemathesis, clean up, measure the coverage, judge.
 
-Exit codes: 0 when everything holds, 1 when any check or probe fails (or the
-run was mostly answered 429), 2 for a usage problem or an unreachable target,
-always with a one-line reason.
+Exit codes: 0 when everything holds, 1 when any check or probe fails (or a
+coverage floor is not met, or the run was mostly answered 429), 2 for a usage
+problem or an unreachable target, always with a one-line reason.
 """
 
 from __future__ import annotations
 
-import re
+import contextlib
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,93 +19,38 @@ import httpx
 
 from pin_mock.contract.budget import Plan
 from pin_mock.contract.budget import choose_pace as _choose_pace
+from pin_mock.contract.checks.catalogue import CHECK_NAMES
+from pin_mock.contract.cleanup import Ledger
+from pin_mock.contract.coverage import Observations, measure, parse_floors
+from pin_mock.contract.discovery import not_implemented, partial_artifacts
+from pin_mock.contract.examples import default_source, documented_examples
 from pin_mock.contract.findings import SECRETS, Finding, dedupe
+from pin_mock.contract.options import PHASES, ContractOptions, UsageProblem, parse_rate, validate
 from pin_mock.contract.output.progress import Progress
-from pin_mock.contract.output.summary import verdict, write_reports
+from pin_mock.contract.output.summary import write_reports
 from pin_mock.contract.pacing import OverBudget, fit_run, read_target_budget, refit
-from pin_mock.contract.probes.catalogue import all_probes
-from pin_mock.contract.probes.framework import ProbeContext, ProbeResult, run_probes
-from pin_mock.contract.safe_urls import ENV_RECEIVER_URL
+from pin_mock.contract.probes.catalogue import all_probes, probe_check_names
+from pin_mock.contract.probes.framework import ProbeContext, run_probes
+from pin_mock.contract.probes.webhooks import is_local
+from pin_mock.contract.receiver import Receiver
+from pin_mock.contract.result import ContractResult, ProbeResult
+from pin_mock.contract.safe_urls import ENV_RECEIVER_URL, INVALID_URL
 from pin_mock.contract.sandbox_client import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
 from pin_mock.contract.schemathesis_auth import ENV_CLIENT_ID, ENV_CLIENT_SECRET
 from pin_mock.contract.schemathesis_run import ST_PHASES, EventParser, StRunOutcome, StRunSettings
 from pin_mock.contract.schemathesis_run import run as run_schemathesis
+from pin_mock.contract.selection import SCHEMATHESIS_CHECKS, CheckSelection, SelectionError
 from pin_mock.contract.spec import Operation, Spec, SpecError, bundled_spec_path
 from pin_mock.contract.target import Pacer, Target
 from pin_mock.contract.tokens import Credentials, TokenError, TokenSource
+from pin_mock.contract.verdict import MAX_429_SHARE, verdict
+from pin_mock.contract.waiting import readiness_url, wait_until_ready
 
-PHASES = (*ST_PHASES, "probes")
-#: A run whose answers are more than this share of 429s proves nothing: it fails.
-MAX_429_SHARE = 0.5
-_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*([smh]))?\s*$")
-
-
-class UsageProblem(Exception):
-    """The run cannot start: bad options, unreadable spec, unreachable target (exit 2)."""
-
-
-@dataclass
-class ContractOptions:
-    """The options of ``pin-mock contract`` (see ``command.py`` for their help)."""
-
-    base_url: str
-    client_id: str | None = None
-    client_secret: str | None = None
-    spec: Path | None = None
-    max_examples: int = 10
-    seed: int | None = None
-    phases: tuple[str, ...] = PHASES
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    rate_limit: str | None = None
-    report_dir: Path | None = None
-    workers: int = 1
-    request_timeout: float = 10.0
-    #: Where Schemathesis and Hypothesis keep their caches (default: a temporary directory).
-    cache_dir: Path | None = None
-    #: A second client of the target, for the tenancy probe.
-    second_client_id: str | None = None
-    second_client_secret: str | None = None
-    #: Where a remote target reaches the kit's webhook receiver, and where it listens.
-    webhook_receiver_url: str | None = None
-    webhook_bind: str | None = None
-
-
-@dataclass
-class ContractResult:
-    """The verdict of a run."""
-
-    exit_code: int
-    reason: str
-    findings: list[Finding] = field(default_factory=list)
-    probes: list[ProbeResult] = field(default_factory=list)
-    #: The probes' requests and how many of them were answered 429.
-    probe_requests: int = 0
-    probe_limited: int = 0
-    schemathesis: StRunOutcome | None = None
-    notes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    token_url: str = ""
-    client_id: str = ""
-    base_url: str = ""
-    #: When the run started (``time.monotonic()``): the reports show the real duration.
-    started: float = field(default_factory=time.monotonic, repr=False)
-
-    @property
-    def passed(self) -> bool:
-        return self.exit_code == 0
-
-
-def parse_rate(value: str) -> tuple[float, str]:
-    """``10/s``, ``600/m``, ``5`` -> (requests per second, Schemathesis's ``N/unit``)."""
-    match = _RATE.match(value or "")
-    if not match or float(match.group(1)) <= 0:
-        raise UsageProblem(
-            f"--rate-limit must look like 10/s, 600/m or 5 (per second), got {value!r}"
-        )
-    amount, unit = float(match.group(1)), match.group(2) or "s"
-    per_second = amount / {"s": 1, "m": 60, "h": 3600}[unit]
-    return per_second, f"{max(1, round(amount))}/{unit}"
+__all__ = [
+    "PHASES", "ContractOptions", "ContractResult", "UsageProblem", "choose_pace", "known_checks",
+    "parse_rate", "run_contract", "select_operations",
+]  # fmt: skip
+CLEANUP_PROBE = "cleanup: remove what the run created"
 
 
 def choose_pace(
@@ -119,66 +64,26 @@ def select_operations(
     ops: list[Operation], include: tuple[str, ...], exclude: tuple[str, ...]
 ) -> list[Operation]:
     """The operations an ``--include``/``--exclude`` (operationId or ``METHOD /path``) selects."""
+    from pin_mock.contract.selection import OperationSelection
 
-    def matches(op: Operation, value: str) -> bool:
-        value = value.strip()
-        return (
-            value == op.operation_id
-            or value.upper().split(" ", 1)[0] == op.method.upper()
-            and value.split(" ", 1)[-1].strip() == op.path
-        )
-
-    for value in (*include, *exclude):
-        if not any(matches(op, value) for op in ops):
-            raise UsageProblem(
-                f"no operation of the spec matches {value!r} (use an operationId or 'GET /v1/patients')"
-            )
-    chosen = [op for op in ops if not include or any(matches(op, v) for v in include)]
-    return [op for op in chosen if not any(matches(op, v) for v in exclude)]
+    try:
+        return OperationSelection(include, exclude).select(ops)
+    except SelectionError as exc:
+        raise UsageProblem(str(exc)) from None
 
 
-def validate(options: ContractOptions) -> None:
-    """Raise ``UsageProblem`` for options that cannot make a run."""
-    parts = urlsplit(options.base_url or "")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise UsageProblem(
-            f"--base-url must be an http(s) URL like http://127.0.0.1:8080, got {options.base_url!r}"
-        )
-    unknown = [p for p in options.phases if p not in PHASES]
-    if unknown or not options.phases:
-        raise UsageProblem(
-            f"--phases takes a comma-separated list of {', '.join(PHASES)}; got {','.join(options.phases)!r}"
-        )
-    if options.max_examples < 1:
-        raise UsageProblem("--max-examples must be at least 1")
-    if not 1 <= options.workers <= 64:
-        raise UsageProblem("--workers must be between 1 and 64")
-    if bool(options.client_id) != bool(options.client_secret):
-        raise UsageProblem(
-            "give both --client-id and --client-secret (or PIN_CLIENT_ID and PIN_CLIENT_SECRET)"
-        )
-    if options.rate_limit:
-        parse_rate(options.rate_limit)
-    if bool(options.second_client_id) != bool(options.second_client_secret):
-        raise UsageProblem(
-            "give both --second-client-id and --second-client-secret "
-            "(or PIN_SECOND_CLIENT_ID and PIN_SECOND_CLIENT_SECRET)"
-        )
-    receiver = urlsplit(options.webhook_receiver_url or "http://x")
-    if receiver.scheme not in ("http", "https") or not receiver.netloc:
-        raise UsageProblem(
-            f"--webhook-receiver-url must be an http(s) URL, got {options.webhook_receiver_url!r}"
-        )
-    if options.webhook_bind and not re.fullmatch(r"[^\s:]*:\d{1,5}", options.webhook_bind):
-        raise UsageProblem(f"--webhook-bind must be HOST:PORT, got {options.webhook_bind!r}")
+def known_checks(spec: Spec) -> frozenset[str]:
+    """Every check name a run can report: PIN's registered ones, the probes', Schemathesis's."""
+    return frozenset(CHECK_NAMES) | probe_check_names(spec) | SCHEMATHESIS_CHECKS
 
 
 def run_contract(options: ContractOptions, progress: Progress | None = None) -> ContractResult:
     """Run the whole kit against ``options.base_url``; never raises for a usage problem."""
     progress = progress or Progress()
     started = time.monotonic()
+    result = ContractResult(0, "", base_url=options.base_url)
     try:
-        result = _run(options, progress)
+        _run(options, progress, result)
     except (UsageProblem, SpecError) as exc:
         result = ContractResult(2, str(exc), base_url=options.base_url)
     finally:
@@ -187,81 +92,148 @@ def run_contract(options: ContractOptions, progress: Progress | None = None) -> 
     return result
 
 
-def _run(options: ContractOptions, progress: Progress) -> ContractResult:
+def _run(options: ContractOptions, progress: Progress, result: ContractResult) -> None:
     validate(options)
     spec_path = options.spec or bundled_spec_path()
     spec = Spec.load(spec_path)
-    selected = select_operations(list(spec.operations), options.include, options.exclude)
+    try:
+        selected = options.selection.select(list(spec.operations))
+        checks = CheckSelection.parse(options.checks, options.exclude_checks, known_checks(spec))
+    except SelectionError as exc:
+        raise UsageProblem(str(exc)) from None
     if not selected:
-        raise UsageProblem("--include/--exclude leave no operation to test")
+        raise UsageProblem("the selection (--include*/--exclude*) leaves no operation to test")
+    floors = parse_floors(options.min_coverage)
+    examples = documented_examples(spec, options.examples or default_source(spec_path))
     base_url = options.base_url.rstrip("/")
+    result.base_url = base_url
     client_id, client_secret = options.client_id, options.client_secret
-    notes = []
     if not client_id:
         client_id, client_secret = DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-        notes.append(f"no credentials given: using the sandbox client {client_id}")
+        result.notes.append(f"no credentials given: using the sandbox client {client_id}")
     creds = Credentials.for_target(base_url, spec.token_url, client_id, client_secret or "")
     tokens = TokenSource(creds, timeout=options.request_timeout)
-    result = ContractResult(
-        0, "", notes=notes, token_url=creds.token_url, client_id=client_id, base_url=base_url
-    )
+    result.token_url, result.client_id = creds.token_url, client_id
+    result.skipped_checks = {
+        n: checks.why_not(n) for n in sorted(known_checks(spec)) if not checks.enabled(n)
+    }
+    if options.wait_for is not None:
+        _wait(base_url, options, progress)
     _reach(base_url, options.request_timeout)
     try:
         tokens.token()
     except TokenError as exc:
         if exc.usage:
             raise UsageProblem(str(exc)) from None
-        result.findings.append(
-            Finding(
-                "POST " + urlsplit(creds.token_url).path,
-                "pin_token_issue",
-                str(exc),
-                source="probe",
-            )
+        found = Finding(
+            "POST " + urlsplit(creds.token_url).path, "pin_token_issue", str(exc), source="probe"
         )
-        return _finish(result, options, spec_path)
-    for note in notes:  # after the target answered: a usage error stays one line
+        result.probes.append(ProbeResult("a token for the run", [found]))
+        _finish(result, options, spec, selected, floors, examples, None)
+        return
+    for note in result.notes:  # after the target answered: a usage error stays one line
         progress.note(note)
-
     SECRETS.add(client_secret, options.second_client_secret)
-    st_phases = tuple(p for p in options.phases if p in ST_PHASES)
-    probes = all_probes(spec, selected) if "probes" in options.phases else []
-    pace, st_rate, plan, fitted = _pace(
-        options, base_url, tokens, spec, selected, st_phases, result, progress, len(probes)
-    )
-    if "probes" in options.phases:
-        target = Target(base_url, tokens, spec, pacer=Pacer(pace), timeout=options.request_timeout)
-        try:
+    observations, ledger = Observations(spec), Ledger(spec)
+    result.ledger = ledger
+    with contextlib.ExitStack() as stack:
+        receiver = _receiver(options, base_url, stack)
+        target = Target(base_url, tokens, spec, timeout=options.request_timeout, checks=checks,
+                        observations=observations, ledger=ledger)  # fmt: skip
+        stack.callback(target.close)
+        receiver_base = _receiver_base(options, receiver)
+        tested = _implemented(options, spec, selected, target, receiver_base, result, progress)
+        st_phases = tuple(p for p in options.phases if p in ST_PHASES)
+        probes = all_probes(spec, tested, examples) if "probes" in options.phases else []
+        pace, st_rate, plan, fitted = _pace(options, base_url, tokens, spec, tested, st_phases, result,
+                                            progress, len(probes))  # fmt: skip
+        target.pacer = Pacer(pace)
+        if probes:
             ctx = ProbeContext(
-                target, selected, client_id, client_secret,
+                target, tested, client_id, client_secret,
                 second_client_id=options.second_client_id,
                 second_client_secret=options.second_client_secret,
                 receiver_url=options.webhook_receiver_url, receiver_bind=options.webhook_bind,
+                receiver=receiver, examples=examples,
+                unimplemented=frozenset(op.operation_id for op in selected if op.label in result.not_implemented),
             )  # fmt: skip
+            before = target.requests, target.limited
             result.probes = run_probes(
-                ctx,
-                probes,
-                lambda r: progress.probe(r.name, len(r.findings), r.skipped),
+                ctx, probes, lambda r: progress.probe(r.name, len(r.findings), r.skipped)
             )
-        finally:
-            target.close()
-        result.probe_requests, result.probe_limited = target.requests, target.limited
-        if plan is not None and fitted:
-            plan = _refit(
-                plan, st_phases, options.max_examples, target, len(selected), result, progress
-            )
-    if st_phases and plan is not None:
-        result.schemathesis = _schemathesis(
-            options, spec_path, base_url, plan, st_rate, client_id, client_secret, progress
-        )
-    return _finish(result, options, spec_path)
+            result.probe_requests = target.requests - before[0]
+            result.probe_limited = target.limited - before[1]
+            if ctx.rate_limited:
+                _note(result, progress, f"{ctx.rate_limited} probe expectations met a 429 (the target's rate "
+                      "limit) and were not judged")  # fmt: skip
+            if plan is not None and fitted:
+                plan = _refit(
+                    plan, st_phases, options.max_examples, target, len(tested), result, progress
+                )
+        if st_phases and plan is not None and tested:
+            fuzzed_url = f"{receiver_base}/pin-contract/fuzzed" if receiver_base else ""
+            result.schemathesis = _schemathesis(options, spec, spec_path, base_url, plan, st_rate, client_id,
+                                                client_secret, progress, tested, checks, fuzzed_url,
+                                                observations, ledger)  # fmt: skip
+        _cleanup(options, ledger, target, result)
+    _finish(result, options, spec, selected, floors, examples, observations)
+
+
+def _wait(base_url: str, options: ContractOptions, progress: Progress) -> None:
+    url = readiness_url(base_url, options.wait_for or "/")
+    progress.note(f"waiting up to {options.wait_timeout:g} s for {url} ...")
+    ready, last, waited = wait_until_ready(url, options.wait_timeout)
+    if not ready:
+        raise UsageProblem(f"{url} was not ready within {options.wait_timeout:g} s (last: {last})")
+    progress.note(f"{url} answered {last} after {waited:.1f} s")
 
 
 def _reach(base_url: str, timeout: float) -> None:
     try:
         httpx.get(base_url + "/", timeout=timeout)
     except httpx.HTTPError as exc:
-        raise UsageProblem(f"cannot reach {base_url}: {exc.__class__.__name__}: {exc}") from None
+        raise UsageProblem(
+            f"cannot reach {base_url}: {exc.__class__.__name__}: {exc} "
+            "(a target still starting? --wait-for waits for it)"
+        ) from None
+
+
+def _receiver(
+    options: ContractOptions, base_url: str, stack: contextlib.ExitStack
+) -> Receiver | None:
+    """The webhook receiver for the whole run: for a local target, or where the user binds it."""
+    if options.webhook_bind:
+        host, _, port = options.webhook_bind.rpartition(":")
+        return stack.enter_context(Receiver(host or "0.0.0.0", int(port)))
+    if options.webhook_receiver_url is None and is_local(base_url):
+        return stack.enter_context(Receiver("127.0.0.1", 0))
+    return None
+
+
+def _receiver_base(options: ContractOptions, receiver: Receiver | None) -> str | None:
+    if options.webhook_receiver_url:
+        return options.webhook_receiver_url.rstrip("/")
+    if receiver is not None:
+        return "http://{}:{}".format(*receiver.address)
+    return None
+
+
+def _implemented(
+    options: ContractOptions, spec: Spec, selected: list[Operation], target: Target,
+    receiver_base: str | None, result: ContractResult, progress: Progress,
+) -> list[Operation]:  # fmt: skip
+    """The selected operations minus those the first pass finds not implemented."""
+    if options.include_unimplemented:
+        return selected
+    candidates = [op for op in selected if not options.selection.asked_for(op)]
+    safe_url = f"{receiver_base}/pin-contract/parked" if receiver_base else INVALID_URL
+    result.not_implemented = not_implemented(target, spec, candidates, safe_url)
+    if result.not_implemented:
+        progress.note(
+            f"not implemented, not tested: {len(result.not_implemented)} of {len(selected)} operations "
+            f"({', '.join(sorted(result.not_implemented))})"
+        )
+    return [op for op in selected if op.label not in result.not_implemented]
 
 
 def _pace(
@@ -280,8 +252,8 @@ def _pace(
             base_url + listing.path, tokens.token(), options.request_timeout
         )
     try:
-        fit = fit_run(reading, why, client_id=result.client_id, operations=len(selected), phases=st_phases,
-                      max_examples=options.max_examples, probes=probes)  # fmt: skip
+        fit = fit_run(reading, why, client_id=result.client_id, operations=max(1, len(selected)),
+                      phases=st_phases, max_examples=options.max_examples, probes=probes)  # fmt: skip
     except OverBudget as exc:
         raise UsageProblem(str(exc)) from None
     for note in fit.notes:
@@ -319,22 +291,26 @@ def _note(result: ContractResult, progress: Progress, note: str) -> None:
 
 
 def _schemathesis(
-    options: ContractOptions, spec_path: Path, base_url: str, plan: Plan, rate: str | None,
-    client_id: str, client_secret: str | None, progress: Progress,
+    options: ContractOptions, spec: Spec, spec_path: Path, base_url: str, plan: Plan, rate: str | None,
+    client_id: str, client_secret: str | None, progress: Progress, tested: list[Operation],
+    checks: CheckSelection, receiver_url: str, observations: Observations, ledger: Ledger,
 ) -> StRunOutcome:  # fmt: skip
     report_dir = options.report_dir or Path(tempfile.mkdtemp(prefix="pin-contract-"))
     # Never the user's working directory: a throwaway directory unless one is configured.
     cache_dir = options.cache_dir or Path(tempfile.mkdtemp(prefix="pin-contract-cache-"))
+    every = {op.label for op in spec.operations}
+    names = () if {op.label for op in tested} == every else tuple(op.label for op in tested)
     settings = StRunSettings(
-        spec=spec_path, base_url=base_url, report_dir=report_dir, max_examples=plan.max_examples,
-        seed=options.seed, phases=plan.phases, workers=options.workers, include=options.include,
-        exclude=options.exclude, rate_limit=rate, request_timeout=options.request_timeout,
-        cache_dir=cache_dir, env={ENV_CLIENT_ID: client_id, ENV_CLIENT_SECRET: client_secret or "",
-                                  ENV_RECEIVER_URL: options.webhook_receiver_url or ""},
+        spec=spec_path, base_url=base_url, report_dir=report_dir / "schemathesis",
+        max_examples=plan.max_examples, seed=options.seed, phases=plan.phases, workers=options.workers,
+        include=names, rate_limit=rate, request_timeout=options.request_timeout, cache_dir=cache_dir,
+        env={ENV_CLIENT_ID: client_id, ENV_CLIENT_SECRET: client_secret or "", ENV_RECEIVER_URL: receiver_url},
         coverage_mode=plan.coverage_mode,
+        exclude_checks=tuple(sorted(n for n in SCHEMATHESIS_CHECKS | set(CHECK_NAMES) if not checks.enabled(n))),
     )  # fmt: skip
+    parser = EventParser(progress.event, spec, observations=observations, ledger=ledger)
     try:
-        return run_schemathesis(settings, EventParser(progress.event, Spec.load(spec_path)))
+        return run_schemathesis(settings, parser)
     finally:
         if options.report_dir is None:
             shutil.rmtree(report_dir, ignore_errors=True)
@@ -342,15 +318,52 @@ def _schemathesis(
             shutil.rmtree(cache_dir, ignore_errors=True)
 
 
-def _finish(result: ContractResult, options: ContractOptions, spec_path: Path) -> ContractResult:
-    """Collect the findings, write the reports, decide the exit code and its reason."""
+def _cleanup(
+    options: ContractOptions, ledger: Ledger, target: Target, result: ContractResult
+) -> None:
+    """Remove what the run created (``--cleanup always``), as a probe of its own in the reports."""
+    if options.cleanup == "never":
+        ledger.leave()
+        return
+    before, requests, started = len(target.findings), target.requests, time.monotonic()
+
+    def send(method: str, path: str, template: str) -> int:
+        return target.request(method, path, template=template).status
+
+    ledger.clean(send)
+    if target.requests > requests:
+        found = target.findings[before:]
+        seconds = time.monotonic() - started
+        result.probes.append(
+            ProbeResult(CLEANUP_PROBE, found, seconds, None, target.requests - requests)
+        )
+
+
+def _finish(
+    result: ContractResult, options: ContractOptions, spec: Spec, selected: list[Operation],
+    floors: dict[str, float], examples: list, observations: Observations | None,
+) -> None:  # fmt: skip
+    """Collect the findings, measure the coverage, write the reports, decide the verdict."""
+    partial_artifacts(result)
     for probe in result.probes:
         result.findings.extend(probe.findings)
     if result.schemathesis is not None:
         result.findings.extend(result.schemathesis.findings)
     result.findings = dedupe(result.findings)
+    if observations is not None:
+        documented: dict[str, dict[str, str]] = {}
+        for example in examples:
+            documented.setdefault(example.operation.label, {})[example.key] = (
+                example.why_not or "not replayed"
+            )
+        result.coverage = measure(
+            spec, observations, selected=selected, not_implemented=result.not_implemented,
+            skipped_checks=result.skipped_checks,
+            skipped_probe_checks=[(p.needs, p.checks, p.skipped or "") for p in result.probes if p.skipped],
+            examples=documented, floors=floors,
+        )  # fmt: skip
+        result.below_floor = result.coverage.below()
     result.exit_code, result.reason = verdict(result, MAX_429_SHARE)
     result.seconds = time.monotonic() - result.started
     if options.report_dir is not None:
         write_reports(result, options.report_dir)
-    return result

@@ -9,22 +9,19 @@ of 429 answers; the JSON report gives the verdict's totals and warnings.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import re
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
-from pin_mock.contract.findings import Finding, RecordedRequest, RecordedResponse
-from pin_mock.contract.spec import Spec
+from pin_mock.contract.findings import Finding
+from pin_mock.contract.schemathesis_events import EventParser
+
+__all__ = ["EventParser", "ST_PHASES", "StRunOutcome", "StRunSettings", "build_command", "run"]
 
 ST_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 HOOKS_MODULE = "pin_mock.contract.hooks"
@@ -52,6 +49,8 @@ class StRunSettings:
     env: dict[str, str] = field(default_factory=dict)
     #: ``"positive"``: the coverage phase sends only its positive cases (a small budget).
     coverage_mode: str | None = None
+    #: Checks left out (``--exclude-checks`` of the kit, and the opt-in ones).
+    exclude_checks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # ``st run`` starts in the cache directory (see ``run``): every path must be absolute.
@@ -73,21 +72,26 @@ class StRunSettings:
     def hypothesis_dir(self) -> Path:
         return self.cache_dir / "hypothesis"  # type: ignore[operator]
 
+    # Schemathesis's own files, in a directory of their own (``schemathesis/`` of --report-dir).
     @property
     def ndjson(self) -> Path:
-        return self.report_dir / "schemathesis-events.ndjson"
+        return self.report_dir / "events.ndjson"
 
     @property
     def json_report(self) -> Path:
-        return self.report_dir / "schemathesis-report.json"
+        return self.report_dir / "report.json"
 
     @property
     def junit(self) -> Path:
-        return self.report_dir / "schemathesis-junit.xml"
+        return self.report_dir / "junit.xml"
 
     @property
     def output(self) -> Path:
-        return self.report_dir / "schemathesis-output.txt"
+        return self.report_dir / "output.txt"
+
+    @property
+    def config(self) -> Path:
+        return self.report_dir / "schemathesis.toml"
 
 
 def operation_filter_args(kind: str, values: tuple[str, ...]) -> list[str]:
@@ -106,7 +110,7 @@ def build_command(settings: StRunSettings) -> list[str]:
     """The ``st run`` command line (run with this Python, so the kit's hooks import)."""
     command = [
         sys.executable, "-m", "schemathesis.cli",
-        "--config-file", str(settings.report_dir / "schemathesis.toml"),
+        "--config-file", str(settings.config),
         "--no-color",
         "run", str(settings.spec),
         "--url", settings.base_url,
@@ -125,6 +129,8 @@ def build_command(settings: StRunSettings) -> list[str]:
         command += ["--seed", str(settings.seed)]
     if settings.rate_limit:
         command += ["--rate-limit", settings.rate_limit]
+    if settings.exclude_checks:
+        command += ["--exclude-checks", ",".join(settings.exclude_checks)]
     command += operation_filter_args("include", settings.include)
     command += operation_filter_args("exclude", settings.exclude)
     return command
@@ -145,143 +151,18 @@ class StRunOutcome:
     seconds: float = 0.0
     #: (operation, check) -> [passed, failed] over every scenario.
     outcomes: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    #: Seconds the requests of each operation took (its test cases' real time).
+    elapsed: dict[str, float] = field(default_factory=dict)
 
     @property
     def responses(self) -> int:
         return sum(self.statuses.values())
 
 
-class EventParser:
-    """Accumulates findings and status counts from NDJSON events; calls ``on_event``."""
-
-    def __init__(
-        self,
-        on_event: Callable[[str, dict[str, Any], list[Finding]], None] | None = None,
-        spec: Spec | None = None,
-    ):
-        self.findings: list[Finding] = []
-        self.statuses: Counter = Counter()
-        #: (operation, check) -> [passed, failed]: one JUnit test case each.
-        self.outcomes: dict[tuple[str, str], list[int]] = {}
-        self.on_event = on_event
-        self.spec = spec
-        self._buffer = ""
-
-    def feed(self, text: str) -> None:
-        """Feed a chunk of the stream (may end mid-line)."""
-        self._buffer += text
-        *lines, self._buffer = self._buffer.split("\n")
-        for line in lines:
-            if line.strip():
-                self.handle(json.loads(line))
-
-    def handle(self, event: dict[str, Any]) -> None:
-        (name, payload), *_ = event.items()
-        new: list[Finding] = []
-        if name == "ScenarioFinished":
-            new = list(self._scenario(payload.get("recorder") or {}))
-            self.findings.extend(new)
-        if self.on_event is not None:
-            self.on_event(name, payload, new)
-
-    def _scenario(self, recorder: dict[str, Any]) -> Iterator[Finding]:
-        interactions = recorder.get("interactions") or {}
-        for interaction in interactions.values():
-            response = interaction.get("response")
-            if isinstance(response, dict) and "status_code" in response:
-                self.statuses[response["status_code"]] += 1
-        cases = recorder.get("cases") or {}
-        for case_id, checks in (recorder.get("checks") or {}).items():
-            interaction = interactions.get(case_id) or {}
-            value = (cases.get(case_id) or {}).get("value") or {}
-            planned = (
-                f"{value['method'].upper()} {value['path']}"
-                if value.get("method") and value.get("path")
-                else recorder.get("label", "?")
-            )
-            label = self.label(planned, interaction.get("request"))
-            for check in checks:
-                name = check.get("name", "?")
-                outcome = self.outcomes.setdefault((label, name), [0, 0])
-                if check.get("status") != "failure":
-                    outcome[0] += check.get("status") == "success"
-                    continue
-                outcome[1] += 1
-                failure = (check.get("failure_info") or {}).get("failure") or {}
-                yield Finding(
-                    operation=self.label(
-                        failure.get("operation") or label, interaction.get("request")
-                    ),
-                    check=check.get("name", "?"),
-                    message=failure.get("message") or failure.get("title") or "",
-                    request=_request(interaction.get("request")),
-                    response=_response(interaction.get("response")),
-                    code=failure.get("code"),
-                    case_id=case_id,
-                )
-
-    def label(self, operation: str, request: Any) -> str:
-        """The operation the request really reached, by its method and URL path.
-
-        A stateful step that followed a wrong ``Location`` never reached the
-        operation Schemathesis names: the label is then the operation whose
-        template the path matches, or the raw ``METHOD /path``.
-        """
-        if self.spec is None or not isinstance(request, dict) or not request.get("uri"):
-            return operation
-        method = str(request.get("method") or "GET").upper()
-        path = urlsplit(str(request["uri"])).path or "/"
-        if _matches(operation, method, path):
-            return operation
-        candidates = [op.label for op in self.spec.operations if _matches(op.label, method, path)]
-        if candidates:  # the most literal template (fewest parameters) wins
-            return min(candidates, key=lambda label: label.count("{"))
-        return f"{method} {path}"
-
-
-def _matches(label: str, method: str, path: str) -> bool:
-    wanted, _, template = label.partition(" ")
-    if wanted.upper() != method or not template.startswith("/"):
-        return False
-    pattern = re.sub(r"\\{[^}/]+\\}", "[^/]+", re.escape(template))
-    return re.search(f"{pattern}$", path) is not None
-
-
-def _bytes(value: Any) -> bytes | None:
-    if isinstance(value, dict) and "$base64" in value:
-        return base64.b64decode(value["$base64"])
-    if isinstance(value, str):
-        return value.encode()
-    return None
-
-
-def _request(raw: Any) -> RecordedRequest | None:
-    if not isinstance(raw, dict):
-        return None
-    return RecordedRequest.build(
-        raw.get("method", "GET"),
-        raw.get("uri", ""),
-        raw.get("headers") or {},
-        _bytes(raw.get("body")),
-    )
-
-
-def _response(raw: Any) -> RecordedResponse | None:
-    if not isinstance(raw, dict) or "status_code" not in raw:
-        return None
-    headers = {
-        k.lower(): (v if isinstance(v, list) else [v])
-        for k, v in (raw.get("headers") or {}).items()
-    }
-    return RecordedResponse.build(
-        raw["status_code"], headers, _bytes(raw.get("content")) or b"", raw.get("elapsed") or 0.0
-    )
-
-
 def run(settings: StRunSettings, parser: EventParser, poll: float = 0.2) -> StRunOutcome:
     """Run ``st run``, feeding its events to ``parser`` as they are written."""
     settings.report_dir.mkdir(parents=True, exist_ok=True)
-    (settings.report_dir / "schemathesis.toml").write_text(settings.config_toml, encoding="utf-8")
+    settings.config.write_text(settings.config_toml, encoding="utf-8")
     settings.hypothesis_dir.mkdir(parents=True, exist_ok=True)
     for stale in (settings.ndjson, settings.json_report, settings.junit):
         stale.unlink(missing_ok=True)
@@ -314,6 +195,7 @@ def run(settings: StRunSettings, parser: EventParser, poll: float = 0.2) -> StRu
     outcome = StRunOutcome(exit_code=process.returncode, seconds=time.monotonic() - started)
     outcome.findings, outcome.statuses = parser.findings, parser.statuses
     outcome.outcomes = parser.outcomes
+    outcome.elapsed = parser.elapsed
     _read_json_report(settings, outcome)
     return outcome
 

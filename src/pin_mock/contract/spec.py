@@ -1,4 +1,4 @@
-"""The contract the kit tests against: loading ``pin.yaml`` and the facts the kit reads from it.
+"""The contract the kit tests against: the facts the kit reads from the spec it is given.
 
 Every fact a rule or a probe needs about PIN comes from the spec it is given,
 not from the sandbox: the error codes (the ``error.code`` enum), the RFC 6749
@@ -6,157 +6,40 @@ codes of the token endpoint, the OAuth scheme, its token URL and scopes, each
 operation's required scopes, parameter enums, defaults and maximums. So the kit
 works unchanged against a revised spec (a new ``data_type``, a larger page).
 
-``load_spec`` parses a file (cached per file version); ``Spec`` wraps the parsed
-document with those facts, computed once per document (``Spec.of``).
-Nothing here imports the server: the kit tests any PIN implementation alike.
+``openapi.py`` parses a file and follows ``$ref``s, ``operation.py`` reads the
+operations; ``Spec`` wraps the parsed document with the facts, computed once
+per document (``Spec.of``). Nothing here imports the server.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cache, cached_property
+import re
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
+from pin_mock.contract.openapi import (
+    SpecError,
+    bundled_spec_path,
+    examples_of,
+    load_spec,
+    resolve,
+)
+from pin_mock.contract.operation import HTTP_METHODS, Operation, operations
 
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-
-
-class SpecError(Exception):
-    """The spec cannot be found, read or understood (a usage problem: exit 2)."""
-
-
-def bundled_spec_path() -> Path:
-    """The spec shipped with pin-mock: in the wheel, or ``openapi/pin.yaml`` in a checkout."""
-    from pin_mock._bundled import spec_path  # stdlib only: the one module both halves share
-
-    return spec_path()
-
-
-@cache
-def _load_cached(path: str, mtime: float) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise SpecError(f"cannot read the OpenAPI spec {path}: {exc}") from exc
-    if not isinstance(document, dict) or "paths" not in document:
-        raise SpecError(f"{path} is not an OpenAPI document (no 'paths')")
-    return document
-
-
-def load_spec(path: Path | str) -> dict[str, Any]:
-    """The parsed spec (cached per file version); ``SpecError`` names the file on failure."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"OpenAPI spec not found: {path}")
-    return _load_cached(str(path.resolve()), path.stat().st_mtime)
-
-
-def resolve(spec: dict[str, Any], node: Any) -> Any:
-    """Follow local ``$ref`` pointers (one level at a time, until a non-ref node)."""
-    seen: set[str] = set()
-    while isinstance(node, dict) and "$ref" in node:
-        ref = node["$ref"]
-        if not isinstance(ref, str) or not ref.startswith("#/") or ref in seen:
-            raise SpecError(f"unsupported or circular $ref {ref!r}")
-        seen.add(ref)
-        node = spec
-        for part in ref[2:].split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
-
-
-@dataclass(frozen=True)
-class Operation:
-    """What the kit needs to know about one operation of the spec."""
-
-    method: str
-    path: str
-    operation_id: str
-    schemes: tuple[str, ...]
-    #: Scopes the operation's security asks for, over every scheme and alternative.
-    scopes: tuple[str, ...] = ()
-    parameters: tuple[dict[str, Any], ...] = field(default=(), repr=False)
-    body_example: Any = field(default=None, repr=False)
-    body_media_type: str | None = None
-    #: The resolved ``responses`` object, by status (``"200"``, ``"4XX"``, ``"default"``).
-    responses: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @property
-    def label(self) -> str:
-        """``GET /v1/patients``: how Schemathesis names operations."""
-        return f"{self.method.upper()} {self.path}"
-
-    def requires(self, scheme: str) -> bool:
-        """Whether every security alternative of the operation needs ``scheme``."""
-        return scheme in self.schemes
-
-    def example_path(self) -> str:
-        """The path with each parameter replaced by its documented example."""
-        path = self.path
-        for param in self.parameters:
-            if param.get("in") == "path":
-                value = param.get("example", param.get("schema", {}).get("example", "x"))
-                path = path.replace("{" + param["name"] + "}", str(value))
-        return path
-
-    def query_schema(self, name: str) -> dict[str, Any]:
-        """The (resolved) schema of query parameter ``name``; empty if there is none."""
-        for param in self.parameters:
-            if param.get("in") == "query" and param.get("name") == name:
-                return param.get("schema") or {}
-        return {}
-
-    def query_default(self, name: str) -> Any:
-        """The schema default of query parameter ``name``, or ``None``."""
-        return self.query_schema(name).get("default")
-
-    def query_maximum(self, name: str) -> int | None:
-        """The schema ``maximum`` of query parameter ``name``, or ``None``."""
-        maximum = self.query_schema(name).get("maximum")
-        return maximum if isinstance(maximum, int) and not isinstance(maximum, bool) else None
-
-    def query_enum(self, name: str) -> frozenset[str]:
-        """The allowed values of query parameter ``name`` (empty: not an enum)."""
-        return frozenset(v for v in self.query_schema(name).get("enum") or () if v is not None)
-
-
-def operations(spec: dict[str, Any]) -> list[Operation]:
-    """Every operation of the spec, in document order, with refs resolved."""
-    global_security = spec.get("security") or []
-    found = []
-    for path, item in (spec.get("paths") or {}).items():
-        item = resolve(spec, item)
-        shared = [resolve(spec, p) for p in item.get("parameters", [])]
-        for method in HTTP_METHODS:
-            if method not in item:
-                continue
-            op = resolve(spec, item[method])
-            own = [resolve(spec, p) for p in op.get("parameters", [])]
-            params = {(p["in"], p["name"]): p for p in [*shared, *own]}
-            security = op.get("security", global_security)
-            media_type, example = _body_example(spec, op)
-            found.append(
-                Operation(
-                    method=method,
-                    path=path,
-                    operation_id=op.get("operationId", f"{method} {path}"),
-                    schemes=_required_schemes(security),
-                    scopes=tuple(
-                        sorted({s for alt in security for ss in alt.values() for s in ss})
-                    ),
-                    parameters=tuple(_with_schema(spec, p) for p in params.values()),
-                    body_example=example,
-                    body_media_type=media_type,
-                    responses={
-                        str(status): resolve(spec, answer)
-                        for status, answer in (op.get("responses") or {}).items()
-                    },
-                )
-            )
-    return found
+__all__ = [
+    "HTTP_METHODS",
+    "Operation",
+    "Spec",
+    "SpecError",
+    "bundled_spec_path",
+    "examples_of",
+    "load_spec",
+    "operations",
+    "resolve",
+    "token_url",
+]
 
 
 def token_url(spec: dict[str, Any], scheme: str | None = None) -> str:
@@ -207,6 +90,35 @@ class Spec:
     def by_id(self, operation_id: str) -> Operation | None:
         """The operation with this ``operationId``, if the spec has it."""
         return next((op for op in self.operations if op.operation_id == operation_id), None)
+
+    @cached_property
+    def _templates(self) -> list[tuple[re.Pattern[str], str]]:
+        """Each path template as a pattern, the most literal first (fewest parameters)."""
+        templates = sorted({op.path for op in self.operations}, key=lambda t: (t.count("{"), t))
+        return [
+            (re.compile(re.sub(r"\\\{[^}/]+\\\}", "[^/]+", re.escape(t)) + "/?"), t)
+            for t in templates
+        ]
+
+    def template_of(self, path: str) -> str | None:
+        """The spec's path template a concrete request path matches (any method), if any."""
+        for pattern, template in self._templates:
+            if pattern.fullmatch(path):
+                return template
+        return None
+
+    def label_of(self, method: str, path: str) -> str:
+        """``METHOD /template`` for a request: never a concrete id, so names stay stable.
+
+        A path outside the spec keeps its shape with each id-like segment as ``{id}``.
+        """
+        template = self.template_of(path)
+        if template is None:
+            template = "/".join(
+                "{id}" if re.search(r"\d", part) and len(part) > 6 else part
+                for part in path.split("/")
+            )
+        return f"{method.upper()} {template}"
 
     # --- OAuth 2.0 -----------------------------------------------------------------------
 
@@ -317,7 +229,7 @@ class Spec:
                 if not status.isdigit() or int(status) < 400:
                     continue
                 for content in (answer.get("content") or {}).values():
-                    for example in _examples(self.document, content):
+                    for example in examples_of(self.document, content):
                         error = example.get("error") if isinstance(example, dict) else None
                         # The token endpoint's errors are strings (RFC 6749): not envelope codes.
                         if isinstance(error, dict) and isinstance(error.get("code"), str):
@@ -335,6 +247,22 @@ class Spec:
                     codes.update(error.get("enum") or ())
         return frozenset(c for c in codes if isinstance(c, str))
 
+    @cached_property
+    def exact_messages(self) -> frozenset[str]:
+        """Error messages whose wording the spec makes part of the contract (``x-exact-wording``)."""
+        found: set[str] = set()
+        pending: list[Any] = [self.document]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, dict):
+                wording = node.get("x-exact-wording")
+                if isinstance(wording, list):
+                    found.update(w for w in wording if isinstance(w, str))
+                pending.extend(node.values())
+            elif isinstance(node, list):
+                pending.extend(node)
+        return frozenset(found)
+
     def _error_schemas(self, op: Operation) -> list[dict[str, Any]]:
         schemas = []
         for status, answer in op.responses.items():
@@ -344,44 +272,3 @@ class Spec:
                 schema = resolve(self.document, content.get("schema") or {})
                 schemas.append(schema)
         return schemas
-
-
-def _required_schemes(security: list[dict[str, Any]]) -> tuple[str, ...]:
-    """Schemes that every alternative requires (an empty alternative means 'optional')."""
-    if not security or any(not alt for alt in security):
-        return ()
-    common = set(security[0])
-    for alternative in security[1:]:
-        common &= set(alternative)
-    return tuple(sorted(common))
-
-
-def _with_schema(spec: dict[str, Any], param: dict[str, Any]) -> dict[str, Any]:
-    schema = resolve(spec, param.get("schema", {}))
-    return {**param, "schema": schema}
-
-
-def _examples(spec: dict[str, Any], content: dict[str, Any]) -> list[Any]:
-    """The example values of one media type: ``example``, each of ``examples``."""
-    found = [content["example"]] if "example" in content else []
-    for example in (content.get("examples") or {}).values():
-        example = resolve(spec, example)
-        if "value" in example:
-            found.append(example["value"])
-    return found
-
-
-#: The example values of one media type (public name for the probes).
-examples_of = _examples
-
-
-def _body_example(spec: dict[str, Any], op: dict[str, Any]) -> tuple[str | None, Any]:
-    body = resolve(spec, op.get("requestBody")) if op.get("requestBody") else None
-    if not body:
-        return None, None
-    for media_type, content in (body.get("content") or {}).items():
-        examples = _examples(spec, content)
-        if examples:
-            return media_type, examples[0]
-        return media_type, resolve(spec, content.get("schema", {})).get("example")
-    return None, None

@@ -1,8 +1,10 @@
 """The kit's own HTTP client for its probes: paced, authenticated, every answer checked.
 
 Every response a probe receives also goes through every registered PIN check
-(envelope, RFC 6749 errors, rate-limit headers, ...: ``checks/catalogue.py``),
-so a probe that creates a patient also proves the rate-limit headers of that answer.
+the run selected (envelope, RFC 6749 errors, rate-limit headers, ...:
+``checks/catalogue.py``), so a probe that creates a patient also proves the
+rate-limit headers of that answer. Every exchange is also noted for the
+coverage (``Observations``) and for the cleanup (``Ledger``).
 """
 
 from __future__ import annotations
@@ -17,8 +19,11 @@ import httpx
 
 from pin_mock.contract.checks.catalogue import ALL_CHECKS
 from pin_mock.contract.checks.registry import Check, Rule
+from pin_mock.contract.cleanup import Ledger
+from pin_mock.contract.coverage import Observations
 from pin_mock.contract.exchange import ContractViolation, Exchange
 from pin_mock.contract.findings import SECRETS, Finding, RecordedRequest, RecordedResponse
+from pin_mock.contract.selection import CheckSelection
 from pin_mock.contract.spec import Spec
 from pin_mock.contract.tokens import (
     MAX_RETRY_AFTER,
@@ -65,6 +70,9 @@ class Target:
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        checks: CheckSelection | None = None,
+        observations: Observations | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._sleep = sleep
@@ -79,10 +87,13 @@ class Target:
         #: The rate-limit headers of the latest API answer, and when it came (the budget).
         self.last_headers: dict[str, list[str]] = {}
         self.last_at = 0.0
-        # Every registered check, each answer: one rule per check for this target's life
+        self.checks = checks or CheckSelection()
+        self.observations = observations
+        self.ledger = ledger
+        # Every selected check, each answer: one rule per check for this target's life
         # (a per-run check, the rate-limit window, remembers earlier answers).
         self.ambient: tuple[tuple[Check, Rule], ...] = tuple(
-            (check, check.new_rule()) for check in ALL_CHECKS
+            (check, check.new_rule()) for check in ALL_CHECKS if self.checks.enabled(check.name)
         )
 
     def close(self) -> None:
@@ -104,9 +115,14 @@ class Target:
         template: str = "",
         token: Any = USE_TOKEN,
         path_params: dict[str, Any] | None = None,
+        judge: bool = True,
         **kwargs: Any,
     ) -> Exchange:
-        """Send one request; its answer is checked by the ambient rules (findings kept)."""
+        """Send one request; its answer is checked by the ambient rules (findings kept).
+
+        ``judge=False``: neither checked nor counted for coverage (the first pass
+        that finds which operations are implemented).
+        """
         headers = dict(kwargs.pop("headers", {}) or {})
         if token is USE_TOKEN and self.tokens is not None:
             real = self.tokens.token()
@@ -125,7 +141,18 @@ class Target:
                 self._sleep(wait)
                 response = self._send(method, path, headers, kwargs)
         ex = Exchange.from_httpx(response, template=template, path_params=path_params or {})
-        operation = f"{method.upper()} {template or ex.path}"
+        operation = (
+            f"{method.upper()} {template}" if template else self.spec.label_of(method, ex.path)
+        )
+        if self.ledger is not None:
+            self.ledger.observe(ex.method, ex.url, ex.status, ex.json())
+        if not judge:
+            return ex
+        label = None
+        if self.observations is not None:
+            label = self.observations.exchange(
+                ex.method, ex.url, ex.status, list(ex.request_headers)
+            )
         # Only the run's own client's answers tell its budget (not a second client's).
         if (
             token is USE_TOKEN
@@ -140,7 +167,20 @@ class Target:
                 rule(ex, self.spec)
             except ContractViolation as exc:
                 self.findings.append(finding(operation, check.name, str(exc), ex))
+                held = False
+            else:
+                held = True
+            if label is not None and self.observations is not None:
+                self.observations.check(label, check.name, held)
         return ex
+
+    def observe_check(self, operation: str, check: str, held: bool) -> None:
+        """A probe's own check judged ``operation`` (for the coverage)."""
+        if self.observations is not None:
+            method, _, path = operation.partition(" ")
+            label = self.observations.label(method, path) if path.startswith("/") else None
+            if label is not None:
+                self.observations.check(label, check, held)
 
     def _send(
         self, method: str, path: str, headers: dict[str, str], kwargs: dict[str, Any]

@@ -89,7 +89,7 @@ def test_clinical_filters_accept_matching_entries(make_exchange):
         (
             entries(entry("a", "2024-03-01T00:00:00Z", patient="patient_2")),
             {},
-            "of patient 'patient_2'",
+            'of patient "patient_2"',
         ),
         (
             entries(entry("a", "2024-03-02T00:00:00Z"), entry("b", "2024-03-01T00:00:00Z")),

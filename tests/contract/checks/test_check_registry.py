@@ -34,8 +34,9 @@ GOOD_HEADERS = {
 def respond(path, method, status, body, *, headers=None, case_kwargs=None, raw=None):
     """A Schemathesis case for the operation and a crafted response to it."""
     case = SCHEMA[path][method].Case(**(case_kwargs or {}))
+    sent = {"json": case.body} if isinstance(case.body, dict) else {}
     request = requests.Request(case.method, "http://pin.test" + case.formatted_path, params=case.query,
-                               headers=case.headers or {}).prepare()  # fmt: skip
+                               headers=case.headers or {}, **sent).prepare()  # fmt: skip
     content = raw if raw is not None else json.dumps(body).encode()
     response = schemathesis.Response(
         status, GOOD_HEADERS | (headers or {}), content, request, 0.01, True
@@ -100,6 +101,10 @@ BROKEN = [
     ("pin_token_response", (TOKEN_PATH, "POST", 200, {"access_token": "t", "token_type": "Bearer", "expires_in": 1, "scope": ""}), {}, {}),
     ("pin_bearer_error", ("/v1/patients", "GET", 401, {"error": {"code": "UNAUTHORIZED", "message": "x", "details": {}}}),
      {"headers": {"Authorization": "Bearer junk"}}, {"www-authenticate": ['Bearer realm="pin"']}),
+    ("pin_aggregate_totals", ("/v1/analytics/population-health", "GET", 200,
+                              {"total_patients": 10, "by_gender": {"male": 4, "female": 4}}), {}, {}),
+    ("pin_write_echo", ("/v1/patients", "POST", 201, {"id": "patient_9", "name": "B", "date_of_birth": "1980-01-01"}),
+     {"body": {"name": "A", "date_of_birth": "1980-01-01"}}, {"location": ["/v1/patients/patient_9"]}),
     ("pin_forbidden_scope", ("/v1/patients", "POST", 403, {"error": {"code": "FORBIDDEN", "message": "x", "details": {}}}),
      {"body": {"name": "A", "date_of_birth": "1980-01-01"}}, {"www-authenticate": ['Bearer error="insufficient_scope"']}),
 ]  # fmt: skip

@@ -17,7 +17,7 @@ def test_resource_identity_wants_the_resource_asked_for(make_exchange):
         ),
         SPEC,
     )
-    with pytest.raises(ContractViolation, match="asked for patient_id='patient_2'"):
+    with pytest.raises(ContractViolation, match='asked for patient_id="patient_2"'):
         resources.resource_identity(
             make_exchange(
                 200, {"id": "patient_1"}, template=template, path_params={"patient_id": "patient_2"}

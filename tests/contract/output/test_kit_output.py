@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import subprocess
 from collections import Counter
@@ -11,6 +12,7 @@ from xml.etree import ElementTree
 import pytest
 
 from kit_helpers import SPEC
+from pin_mock import __version__
 from pin_mock.contract.findings import (
     SECRETS,
     Finding,
@@ -21,16 +23,13 @@ from pin_mock.contract.findings import (
     group_causes,
     normalise,
 )
-from pin_mock.contract.output.junit_har import (
-    probe_suite,
-    schemathesis_suite,
-    write_har,
-    write_junit,
-)
-from pin_mock.contract.output.summary import render, verdict
-from pin_mock.contract.probes.framework import ProbeResult
-from pin_mock.contract.runner import ContractResult
+from pin_mock.contract.output.cases import all_cases, failing_cases
+from pin_mock.contract.output.har import read_har, write_har
+from pin_mock.contract.output.junit import write_junit
+from pin_mock.contract.output.summary import render
+from pin_mock.contract.result import ContractResult, ProbeResult
 from pin_mock.contract.schemathesis_run import EventParser, StRunOutcome
+from pin_mock.contract.verdict import verdict
 
 
 @pytest.fixture(autouse=True)
@@ -122,27 +121,50 @@ def test_dedupe_keeps_one_finding_per_problem_with_the_smallest_request():
     assert dedupe([long, short, other]) == [short, other]
 
 
-def test_har_holds_the_failing_exchanges(tmp_path):
+def test_har_holds_the_failing_exchanges_and_reads_back_as_a_cassette(tmp_path):
     path = tmp_path / "failures.har"
-    assert write_har(path, [a_finding(), Finding("GET /x", "probe_error", "boom")]) == 1
-    entry = json.loads(path.read_text())["log"]["entries"][0]
+    probe = Finding("GET /v1/patients", "pin_auth_enforced", "answered 200", a_finding().request,
+                    a_finding().response, source="probe", probe="auth enforced: GET /v1/patients")  # fmt: skip
+    assert write_har(path, [a_finding(), Finding("GET /x", "probe_error", "boom"), probe]) == 2
+    document = json.loads(path.read_text())
+    assert document["log"]["creator"] == {"name": "pin-mock contract", "version": __version__}
+    entry = document["log"]["entries"][0]
     assert entry["request"]["url"].endswith("limit=5") and entry["response"]["status"] == 200
     assert {"name": "limit", "value": "5"} in entry["request"]["queryString"]
+    assert (
+        entry["_pin"]["check"] == "pin_paging" and entry["_pin"]["operation"] == "GET /v1/patients"
+    )
     assert "secret-token" not in path.read_text()
+    first, second = read_har(path)
+    assert (first.check, first.request.url, first.response.status) == (
+        "pin_paging",
+        a_finding().request.url,
+        200,
+    )
+    assert second.source == "probe" and second.probe == "auth enforced: GET /v1/patients"
 
 
-def test_junit_has_one_test_case_per_operation_and_check(tmp_path):
+def test_junit_has_one_test_case_per_operation_and_check_and_the_headline_counts_them(tmp_path):
     outcomes = {("GET /v1/patients", "pin_paging"): [9, 1], ("GET /v1/patients", "not_a_server_error"): [10, 0],
                 ("GET /v1/reports", "pin_paging"): [5, 0]}  # fmt: skip
-    st = schemathesis_suite(outcomes, [a_finding()], 3.0)
-    probes = probe_suite([("auth enforced", 0.1, [a_finding(check="pin_auth_enforced"),
-                                                  a_finding(check="pin_challenge")], None),
-                          ("paging walk", 0.1, [], None), ("webhooks", 0.0, [], "operations not selected")])  # fmt: skip
+    st = StRunOutcome(0, findings=[a_finding()], cases=25, operations_tested=2, outcomes=outcomes,
+                      elapsed={"GET /v1/patients": 2.0, "GET /v1/reports": 0.5})  # fmt: skip
+    probed = [
+        dataclasses.replace(a_finding(check=c), source="probe")
+        for c in ("pin_auth_enforced", "pin_challenge")
+    ]
+    probes = [ProbeResult("auth enforced", probed, 0.1),
+              ProbeResult("paging walk", [], 0.1), ProbeResult("webhooks", [], 0.0, "operations not selected")]  # fmt: skip
+    result = ContractResult(1, "", findings=[a_finding(), *probes[0].findings], schemathesis=st, probes=probes,
+                            not_implemented={"GET /v1/webhooks": "answered only 404, 404"})  # fmt: skip
     out = tmp_path / "junit.xml"
-    write_junit(out, st, probes)
+    write_junit(out, all_cases(result), {"coverage.total": "50.0"}, 12.5)
     root = ElementTree.parse(out).getroot()
-    assert [s.get("name") for s in root] == ["schemathesis", "pin-contract-probes"]
-    assert root.get("tests") == "7" and root.get("failures") == "3" and root.get("skipped") == "1"
+    assert [s.get("name") for s in root] == ["schemathesis", "pin-contract-probes", "pin-contract"]
+    assert root.get("tests") == "8" and root.get("failures") == "3" and root.get("skipped") == "2"
+    assert root.get("time") == "12.500000"  # the run's real duration
+    assert int(root.get("failures")) == len(failing_cases(result))
+    assert verdict(result)[1].startswith("3 failing test cases (junit.xml)")
     failing = root.find(".//testcase[@classname='GET /v1/patients'][@name='pin_paging']/failure")
     assert (
         failing is not None and "reproduce" in failing.text and failing.get("type") == "pin_paging"
@@ -150,8 +172,18 @@ def test_junit_has_one_test_case_per_operation_and_check(tmp_path):
     assert (
         root.find(".//testcase[@classname='GET /v1/reports'][@name='pin_paging']/failure") is None
     )
+    # Real time: the operation's requests, shared by the checks that judged them.
+    times = {
+        c.get("classname"): float(c.get("time"))
+        for c in root.iter("testcase")
+        if c.get("name") == "pin_paging"
+    }
+    assert times == {"GET /v1/patients": 1.0, "GET /v1/reports": 0.5}
     names = [c.get("name") for c in root.iter("testcase") if c.get("classname") == "auth enforced"]
     assert names == ["GET /v1/patients pin_auth_enforced", "GET /v1/patients pin_challenge"]
+    skipped = root.find(".//testcase[@classname='GET /v1/webhooks'][@name='implemented']/skipped")
+    assert skipped is not None and "not implemented" in skipped.get("message")
+    assert [p.get("name") for p in root.find("testsuite").iter("property")] == ["coverage.total"]
 
 
 def outcome(**fields):
@@ -228,12 +260,36 @@ def test_one_root_cause_is_one_line_with_its_count_and_operations():
     assert causes[0].operations == ["GET /v1/patients", "GET /v1/reports", "GET /v1/webhooks"]
     result = ContractResult(1, "", findings=dedupe([*same, other]), base_url="http://pin.test")
     text = render(result)
-    assert "Failures: 121 from 2 causes" in text
-    assert "  1. 120x pin_rate_limit_headers: X-RateLimit-Remaining must be" in text
-    assert "on GET /v1/patients, GET /v1/reports, GET /v1/webhooks" in text
+    assert "Failures: 0 failing test cases from 2 causes (121 distinct failing exchanges)" in text
+    assert "  1. pin_rate_limit_headers: X-RateLimit-Remaining must be" in text
+    assert "120 exchanges on GET /v1/patients, GET /v1/reports, GET /v1/webhooks" in text
     assert text.count("reproduce:") == 2
     code, reason = verdict(result, 0.5)
-    assert reason.startswith("121 failures from 2 causes in 3 operations")
+    assert "from 2 causes in 3 operations" in reason
+
+
+def test_the_summary_never_cuts_causes_off_and_lists_skips():
+    many = [a_finding(check=f"pin_check_{n}", message=f"broken in way {n}") for n in range(45)]
+    skipped = ProbeResult("tenancy", [], skipped="no second client")
+    result = ContractResult(
+        1, "", findings=many, probes=[ProbeResult("p", []), skipped], base_url="http://t"
+    )
+    text = render(result)
+    assert " 45. " in text and "more causes" not in text
+    assert "probes: 2 (1 run, 0 failing, 1 skipped" in text
+    assert "Skipped probes (1):\n  - tenancy: no second client" in text
+
+
+def test_summary_and_messages_carry_no_python_reprs():
+    from pin_mock.contract.exchange import shown
+
+    assert (
+        shown(None) == "null"
+        and shown("a") == '"a"'
+        and shown({"client": None}) == '{"client": null}'
+    )
+    result = ContractResult(0, "ok", notes=["x"], base_url="http://t")
+    assert "None" not in render(result)
 
 
 def test_normalised_messages_drop_values_not_meaning():
@@ -256,9 +312,17 @@ def test_a_stateful_failure_is_labelled_with_the_request_that_failed():
     """A step that followed a wrong Location is not labelled with the operation it never reached."""
     parser = EventParser(spec=SPEC)
     request = {"method": "GET", "uri": "http://pin.test/v1/patients/p1/entries/e1"}
+    # A path outside the spec keeps its shape, never a concrete id (JUnit names stay stable).
     assert (
         parser.label("GET /v1/patients/{patient_id}", request) == "GET /v1/patients/p1/entries/e1"
     )
+    unknown = {"method": "TRACE", "uri": "http://pin.test/v1/patients/patient_b75b269fe99e"}
+    assert (
+        parser.label("TRACE /v1/patients/{patient_id}", unknown)
+        == "TRACE /v1/patients/{patient_id}"
+    )
+    odd = {"method": "GET", "uri": "http://pin.test/v2/things/thing_0a1b2c3d4e"}
+    assert parser.label("GET /v2/x", odd) == "GET /v2/things/{id}"
     right = {"method": "GET", "uri": "http://pin.test/v1/patients/p1"}
     assert parser.label("GET /v1/patients/{patient_id}", right) == "GET /v1/patients/{patient_id}"
     elsewhere = {"method": "GET", "uri": "http://pin.test/v1/reports/r1"}

@@ -8,10 +8,12 @@ import json
 import pytest
 
 from kit_helpers import SPEC
-from pin_mock.contract.probes.framework import SAFE_URL, safe
+from pin_mock.contract.probes.deliveries import callback_schemas, schema_errors
+from pin_mock.contract.probes.framework import safe
 from pin_mock.contract.probes.reports import media_type_for
 from pin_mock.contract.probes.scopes import jwt_claims
-from pin_mock.contract.probes.webhooks import callback_schemas, is_local, schema_errors
+from pin_mock.contract.probes.webhooks import is_local
+from pin_mock.contract.safe_urls import INVALID_URL as SAFE_URL
 
 
 def _jwt(claims: dict) -> str:

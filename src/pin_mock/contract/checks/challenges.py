@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from pin_mock.contract.checks.registry import check
-from pin_mock.contract.exchange import Exchange, fail
+from pin_mock.contract.exchange import Exchange, fail, shown
 from pin_mock.contract.spec import Spec
 
 _ERROR = re.compile(r'\berror\s*=\s*"?([A-Za-z_]+)"?')
@@ -39,13 +39,13 @@ def bearer_error(ex: Exchange, spec: Spec) -> None:
     error = challenge_error(challenge)
     if sent is None and error is not None:
         fail(
-            f"a request without credentials got a challenge with error={error!r}; "
+            f"a request without credentials got a challenge with error={shown(error)}; "
             "RFC 6750 section 3.1 says no error code then"
         )
     if sent is not None and sent.lower().startswith("bearer ") and sent[7:].strip():
         if error not in TOKEN_ERRORS:
             fail(
-                f"a request with a bearer token got 401 with challenge {challenge!r}; "
+                f"a request with a bearer token got 401 with challenge {shown(challenge)}; "
                 'RFC 6750 section 3.1 expects error="invalid_token"'
             )
 
@@ -62,16 +62,16 @@ def forbidden_scope(ex: Exchange, spec: Spec) -> None:
     details = error.get("details") if isinstance(error.get("details"), dict) else {}
     required = details.get("required_scope")
     if not isinstance(required, str) or not required:
-        fail(f"403 without details.required_scope: {ex.snippet()!r}")
+        fail(f"403 without details.required_scope: {shown(ex.snippet())}")
     operation = spec.find(ex.method, ex.template)
     if operation is not None and operation.scopes and required not in operation.scopes:
         fail(
-            f"403 names required_scope {required!r}; {operation.label} requires "
+            f"403 names required_scope {shown(required)}; {operation.label} requires "
             f"{' or '.join(operation.scopes)}"
         )
     challenge = ex.header("www-authenticate") or ""
     if challenge_error(challenge) != "insufficient_scope":
         fail(
             f"403 for a missing scope without WWW-Authenticate: Bearer "
-            f'error="insufficient_scope" (got {challenge!r}; RFC 6750 section 3.1)'
+            f'error="insufficient_scope" (got {shown(challenge)}; RFC 6750 section 3.1)'
         )

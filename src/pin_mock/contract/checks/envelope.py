@@ -9,7 +9,7 @@ spec still has, so a revised spec's new code or status is followed unchanged.
 from __future__ import annotations
 
 from pin_mock.contract.checks.registry import check
-from pin_mock.contract.exchange import Exchange, fail
+from pin_mock.contract.exchange import Exchange, fail, shown
 from pin_mock.contract.spec import Spec
 
 #: PIN's documented status/code pairings that its spec's examples do not all show.
@@ -35,7 +35,7 @@ def error_envelope(ex: Exchange, spec: Spec) -> None:
     if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
         fail(
             f"{ex.status} answer is not PIN's error envelope "
-            f'{{"error": {{"code", "message", "details"}}}}: {ex.snippet()!r}'
+            f'{{"error": {{"code", "message", "details"}}}}: {shown(ex.snippet())}'
         )
     error = body["error"]
     code, message = error.get("code"), error.get("message")
@@ -45,11 +45,11 @@ def error_envelope(ex: Exchange, spec: Spec) -> None:
         fail(f"error.details must be an object, got {type(error['details']).__name__}")
     known = spec.error_codes
     if known and code not in known:
-        fail(f"error.code {code!r} is not one of PIN's codes ({', '.join(sorted(known))})")
+        fail(f"error.code {shown(code)} is not one of PIN's codes ({', '.join(sorted(known))})")
     expected = codes_for_status(spec, ex.status)
     if expected and code not in expected:
         fail(
-            f"status {ex.status} carries error.code {code!r}; expected {' or '.join(sorted(expected))}"
+            f"status {ex.status} carries error.code {shown(code)}; expected {' or '.join(sorted(expected))}"
         )
 
 
@@ -62,4 +62,4 @@ def unauthorized_challenge(ex: Exchange, spec: Spec) -> None:
     if not challenge:
         fail("401 without a WWW-Authenticate header (RFC 6750 section 3)")
     if not challenge.lower().startswith("bearer"):
-        fail(f"WWW-Authenticate must be a Bearer challenge, got {challenge!r}")
+        fail(f"WWW-Authenticate must be a Bearer challenge, got {shown(challenge)}")

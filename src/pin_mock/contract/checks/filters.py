@@ -13,7 +13,7 @@ from typing import Any
 
 from pin_mock.contract.checks.paging import list_body
 from pin_mock.contract.checks.registry import check
-from pin_mock.contract.exchange import Exchange, fail
+from pin_mock.contract.exchange import Exchange, fail, shown
 from pin_mock.contract.spec import Spec
 
 
@@ -32,7 +32,7 @@ def patient_search(ex: Exchange, spec: Spec) -> None:
         haystacks = [str(item.get("name", "")).casefold(), str(item.get("id", "")).casefold()]
         if needles and not any(n in h for n in needles for h in haystacks):
             fail(
-                f"search={term!r} listed {item.get('id')!r} ({item.get('name')!r}), which does not match"
+                f"search={shown(term)} listed {shown(item.get('id'))} ({shown(item.get('name'))}), which does not match"
             )
 
 
@@ -53,16 +53,18 @@ def clinical_data_filters(ex: Exchange, spec: Spec) -> None:
         ident = entry.get("id")
         if patient_id is not None and str(entry.get("patient_id")) != str(patient_id):
             fail(
-                f"entry {ident!r} of patient {entry.get('patient_id')!r} listed for {patient_id!r}"
+                f"entry {shown(ident)} of patient {shown(entry.get('patient_id'))} listed for {shown(patient_id)}"
             )
         recorded = _datetime(entry.get("recorded_at"))
         if recorded is None:
             continue
         days = _dates_of(entry["recorded_at"], recorded)
         if start is not None and all(d < start for d in days):
-            fail(f"entry {ident!r} recorded {entry['recorded_at']} is before start_date={start}")
+            fail(
+                f"entry {shown(ident)} recorded {entry['recorded_at']} is before start_date={start}"
+            )
         if end is not None and all(d > end for d in days):
-            fail(f"entry {ident!r} recorded {entry['recorded_at']} is after end_date={end}")
+            fail(f"entry {shown(ident)} recorded {entry['recorded_at']} is after end_date={end}")
         if previous is not None and _comparable(previous, recorded) and recorded < previous:
             fail(
                 f"entries are not oldest first: {entry['recorded_at']} after {previous.isoformat()}"

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from pin_mock.contract.checks.registry import check
-from pin_mock.contract.exchange import Exchange, fail
+from pin_mock.contract.exchange import Exchange, fail, shown
 from pin_mock.contract.spec import Spec
 
 _INT = re.compile(r"^\d+$")
@@ -63,11 +63,11 @@ def paging(ex: Exchange, spec: Spec) -> None:
         return
     got_page, got_limit, total = (pagination.get(k) for k in ("page", "limit", "total"))
     if got_page != page:
-        fail(f"pagination.page is {got_page!r} for a request of page {page}")
+        fail(f"pagination.page is {shown(got_page)} for a request of page {page}")
     if got_limit != limit:
-        fail(f"pagination.limit is {got_limit!r} for a request of limit {limit}")
+        fail(f"pagination.limit is {shown(got_limit)} for a request of limit {limit}")
     if not isinstance(total, int) or isinstance(total, bool) or total < 0:
-        fail(f"pagination.total must be a non-negative integer, got {total!r}")
+        fail(f"pagination.total must be a non-negative integer, got {shown(total)}")
     if len(data) > limit:
         fail(f"{len(data)} items on a page of limit {limit}")
     before = (page - 1) * limit

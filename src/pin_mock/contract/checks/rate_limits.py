@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 from pin_mock.contract.checks.registry import check
-from pin_mock.contract.exchange import Exchange, fail
+from pin_mock.contract.exchange import Exchange, fail, shown
 from pin_mock.contract.spec import Spec
 
 HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
@@ -35,7 +35,7 @@ def _int_header(ex: Exchange, name: str) -> int:
     if len(values) > 1:
         fail(f"{name} is sent {len(values)} times: {values}")
     if not _INT.match(values[0]):
-        fail(f"{name} must be a non-negative integer, got {values[0]!r}")
+        fail(f"{name} must be a non-negative integer, got {shown(values[0])}")
     return int(values[0])
 
 
@@ -80,7 +80,7 @@ def retry_after(ex: Exchange, spec: Spec) -> None:
     if value is None:
         fail("429 without a Retry-After header")
     if not _INT.match(value):
-        fail(f"Retry-After must be whole seconds, got {value!r}")
+        fail(f"Retry-After must be whole seconds, got {shown(value)}")
 
 
 @dataclass

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pin_mock.contract.checks.registry import check
-from pin_mock.contract.exchange import Exchange, fail
+from pin_mock.contract.exchange import Exchange, fail, shown
 from pin_mock.contract.spec import Spec
 
 #: A property that only the answer to the creating request may show (a webhook's signing secret).
@@ -23,11 +23,13 @@ def resource_identity(ex: Exchange, spec: Spec) -> None:
         name = last[1:-1]
         asked = ex.path_params.get(name)
         if asked is not None and "id" in body and str(body["id"]) != str(asked):
-            fail(f"asked for {name}={asked!r} and got the resource with id {body['id']!r}")
+            fail(
+                f"asked for {name}={shown(asked)} and got the resource with id {shown(body['id'])}"
+            )
         if "patient_id" in ex.path_params and "patient_id" in body and name != "patient_id":
             if str(body["patient_id"]) != str(ex.path_params["patient_id"]):
                 fail(
-                    f"entry of patient {body['patient_id']!r} served under {ex.path_params['patient_id']!r}"
+                    f"entry of patient {shown(body['patient_id'])} served under {shown(ex.path_params['patient_id'])}"
                 )
     webhooks = spec.api_prefix.rstrip("/") + "/webhooks"
     if ex.template.startswith(webhooks) and isinstance(body, dict):
@@ -48,4 +50,6 @@ def created_location(ex: Exchange, spec: Spec) -> None:
     if isinstance(body, dict) and isinstance(body.get("id"), str) and body["id"]:
         path = urlsplit(location).path.rstrip("/")
         if not path.endswith("/" + body["id"]):
-            fail(f"Location {location!r} does not point to the created resource {body['id']!r}")
+            fail(
+                f"Location {shown(location)} does not point to the created resource {shown(body['id'])}"
+            )

@@ -1,156 +1,151 @@
-"""The verdict of a run and its human summary; the report files.
+"""The end-of-run summary, and the report files of ``--report-dir``.
 
-The summary lists the failures by root cause (one line per check and
-normalised message, with its count and the operations it hit), each with one
-``curl`` reproduction. Reproductions that need the run's own token use
-``$PIN_TOKEN``; the summary says how to get one (the secret is never printed).
+The summary lists every failure by root cause (one line per check and
+normalised message, with the operations it hit), each with one ``curl``
+reproduction; nothing is cut off, and skipped probes are listed with their
+reasons. Reproductions that need the run's own token use ``$PIN_TOKEN``; the
+summary says how to get one (the secret is never printed).
+
+Report files (``REPORT_FILES``; the README lists them too): ``summary.txt``,
+``junit.xml``, ``failures.har`` (the failing exchanges, a cassette for
+``pin-mock contract replay``), ``coverage.md`` and ``coverage.json``,
+``resources.json`` (what the run created and whether it was removed), and
+``schemathesis/`` (Schemathesis's own output and reports, for digging deeper).
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from pin_mock.contract.findings import group_causes, token_command
-from pin_mock.contract.output.junit_har import (
-    format_finding,
-    probe_suite,
-    schemathesis_suite,
-    write_har,
-    write_junit,
-)
+from pin_mock.contract.output.cases import all_cases, failing_cases
+from pin_mock.contract.output.coverage_report import coverage_lines, write_coverage
+from pin_mock.contract.output.har import write_har
+from pin_mock.contract.output.junit import write_junit
+from pin_mock.contract.output.text import format_finding
+from pin_mock.contract.result import ContractResult
 
-if TYPE_CHECKING:
-    from pin_mock.contract.runner import ContractResult
-
-SHOWN_CAUSES = 30
 SHOWN_OPERATIONS = 6
-
-
-def verdict(result: ContractResult, max_429_share: float) -> tuple[int, str]:
-    """(exit code, one-line reason) for a finished run."""
-    st = result.schemathesis
-    if st is not None and st.fatal and not st.cases:
-        return 2, f"Schemathesis could not run: {st.fatal}"
-    if st is not None:
-        total, limited = st.responses, st.statuses.get(429, 0)
-        advice = "lower --rate-limit or use a client with a higher tier"
-        if total and limited / total > max_429_share:
-            return 1, (
-                f"the run was dominated by 429 Too Many Requests ({limited} of {total} answers): "
-                f"nothing was really tested; {advice}"
-            )
-        starved = st.warnings.get("rate_limited")
-        if starved:
-            return 1, (
-                f"{len(starved)} operations were answered mostly with 429 Too Many Requests "
-                f"({', '.join(starved[:3])}{', ...' if len(starved) > 3 else ''}): they were not "
-                f"really tested; {advice}"
-            )
-    if result.probe_requests and result.probe_limited / result.probe_requests > max_429_share:
-        return 1, (
-            f"the probes were dominated by 429 Too Many Requests ({result.probe_limited} of "
-            f"{result.probe_requests} answers): their findings prove little; use a client "
-            "with a higher tier or wait for the window to reset"
-        )
-    if result.findings:
-        operations = {f.operation for f in result.findings}
-        causes = group_causes(result.findings)
-        checks = Counter(c.check for c in causes)
-        listed = ", ".join(f"{name} x{n}" if n > 1 else name for name, n in checks.most_common())
-        return 1, (
-            f"{len(result.findings)} failures from {len(causes)} causes in "
-            f"{len(operations)} operations ({listed})"
-        )
-    if st is not None and st.errors:
-        return 1, f"errors during the Schemathesis run: {'; '.join(st.errors)}"
-    if st is not None and st.exit_code != 0:
-        return (
-            1,
-            f"Schemathesis exited with {st.exit_code} (see schemathesis-output.txt in --report-dir)",
-        )
-    if st is not None and st.operations_tested == 0:
-        return 2, "Schemathesis tested no operation"
-    return 0, _passed(result)
-
-
-def _passed(result: ContractResult) -> str:
-    parts = []
-    probes = [p for p in result.probes if not p.skipped]
-    if probes:
-        parts.append(f"{len(probes)} probes")
-    if result.schemathesis is not None:
-        st = result.schemathesis
-        parts.append(f"{st.cases} generated cases over {st.operations_tested} operations")
-    return "the target honours the contract: " + ", ".join(parts or ["nothing selected"])
+REPORT_FILES = {
+    "summary.txt": "this summary",
+    "junit.xml": "one test case per operation and check, per probe, per coverage floor",
+    "failures.har": "the failing exchanges (HAR 1.2); replay with pin-mock contract replay",
+    "coverage.md": "coverage per operation (Markdown, for a CI job summary)",
+    "coverage.json": "the same coverage, for tools",
+    "resources.json": "what the run created on the target, and whether it was removed",
+    "schemathesis/": "Schemathesis's own output and reports",
+}
+#: What Schemathesis's warnings mean for a PIN run.
+WARNINGS = {
+    "validation_mismatch": (
+        "these operations refused most generated data with 4xx. For the token endpoint "
+        "that is right: generated client ids and secrets are nobody's, so RFC 6749 "
+        "asks for invalid_client. Elsewhere it can mean the implementation validates "
+        "more strictly than the spec says"
+    ),
+    "missing_test_data": "these operations answered mostly 404: their generated ids name nothing",
+    "missing_auth": (
+        "these operations answered mostly 401. For the token endpoint that is right "
+        "(generated credentials are nobody's); elsewhere the run's token was refused"
+    ),
+    "rate_limited": "these operations were answered mostly with 429",
+}
 
 
 def render(result: ContractResult, report_dir: Path | None = None) -> str:
     """The end-of-run summary for the terminal or the CI log."""
-    status = "PASSED" if result.exit_code == 0 else ("FAILED" if result.exit_code == 1 else "ERROR")
+    status = {0: "PASSED", 1: "FAILED"}.get(result.exit_code, "ERROR")
     lines = [
         f"pin-mock contract: {status} against {result.base_url} in {result.seconds:.1f} s",
         f"  {result.reason}",
     ]
-    st = result.schemathesis
-    probes = [p for p in result.probes if not p.skipped]
-    if probes or st is not None:
-        counts = []
-        if probes:
-            failing = sum(1 for p in probes if p.findings)
-            counts.append(
-                f"probes: {len(probes)} run, {failing} failing, {sum(p.requests for p in probes)} requests"
-            )
-        if st is not None:
-            counts.append(
-                f"schemathesis: {st.cases} cases, {st.responses} answers, {st.seconds:.1f} s"
-            )
-        lines.append("  " + "; ".join(counts))
+    lines += _counts(result)
+    if result.not_implemented:
+        labels = sorted(result.not_implemented)
+        lines.append(
+            f"  not implemented ({len(labels)}, not tested: they answered only 404, 405 or 501; "
+            "--include-unimplemented tests them): " + ", ".join(labels)
+        )
+    if result.coverage is not None:
+        lines += ["  " + line for line in coverage_lines(result.coverage)]
+    if result.ledger is not None and result.ledger.created:
+        lines.append("  created: " + result.ledger.describe())
     for note in result.notes:
         lines.append(f"  note: {note}")
-    if st is not None:
-        for kind, labels in sorted(st.warnings.items()):
-            lines.append(
-                f"  warning ({kind}): {', '.join(labels[:5])}{' ...' if len(labels) > 5 else ''}"
-            )
-    if result.findings:
-        causes = group_causes(result.findings)
-        lines += ["", f"Failures: {len(result.findings)} from {len(causes)} causes"]
-        for number, cause in enumerate(causes[:SHOWN_CAUSES], 1):
-            example = cause.example
-            ops = cause.operations
-            shown = ", ".join(ops[:SHOWN_OPERATIONS]) + (
-                f", ... ({len(ops)} operations)" if len(ops) > SHOWN_OPERATIONS else ""
-            )
-            first = example.message.strip().splitlines()[0] if example.message.strip() else ""
-            lines.append(f"{number:>3}. {len(cause.findings)}x {cause.check}: {first}")
-            lines.append(f"       on {shown}")
-            lines.append("       e.g. " + format_finding(example).replace("\n", "\n       "))
-        if len(causes) > SHOWN_CAUSES:
-            lines.append(f"  ... and {len(causes) - SHOWN_CAUSES} more causes (see junit.xml)")
-        if any("$PIN_TOKEN" in (c.example.curl() or "") for c in causes):
-            lines += [
-                "",
-                "Reproductions use $PIN_TOKEN; get one with:",
-                "  " + token_command(result.token_url, result.client_id),
-            ]
+    st = result.schemathesis
+    for kind, labels in sorted((st.warnings if st is not None else {}).items()):
+        meaning = WARNINGS.get(kind, "see schemathesis/output.txt")
+        lines.append(f"  warning ({kind}): {', '.join(labels)}: {meaning}")
+    skipped = result.skipped_probes
+    if skipped:
+        lines += ["", f"Skipped probes ({len(skipped)}):"]
+        lines += [f"  - {p.name}: {p.skipped}" for p in skipped]
+    if result.skipped_checks:
+        lines += ["", f"Checks left out ({len(result.skipped_checks)}):"]
+        lines += [f"  - {name}: {why}" for name, why in sorted(result.skipped_checks.items())]
+    lines += _failures(result)
     if report_dir is not None:
-        lines += ["", f"Reports: {report_dir / 'junit.xml'}, {report_dir / 'failures.har'}"]
+        lines += ["", f"Reports in {report_dir}:"]
+        lines += [f"  {name:<15} {what}" for name, what in REPORT_FILES.items()]
     return "\n".join(lines)
 
 
-def write_reports(result: ContractResult, report_dir: Path) -> None:
-    """``junit.xml`` (Schemathesis and probes), ``failures.har``, ``summary.txt``."""
-    report_dir.mkdir(parents=True, exist_ok=True)
-    probes = None
+def _counts(result: ContractResult) -> list[str]:
+    counts = []
     if result.probes:
-        probes = probe_suite((p.name, p.seconds, p.findings, p.skipped) for p in result.probes)
+        run, skipped = result.run_probes, result.skipped_probes
+        failing = sum(1 for p in run if p.findings)
+        requests = sum(p.requests for p in run)
+        counts.append(
+            f"probes: {len(result.probes)} ({len(run)} run, {failing} failing, "
+            f"{len(skipped)} skipped; {requests} requests)"
+        )
     st = result.schemathesis
-    st_suite = None
     if st is not None:
-        found = [f for f in result.findings if f.source == "schemathesis"]
-        st_suite = schemathesis_suite(st.outcomes, found, st.seconds)
-    write_junit(report_dir / "junit.xml", st_suite, probes)
+        counts.append(f"schemathesis: {st.cases} cases, {st.responses} answers, {st.seconds:.1f} s")
+    return ["  " + "; ".join(counts)] if counts else []
+
+
+def _failures(result: ContractResult) -> list[str]:
+    if not result.findings:
+        return []
+    causes = group_causes(result.findings)
+    failing = len(failing_cases(result))
+    lines = [
+        "",
+        f"Failures: {failing} failing test cases from {len(causes)} causes "
+        f"({len(result.findings)} distinct failing exchanges)",
+    ]
+    for number, cause in enumerate(causes, 1):
+        example = cause.example
+        ops = cause.operations
+        shown = ", ".join(ops[:SHOWN_OPERATIONS]) + (
+            f", ... ({len(ops)} operations)" if len(ops) > SHOWN_OPERATIONS else ""
+        )
+        first = example.message.strip().splitlines()[0] if example.message.strip() else ""
+        lines.append(f"{number:>3}. {cause.check}: {first}")
+        lines.append(f"       {len(cause.findings)} exchanges on {shown}")
+        lines.append("       e.g. " + format_finding(example).replace("\n", "\n       "))
+    if any("$PIN_TOKEN" in (c.example.curl() or "") for c in causes):
+        lines += [
+            "",
+            "Reproductions use $PIN_TOKEN; get one with:",
+            "  " + token_command(result.token_url, result.client_id),
+        ]
+    return lines
+
+
+def write_reports(result: ContractResult, report_dir: Path) -> None:
+    """Every file of ``REPORT_FILES`` (Schemathesis's are already in ``schemathesis/``)."""
+    report_dir.mkdir(parents=True, exist_ok=True)
+    properties = result.coverage.properties() if result.coverage is not None else None
+    write_junit(report_dir / "junit.xml", all_cases(result), properties, result.seconds)
     write_har(report_dir / "failures.har", result.findings)
-    (report_dir / "summary.txt").write_text(render(result) + "\n", encoding="utf-8")
+    if result.coverage is not None:
+        write_coverage(result.coverage, report_dir)
+    if result.ledger is not None:
+        (report_dir / "resources.json").write_text(
+            json.dumps(result.ledger.as_json(), indent=2) + "\n", encoding="utf-8"
+        )
+    (report_dir / "summary.txt").write_text(render(result, report_dir) + "\n", encoding="utf-8")

@@ -17,7 +17,8 @@ ACCOUNTING = "pin_rate_limit_accounting"
 REQUESTS = 5
 
 
-def _numbers(ex: Exchange) -> tuple[int, int, int] | None:
+def numbers(ex: Exchange) -> tuple[int, int, int] | None:
+    """(limit, remaining, reset) of an answer, or ``None`` when they are not integers."""
     try:
         return tuple(
             int(ex.header(f"x-ratelimit-{n}") or "") for n in ("limit", "remaining", "reset")
@@ -29,26 +30,25 @@ def _numbers(ex: Exchange) -> tuple[int, int, int] | None:
 def accounting(ctx: ProbeContext) -> None:
     minted = ctx.grant(None)
     token = str(body_of(minted).get("access_token", "")) if minted.status == 200 else None
-    bearer = f"Bearer {token}" if token else None
+    bearer = {"token": f"Bearer {token}"} if token else {}
     previous: tuple[int, int, int] | None = None
     for _ in range(REQUESTS):
-        ex = ctx.target.request("GET", "/v1/patients", template="/v1/patients", params={"limit": 1},
-                                **({"token": bearer} if bearer else {}))  # fmt: skip
-        numbers = _numbers(ex)
-        if numbers is None:
+        ex = ctx.call("listPatients", params={"limit": 1}, **bearer)
+        found = numbers(ex)
+        if found is None:
             return
-        limit, remaining, reset = numbers
+        limit, remaining, reset = found
         if ex.status == 429:
             ctx.expect(
                 remaining == 0, ACCOUNTING, f"429 with X-RateLimit-Remaining {remaining}, not 0", ex
             )
             ctx.expect(previous is None or previous[1] <= 1, ACCOUNTING,
-                       f"429 although the previous answer had {previous and previous[1]} requests left", ex)  # fmt: skip
+                       f"429 although the previous answer had {previous[1] if previous else 'an unknown number of'} requests left", ex)  # fmt: skip
             return
         if previous is not None and previous[0] == limit and previous[2] == reset:
             ctx.expect(previous[1] - remaining == 1, ACCOUNTING,
                        f"X-RateLimit-Remaining went from {previous[1]} to {remaining} over one request", ex)  # fmt: skip
-        previous = numbers
+        previous = found
 
 
 ACCOUNTING_PROBES = [

@@ -1,25 +1,26 @@
 """References and parameters: unknown ids are 404, unknown parameters are refused,
 documented boundaries hold, and the spec's own examples come true.
 
-Every id the spec lets a caller name (each path parameter, and query parameters
-that name a resource, ``*_id``) is tried with an id that cannot exist: the
-answer is 404 ``NOT_FOUND``, never a 200 over nothing. An unknown query
-parameter is refused (400) rather than silently ignored, because a typo in a
-filter would otherwise return unfiltered data. A ``limit`` at its documented
-``maximum`` is accepted and one past it is refused. Each response example that
-documents the request it answers (``x-request``, laid on the contract by the
-bundled ``example-requests.overlay.yaml``: ``path``,
-``query``, ``body``, a narrower ``scope`` or no ``client``) is replayed and must
-come back with the documented status and, for an error, its code and message
-word for word. Examples that need a set-up, a clock or another named client are
-the sandbox's own test material and are left out.
+One probe per operation and concern, so a selection (``--include``, ``-k`` in
+pytest) scopes them like any other test. Every id the spec lets a caller name
+(each path parameter, and query parameters that name a resource, ``*_id``) is
+tried with an id that cannot exist: the answer is 404 ``NOT_FOUND``, never a
+200 over nothing. An unknown query parameter is refused (400) rather than
+silently ignored, because a typo in a filter would otherwise return unfiltered
+data. A ``limit`` at its documented ``maximum`` is accepted and one past it is
+refused. Each documented response example whose request is known
+(``examples.py``) is replayed: the status and the error code must be the
+documented ones (``pin_documented_examples``); the message word for word where
+the spec publishes its wording (``x-exact-wording``: ``pin_documented_messages``),
+or everywhere with the opt-in ``pin_example_messages``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pin_mock.contract.exchange import Exchange
+from pin_mock.contract.examples import DocumentedExample
+from pin_mock.contract.exchange import Exchange, shown
 from pin_mock.contract.probes.framework import (
     Probe,
     ProbeContext,
@@ -27,14 +28,17 @@ from pin_mock.contract.probes.framework import (
     example_kwargs,
     safe,
 )
-from pin_mock.contract.spec import Operation, resolve
-from pin_mock.overlays import with_example_requests
+from pin_mock.contract.spec import Operation, Spec
 
 REFERENCE = "pin_unknown_reference"
 PARAMETER = "pin_unknown_parameter"
 BOUNDS = "pin_documented_bounds"
 EXAMPLES = "pin_documented_examples"
+MESSAGES = "pin_documented_messages"
+ALL_MESSAGES = "pin_example_messages"
 UNKNOWN_QUERY = "pin_contract_unknown"
+#: Every check these probes report (whether or not the spec gives them anything to do).
+REFERENCE_CHECKS = (REFERENCE, PARAMETER, BOUNDS, EXAMPLES, MESSAGES, ALL_MESSAGES)
 
 
 def _code(ex: Exchange) -> Any:
@@ -42,107 +46,76 @@ def _code(ex: Exchange) -> Any:
     return error.get("code") if isinstance(error, dict) else None
 
 
-def _replace(op: Operation, name: str, value: str) -> str:
-    path = op.path
-    for param in op.parameters:
-        if param.get("in") == "path":
-            replacement = value if param["name"] == name else str(param.get("example", "x"))
-            path = path.replace("{" + param["name"] + "}", replacement)
-    return path
+def _code_text(ex: Exchange) -> str:
+    code = _code(ex)
+    return f"error.code {shown(code)}" if code is not None else "no error code"
 
 
 def _usable(ctx: ProbeContext, op: Operation) -> bool:
     return op.requires(ctx.spec.oauth2_scheme) and not ctx.lacking([op.operation_id])
 
 
-def unknown_references(ctx: ProbeContext) -> None:
-    missing = f"pin-contract-missing-{ctx.run_id}"
-    for op in ctx.operations:
+def _references(op: Operation) -> list[tuple[str, str]]:
+    """(location, name) of each id a caller names: path parameters, ``*_id`` query of a GET."""
+    found = [("path", name) for name in op.path_parameters]
+    found += [("query", n) for n in op.query_names() if n.endswith("_id") and op.method == "get"]
+    return found
+
+
+def unknown_references(op: Operation):
+    def run(ctx: ProbeContext) -> None:
         if not _usable(ctx, op):
-            continue
-        for param in op.parameters:
-            name = param.get("name", "")
-            if param.get("in") == "path":
-                path, params = _replace(op, name, missing), {}
-            elif param.get("in") == "query" and name.endswith("_id") and op.method == "get":
-                path, params = op.example_path(), {name: missing}
-            else:
-                continue
-            ex = ctx.target.request(op.method.upper(), path, template=op.path, params=params,
-                                    path_params={name: missing}, **example_kwargs(op))  # fmt: skip
+            return
+        missing = f"pin-contract-missing-{ctx.run_id}"
+        for where, name in _references(op):
+            path_params = {name: missing} if where == "path" else {}
+            params = {name: missing} if where == "query" else {}
+            ex = ctx.call(
+                op.operation_id, path_params, params=params, **example_kwargs(op, ctx.safe_url)
+            )
             ctx.expect(
                 ex.status == 404 and _code(ex) == "NOT_FOUND",
                 REFERENCE,
-                f"{op.label} with an unknown {name} answered {ex.status} {_code(ex)!r} instead of 404 NOT_FOUND",
+                f"{op.label} with an unknown {name} answered {ex.status} ({_code_text(ex)}) "
+                "instead of 404 NOT_FOUND",
                 ex,
             )
 
+    return run
 
-def unknown_parameters(ctx: ProbeContext) -> None:
-    for op in ctx.operations:
-        if op.method != "get" or not _usable(ctx, op):
-            continue
-        ex = ctx.target.request("GET", op.example_path(), template=op.path,
-                                params={UNKNOWN_QUERY: "1"})  # fmt: skip
+
+def unknown_parameters(op: Operation):
+    def run(ctx: ProbeContext) -> None:
+        if not _usable(ctx, op):
+            return
+        ex = ctx.call(op.operation_id, params={UNKNOWN_QUERY: "1"})
         ctx.expect(
             ex.status == 400,
             PARAMETER,
-            f"{op.label} with an unknown query parameter {UNKNOWN_QUERY!r} answered {ex.status}; "
+            f"{op.label} with an unknown query parameter {UNKNOWN_QUERY} answered {ex.status}; "
             "an unknown parameter (a misspelt filter) must be refused, not ignored",
             ex,
         )
 
+    return run
 
-def documented_bounds(ctx: ProbeContext) -> None:
-    for op in ctx.operations:
+
+def documented_bounds(op: Operation):
+    def run(ctx: ProbeContext) -> None:
         maximum = op.query_maximum("limit")
-        # Only lists whose path names nothing: a documented example id need not exist.
-        if op.method != "get" or maximum is None or "{" in op.path or not _usable(ctx, op):
-            continue
-        ok = ctx.target.request(
-            "GET", op.example_path(), template=op.path, params={"limit": maximum}
-        )
+        if maximum is None or not _usable(ctx, op):
+            return
+        ok = ctx.call(op.operation_id, params={"limit": maximum})
         ctx.expect(ok.status == 200, BOUNDS,
                    f"{op.label} with limit={maximum} (the documented maximum) answered {ok.status}", ok)  # fmt: skip
-        past = ctx.target.request(
-            "GET", op.example_path(), template=op.path, params={"limit": maximum + 1}
-        )
+        past = ctx.call(op.operation_id, params={"limit": maximum + 1})
         ctx.expect(past.status == 400, BOUNDS,
                    f"{op.label} with limit={maximum + 1} (past the documented maximum) answered {past.status}", past)  # fmt: skip
 
-
-#: The ``x-request`` keys of an example the kit knows how to replay; an example using any
-#: other (a set-up sequence, a clock, a raw body) is the sandbox's own test material.
-REPLAYABLE = frozenset({"path", "query", "body", "scope", "client"})
+    return run
 
 
-def documented_examples(ctx: ProbeContext) -> None:
-    """Replay each response example that documents its request (``x-request``).
-
-    The requests are not in the contract: the bundled overlay
-    ``example-requests.overlay.yaml`` lays them on it (``pin_mock.overlays``);
-    examples a revised contract lacks are skipped.
-    """
-    document = with_example_requests(ctx.spec.document)
-    for op in ctx.operations:
-        if not op.requires(ctx.spec.oauth2_scheme):
-            continue
-        raw = resolve(document, document["paths"][op.path][op.method])
-        for status, answer in (raw.get("responses") or {}).items():
-            answer = resolve(document, answer)
-            for content in (answer.get("content") or {}).values():
-                for example in (content.get("examples") or {}).values():
-                    example = resolve(document, example)
-                    request = example.get("x-request")
-                    if (
-                        isinstance(request, dict)
-                        and status.isdigit()
-                        and set(request) <= REPLAYABLE
-                    ):
-                        _replay(ctx, op, int(status), request, example.get("value"))
-
-
-def _token_for(ctx: ProbeContext, op: Operation, request: dict[str, Any]) -> str | None | bool:
+def _token_for(ctx: ProbeContext, request: dict[str, Any]) -> str | None | bool:
     """The Authorization header for the replay; ``False`` when the kit cannot make it."""
     if "client" in request:
         if request["client"] is None:
@@ -162,48 +135,110 @@ def _own(ctx: ProbeContext) -> str | None:
     return f"Bearer {ctx.target.tokens.token()}" if ctx.target.tokens is not None else None
 
 
-def _replay(ctx: ProbeContext, op: Operation, status: int, request: dict, value: Any) -> None:
+def _describe(request: dict[str, Any]) -> str:
+    parts = []
+    for key, value in request.items():
+        if key == "client":
+            parts.append("without a token" if value is None else f"as client {value}")
+        elif key == "scope":
+            parts.append(f"with a token for scope {value}")
+        else:
+            parts.append(f"{key} {shown(value)}")
+    return ", ".join(parts) or "as documented"
+
+
+def replay(ctx: ProbeContext, example: DocumentedExample) -> str:
+    """Replay one example and judge the answer; returns why it was not replayed ('' if it was)."""
+    op, status, request = example.operation, int(example.status), example.request or {}
     if status not in (401, 403) and ctx.lacking([op.operation_id]):
-        return  # the client may not call it: the scope probe expects 403 instead
-    token = _token_for(ctx, op, request)
+        return "the client may not call it (the scope probe expects 403 there)"
+    token = _token_for(ctx, request)
     if token is False:
-        return
-    path = op.path
-    for param in op.parameters:
-        if param.get("in") == "path":
-            given = (request.get("path") or {}).get(param["name"], param.get("example", "x"))
-            path = path.replace("{" + param["name"] + "}", str(given))
+        return "needs another client or a scope the run's client lacks"
     body = request["body"] if "body" in request else op.body_example
     kwargs = (
-        {"json": safe(body)}
+        {"json": safe(body, ctx.safe_url)}
         if body is not None and op.body_media_type == "application/json"
         else {}
     )
-    ex = ctx.target.request(op.method.upper(), path, template=op.path, token=token,
-                            params=request.get("query") or {}, **kwargs)  # fmt: skip
-    documented = value.get("error") if isinstance(value, dict) and status >= 400 else None
-    got = body_of(ex).get("error") if isinstance(body_of(ex).get("error"), dict) else {}
-    what = f"{op.label} replayed from the spec's example {request}"
+    ex = ctx.call(op.operation_id, dict(request.get("path") or {}), token=token,
+                  params=request.get("query") or {}, **kwargs)  # fmt: skip
+    what = f"{op.label} replayed from the spec's example {example.name} ({_describe(request)})"
     ctx.expect(
         ex.status == status, EXAMPLES, f"{what} answered {ex.status}, documented {status}", ex
     )
+    value = example.value
+    documented = value.get("error") if isinstance(value, dict) and status >= 400 else None
+    got = body_of(ex).get("error") if isinstance(body_of(ex).get("error"), dict) else {}
     if isinstance(documented, dict) and ex.status == status:
         ctx.expect(got.get("code") == documented.get("code"), EXAMPLES,
-                   f"{what}: error.code {got.get('code')!r}, documented {documented.get('code')!r}", ex)  # fmt: skip
-        if isinstance(documented.get("message"), str):
-            ctx.expect(got.get("message") == documented["message"], EXAMPLES,
-                       f"{what}: message {got.get('message')!r}, documented {documented['message']!r}", ex)  # fmt: skip
+                   f"{what}: error.code {shown(got.get('code'))}, documented {shown(documented.get('code'))}", ex)  # fmt: skip
+        wording = documented.get("message")
+        if isinstance(wording, str):
+            check = MESSAGES if wording in ctx.spec.exact_messages else ALL_MESSAGES
+            ctx.expect(got.get("message") == wording, check,
+                       f"{what}: message {shown(got.get('message'))}, documented {shown(wording)}", ex)  # fmt: skip
+    return ""
 
 
-REFERENCE_PROBES = [
-    Probe("unknown ids are 404 NOT_FOUND (path and query)", (), unknown_references, (REFERENCE,)),
-    Probe("unknown query parameters are refused", (), unknown_parameters, (PARAMETER,)),
-    Probe("documented limit boundaries", (), documented_bounds, (BOUNDS,)),
-    Probe(
-        "the spec's documented examples, replayed",
-        (),
-        documented_examples,
-        (EXAMPLES,),
-        scoped=False,
-    ),
-]
+def documented_examples(op: Operation):
+    def run(ctx: ProbeContext) -> None:
+        observations = ctx.target.observations
+        for example in ctx.examples:
+            if example.operation != op:
+                continue
+            why_not = example.why_not or replay(ctx, example)
+            if observations is not None:
+                observations.example(op.label, example.key, why_not)
+
+    return run
+
+
+def reference_probes(
+    spec: Spec, operations: list[Operation], examples: list[DocumentedExample]
+) -> list[Probe]:
+    """One probe per operation and concern it applies to."""
+    probes = []
+    with_examples = {e.operation.operation_id for e in examples}
+    for op in operations:
+        if not op.requires(spec.oauth2_scheme):
+            continue
+        needs = (op.operation_id,)
+        if _references(op):
+            probes.append(
+                Probe(
+                    f"unknown ids are 404 NOT_FOUND: {op.label}",
+                    needs,
+                    unknown_references(op),
+                    (REFERENCE,),
+                )
+            )
+        if op.method == "get":
+            probes.append(
+                Probe(
+                    f"unknown query parameters are refused: {op.label}",
+                    needs,
+                    unknown_parameters(op),
+                    (PARAMETER,),
+                )
+            )
+        if op.method == "get" and op.query_maximum("limit") is not None and not op.path_parameters:
+            probes.append(
+                Probe(
+                    f"documented limit boundaries: {op.label}",
+                    needs,
+                    documented_bounds(op),
+                    (BOUNDS,),
+                )
+            )
+        if op.operation_id in with_examples:
+            probes.append(
+                Probe(
+                    f"documented examples replayed: {op.label}",
+                    needs,
+                    documented_examples(op),
+                    (EXAMPLES, MESSAGES, ALL_MESSAGES),
+                    scoped=False,
+                )
+            )
+    return probes  # fmt: skip

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from pin_mock.contract.exchange import Exchange
+from pin_mock.contract.exchange import Exchange, shown
 from pin_mock.contract.probes.framework import Probe, ProbeContext, body_of
 from pin_mock.contract.spec import Operation
 
@@ -34,8 +34,7 @@ def media_type_for(op: Operation | None, fmt: str) -> str | None:
 
 
 def _download(ctx: ProbeContext, rid: str) -> Exchange:
-    return ctx.send("GET", "downloadReport", f"/v1/reports/{rid}/download",
-                    path_params={"report_id": rid})  # fmt: skip
+    return ctx.call("downloadReport", {"report_id": rid})
 
 
 def _judge_file(ctx: ProbeContext, ex: Exchange, fmt: str, expected: str | None) -> None:
@@ -48,16 +47,15 @@ def _judge_file(ctx: ProbeContext, ex: Exchange, fmt: str, expected: str | None)
     got = (ex.header("content-type") or "").split(";")[0].strip().lower()
     if expected is not None:
         ctx.expect(got == expected.lower(), LIFECYCLE,
-                   f"a {fmt} report downloaded as {got!r}; the spec documents {expected!r}", ex)  # fmt: skip
+                   f"a {fmt} report downloaded as {shown(got)}; the spec documents {shown(expected)}", ex)  # fmt: skip
 
 
 def one_report(ctx: ProbeContext, create: Operation, fmt: str) -> None:
-    body = {**(create.body_example or {}), "format": fmt}
-    created = ctx.send("POST", "createReport", "/v1/reports", json=body)
+    created = ctx.call("createReport", json=ctx.body("createReport", format=fmt))
     ctx.require(
         created.status == 202,
         LIFECYCLE,
-        f"POST /v1/reports ({fmt}) answered {created.status}",
+        f"POST {created.path} ({fmt}) answered {created.status}",
         created,
     )
     rid = str(body_of(created).get("id", ""))
@@ -65,18 +63,18 @@ def one_report(ctx: ProbeContext, create: Operation, fmt: str) -> None:
     ctx.expect(
         status == "pending",
         LIFECYCLE,
-        f"a new report's status is {status!r}, not 'pending'",
+        f"a new report's status is {shown(status)}, not 'pending'",
         created,
     )
     expected = media_type_for(ctx.operation("downloadReport"), fmt)
     deadline = time.monotonic() + REPORT_WAIT
     seen = [status]
     while True:
-        ex = ctx.send("GET", "getReport", f"/v1/reports/{rid}", path_params={"report_id": rid})
+        ex = ctx.call("getReport", {"report_id": rid})
         status = body_of(ex).get("status")
-        ctx.require(status in ORDER, LIFECYCLE, f"report {rid} has status {status!r}", ex)
+        ctx.require(status in ORDER, LIFECYCLE, f"report {rid} has status {shown(status)}", ex)
         ctx.expect(ORDER[status] >= ORDER.get(seen[-1], 0), LIFECYCLE,
-                   f"report {rid} went from {seen[-1]!r} back to {status!r}", ex)  # fmt: skip
+                   f"report {rid} went from {shown(seen[-1])} back to {shown(status)}", ex)  # fmt: skip
         seen.append(status)
         download = _download(ctx, rid)
         if status == "completed":
@@ -87,11 +85,9 @@ def one_report(ctx: ProbeContext, create: Operation, fmt: str) -> None:
             return
         if download.status == 200:  # finished between the two requests: it must say so now
             _judge_file(ctx, download, fmt, expected)
-            again = ctx.send(
-                "GET", "getReport", f"/v1/reports/{rid}", path_params={"report_id": rid}
-            )
+            again = ctx.call("getReport", {"report_id": rid})
             ctx.expect(body_of(again).get("status") == "completed", LIFECYCLE,
-                       f"report {rid} downloaded while {status!r} and is still not completed", again)  # fmt: skip
+                       f"report {rid} downloaded while {shown(status)} and is still not completed", again)  # fmt: skip
             return
         code = (
             (body_of(download).get("error") or {}).get("code")
@@ -99,11 +95,11 @@ def one_report(ctx: ProbeContext, create: Operation, fmt: str) -> None:
             else None
         )
         ctx.expect(download.status == 409 and code == "REPORT_NOT_READY", LIFECYCLE,
-                   f"downloading a {status} report answered {download.status} {code!r}, not 409 REPORT_NOT_READY", download)  # fmt: skip
+                   f"downloading a {status} report answered {download.status} {shown(code)}, not 409 REPORT_NOT_READY", download)  # fmt: skip
         if status == "failed":
             return
         ctx.require(time.monotonic() < deadline, LIFECYCLE,
-                    f"report {rid} still {status!r} after {REPORT_WAIT:.0f} s", ex)  # fmt: skip
+                    f"report {rid} still {shown(status)} after {REPORT_WAIT:.0f} s", ex)  # fmt: skip
         time.sleep(POLL)
 
 

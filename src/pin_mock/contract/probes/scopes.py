@@ -21,7 +21,7 @@ import json
 from typing import Any
 
 from pin_mock.contract.checks.rate_limits import server_time
-from pin_mock.contract.exchange import Exchange
+from pin_mock.contract.exchange import Exchange, shown
 from pin_mock.contract.probes.framework import Probe, ProbeContext, body_of, example_kwargs
 from pin_mock.contract.spec import Operation
 
@@ -60,16 +60,13 @@ def _protected(ctx: ProbeContext) -> list[Operation]:
 
 
 def _expect_forbidden(ctx: ProbeContext, op: Operation, token: str, whose: str) -> None:
-    ex = ctx.target.request(
-        op.method.upper(), op.example_path(), template=op.path, token=f"Bearer {token}",
-        **example_kwargs(op),
-    )  # fmt: skip
+    ex = ctx.call(op.operation_id, token=f"Bearer {token}", **example_kwargs(op, ctx.safe_url))
     code = (body_of(ex).get("error") or {}) if isinstance(body_of(ex).get("error"), dict) else {}
     ctx.expect(
         ex.status == 403 and code.get("code") == "FORBIDDEN",
         SCOPE,
         f"{op.label} with {whose} (without {' or '.join(op.scopes)}) answered {ex.status} "
-        f"{code.get('code')!r} instead of 403 FORBIDDEN",
+        f"{shown(code.get('code'))} instead of 403 FORBIDDEN",
         ex,
     )
 
@@ -96,7 +93,7 @@ def scope_enforcement(ctx: ProbeContext) -> None:
     for asked in _halves(ctx, granted):
         ex = ctx.grant(" ".join(sorted(asked)))
         if not ctx.expect(ex.status == 200, TOKEN_SCOPE,
-                          f"asking for scope {' '.join(sorted(asked))!r} (all the client's) answered {ex.status}", ex):  # fmt: skip
+                          f"asking for scope {shown(' '.join(sorted(asked)))} (all the client's) answered {ex.status}", ex):  # fmt: skip
             continue
         got = granted_scopes(ex)
         ctx.expect(
@@ -112,7 +109,7 @@ def scope_enforcement(ctx: ProbeContext) -> None:
                 _expect_forbidden(ctx, op, token, f"a token for {' '.join(sorted(asked))}")
         plain = next((op for op in within if op.method == "get" and "{" not in op.path), None)
         if plain is not None:
-            ok = ctx.target.request("GET", plain.path, template=plain.path, token=f"Bearer {token}")
+            ok = ctx.call(plain.operation_id, token=f"Bearer {token}")
             ctx.expect(ok.status == 200, SCOPE,
                        f"{plain.label} with a token for {' '.join(sorted(asked))} answered {ok.status}", ok)  # fmt: skip
     for scope in sorted(set(ctx.spec.scopes) - granted)[:2]:
@@ -121,8 +118,8 @@ def scope_enforcement(ctx: ProbeContext) -> None:
         ctx.expect(
             ex.status == 400 and error == "invalid_scope",
             TOKEN_SCOPE,
-            f"asking for {scope!r}, which client {ctx.client_id} lacks, answered {ex.status} "
-            f"{error!r}; RFC 6749 section 5.2 expects 400 invalid_scope",
+            f"asking for {shown(scope)}, which client {ctx.client_id} lacks, answered {ex.status} "
+            f"{shown(error)}; RFC 6749 section 5.2 expects 400 invalid_scope",
             ex,
         )
 
@@ -135,14 +132,14 @@ def token_claims(ctx: ProbeContext) -> None:
     ctx.expect(
         isinstance(token_type, str) and token_type.lower() == "bearer",
         CLAIMS,
-        f"token_type is {token_type!r}; RFC 6750 tokens are Bearer",
+        f"token_type is {shown(token_type)}; RFC 6750 tokens are Bearer",
         ex,
     )
     lifetime = body.get("expires_in")
     ctx.require(
         isinstance(lifetime, int) and not isinstance(lifetime, bool) and lifetime > 0,
         CLAIMS,
-        f"expires_in is {lifetime!r}, not a positive integer",
+        f"expires_in is {shown(lifetime)}, not a positive integer",
         ex,
     )
     scope = body.get("scope")
@@ -150,7 +147,7 @@ def token_claims(ctx: ProbeContext) -> None:
     ctx.expect(
         isinstance(scope, str) and not unknown,
         CLAIMS,
-        f"scope {scope!r} is not a space-separated list of the spec's scopes",
+        f"scope {shown(scope)} is not a space-separated list of the spec's scopes",
         ex,
     )
     claims = jwt_claims(str(body.get("access_token", "")))
@@ -166,7 +163,7 @@ def token_claims(ctx: ProbeContext) -> None:
                    f"expires_in is {lifetime} s but the token's exp is {left:.0f} s away", ex)  # fmt: skip
     if isinstance(claims.get("scope"), str) and isinstance(scope, str):
         ctx.expect(set(claims["scope"].split()) == set(scope.split()), CLAIMS,
-                   f"the token's scope claim {claims['scope']!r} differs from the answer's {scope!r}", ex)  # fmt: skip
+                   f"the token's scope claim {shown(claims['scope'])} differs from the answer's {shown(scope)}", ex)  # fmt: skip
 
 
 def scope_probes(token_operation: str) -> list[Probe]:

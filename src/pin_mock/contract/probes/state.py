@@ -2,27 +2,28 @@
 
 Also the properties random inputs rarely prove: a filter that must exclude an
 entry, a search that must find a new patient in any letter case, pages that
-do not overlap, and a rate-limit counter that counts.
+do not overlap, and a rate-limit counter that counts. Every request body is
+the spec's documented example for the operation (``ctx.body``), with a marker
+of the run where a value must be unique.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import date, timedelta
 from typing import Any
 
-from pin_mock.contract.exchange import Exchange
-from pin_mock.contract.probes.framework import SAFE_URL, Probe, ProbeContext, body_of
+from pin_mock.contract.exchange import Exchange, shown
+from pin_mock.contract.probes.framework import Probe, ProbeContext, body_of
 
 CREATED = "pin_created_readable"
 LISTED = "pin_created_listed"
 GONE = "pin_deleted_gone"
 FILTERS = "pin_filters_exclude"
 PAGES = "pin_paging_walk"
+SEARCH_CASE = "pin_search_case"
 COUNTING = "pin_rate_limit_counting"
 
-RECORDED_AT = "2024-03-01T09:30:00Z"
-#: The type of the entry the entry probe creates; it is filtered against another of the spec's types.
-ENTRY_TYPE = "pain_scores"
 #: The page size when none is documented (the spec's ``maximum`` of ``limit`` wins).
 FALLBACK_PAGE = 100
 
@@ -34,6 +35,11 @@ def _ids(ex: Exchange) -> list[str]:
         if isinstance(data, list)
         else []
     )
+
+
+def entry_body(ctx: ProbeContext, **overrides: Any) -> dict[str, Any]:
+    """The spec's documented clinical-data entry (its type and its time are the spec's)."""
+    return ctx.body("addClinicalData", **overrides)
 
 
 def _read_back(ctx: ProbeContext, created: Exchange, operation_id: str, params: dict) -> Exchange:
@@ -51,45 +57,50 @@ def _read_back(ctx: ProbeContext, created: Exchange, operation_id: str, params: 
     ctx.expect(
         body_of(ex).get("id") == body.get("id"),
         CREATED,
-        f"GET {location} returned id {body_of(ex).get('id')!r}, created {body.get('id')!r}",
+        f"GET {location} returned id {shown(body_of(ex).get('id'))}, created {shown(body.get('id'))}",
         ex,
     )
     return ex
 
 
 def _listed(
-    ctx: ProbeContext, operation_id: str, path: str, wanted: str, **params: Any
+    ctx: ProbeContext,
+    operation_id: str,
+    wanted: str,
+    path_params: dict | None = None,
+    **params: Any,
 ) -> tuple[bool, Exchange]:
     """Whether ``wanted`` is listed, looking at the last pages first (lists are newest last)."""
-    op = ctx.operation(operation_id)
-    size = (op.query_maximum("limit") if op else None) or FALLBACK_PAGE
-    first = ctx.send("GET", operation_id, path, params={**params, "limit": size})
+    op = ctx.op(operation_id)
+    size = op.query_maximum("limit") or FALLBACK_PAGE
+    first = ctx.call(operation_id, path_params, params={**params, "limit": size})
     if wanted in _ids(first):
         return True, first
     total = body_of(first).get("pagination", {}).get("total")
     pages = math.ceil(total / size) if isinstance(total, int) else 1
     for page in range(pages, max(1, pages - 4), -1):
-        ex = ctx.send("GET", operation_id, path, params={**params, "limit": size, "page": page})
+        ex = ctx.call(operation_id, path_params, params={**params, "limit": size, "page": page})
         if wanted in _ids(ex):
             return True, ex
     return False, first
 
 
+def patient_body(ctx: ProbeContext, marker: str = "Probe") -> dict[str, Any]:
+    """The spec's documented new patient, its name marked with the run (to find it again)."""
+    body = ctx.body("createPatient")
+    if isinstance(body.get("name"), str):
+        body["name"] = f"{body['name']} {marker}{ctx.run_id.upper()}"
+    return body
+
+
 def _patient(ctx: ProbeContext) -> dict[str, Any]:
-    """A patient created by this run (shared between probes)."""
+    """A patient created by this run (shared between probes): the documented one, renamed."""
     if "patient" not in ctx.shared:
-        name = f"Probe {ctx.run_id.upper()} Contract"
-        body = {
-            "name": name,
-            "date_of_birth": "1985-05-20",
-            "gender": "female",
-            "contact": {"email": "probe@example.com"},
-        }
-        ex = ctx.send("POST", "createPatient", "/v1/patients", json=body)
+        ex = ctx.call("createPatient", json=patient_body(ctx))
         ctx.require(
             ex.status == 201,
             CREATED,
-            f"POST /v1/patients with a valid body answered {ex.status}",
+            f"{ex.method} {ex.template} with a valid body answered {ex.status}",
             ex,
         )
         ctx.shared["patient"] = body_of(ex)
@@ -101,56 +112,80 @@ def patient_lifecycle(ctx: ProbeContext) -> None:
     patient = _patient(ctx)
     pid = patient.get("id", "")
     _read_back(ctx, ctx.shared["patient_created"], "getPatient", {"patient_id": pid})
-    for term in (ctx.run_id.lower(), ctx.run_id.upper(), pid):
-        found, ex = _listed(ctx, "listPatients", "/v1/patients", pid, search=term)
-        ctx.expect(found, LISTED, f"created patient {pid} is not listed for search={term!r}", ex)
-    ex = ctx.send(
-        "GET", "listPatients", "/v1/patients", params={"search": f"no-such-patient-{ctx.run_id}"}
-    )
+    for term in (f"probe{ctx.run_id.lower()}", f"PROBE{ctx.run_id.upper()}", pid):
+        found, ex = _listed(ctx, "listPatients", pid, search=term)
+        ctx.expect(found, LISTED, f"created patient {pid} is not listed for search={term}", ex)
+    ex = ctx.call("listPatients", params={"search": f"no-such-patient-{ctx.run_id}"})
     ctx.expect(_ids(ex) == [] and body_of(ex).get("pagination", {}).get("total") == 0, FILTERS,
                "a search that matches nobody listed patients", ex)  # fmt: skip
 
 
+def search_any_case(ctx: ProbeContext) -> None:
+    """A patient the list shows is found by its name in upper and in lower case (no write needed)."""
+    listing = ctx.call("listPatients", params={"limit": 10})
+    data = body_of(listing).get("data")
+    named = (
+        [p for p in data if isinstance(p, dict) and isinstance(p.get("name"), str)]
+        if isinstance(data, list)
+        else []
+    )
+    patient = next((p for p in named if p["name"].upper() != p["name"].lower()), None)
+    if patient is None:
+        return  # nothing listed with letters in its name: nothing to compare
+    word = max(patient["name"].split(), key=len)
+    for term in (word.upper(), word.lower(), word.swapcase()):
+        found, ex = _listed(ctx, "listPatients", str(patient.get("id")), search=term)
+        ctx.expect(found, SEARCH_CASE,
+                   f"patient {patient.get('id')} ({shown(patient['name'])}) is not listed for search={term}", ex)  # fmt: skip
+
+
+def _day(text: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(text)[:10])
+    except ValueError:
+        return None
+
+
 def entry_lifecycle(ctx: ProbeContext) -> None:
     pid = _patient(ctx).get("id", "")
-    path = f"/v1/patients/{pid}/clinical-data"
-    body = {
-        "data_type": ENTRY_TYPE,
-        "recorded_at": RECORDED_AT,
-        "value": {"score": 6, "scale": "NRS", "location": "lower_back"},
-    }
-    created = ctx.send("POST", "addClinicalData", path, json=body, path_params={"patient_id": pid})
+    body = entry_body(ctx)
+    owner = {"patient_id": pid}
+    created = ctx.call("addClinicalData", owner, json=body)
     ctx.require(
         created.status == 201,
         CREATED,
-        f"POST {path} with a valid entry answered {created.status}",
+        f"{created.method} {created.path} with the documented entry answered {created.status}",
         created,
     )
     eid = body_of(created).get("id", "")
-    _read_back(ctx, created, "getClinicalDataEntry", {"patient_id": pid, "entry_id": eid})
-    day = RECORDED_AT[:10]
+    _read_back(ctx, created, "getClinicalDataEntry", {**owner, "entry_id": eid})
+    day, kind = _day(body.get("recorded_at")), body.get("data_type")
+    if day is None:
+        return
     expectations = [
-        ({}, True), ({"data_type": ENTRY_TYPE, "start_date": day, "end_date": day}, True),
-        ({"start_date": "2024-03-02"}, False), ({"end_date": "2024-02-29"}, False),
+        ({}, True), ({"data_type": kind, "start_date": str(day), "end_date": str(day)}, True),
+        ({"start_date": str(day + timedelta(days=1))}, False), ({"end_date": str(day - timedelta(days=1))}, False),
     ]  # fmt: skip
-    listing = ctx.operation("listClinicalData")
-    others = sorted((listing.query_enum("data_type") if listing else set()) - {ENTRY_TYPE})
+    others = sorted(ctx.op("listClinicalData").query_enum("data_type") - {kind})
     if others:  # another documented type must exclude the entry
         expectations.append(({"data_type": others[0]}, False))
     for params, included in expectations:
-        ex = ctx.send(
-            "GET", "listClinicalData", path, params=params, path_params={"patient_id": pid}
+        ex = ctx.call("listClinicalData", owner, params=params)
+        ctx.expect(
+            ex.status == 200,
+            FILTERS,
+            f"GET {ex.path} with {shown(params)} answered {ex.status}",
+            ex,
         )
-        ctx.expect(ex.status == 200, FILTERS, f"GET {path} with {params} answered {ex.status}", ex)
         check, verb = (LISTED, "is not listed") if included else (FILTERS, "is listed")
         ctx.expect(
             (eid in _ids(ex)) == included,
             check,
-            f"entry {eid} recorded {RECORDED_AT} {verb} for {params or 'no filter'}",
+            f"entry {eid} recorded {body.get('recorded_at')} {verb} for {shown(params) if params else 'no filter'}",
             ex,
         )
-    ex = ctx.send("GET", "listClinicalData", path, params={"start_date": "2024-03-02", "end_date": "2024-03-01"},
-                  path_params={"patient_id": pid})  # fmt: skip
+    backwards = {"start_date": str(day + timedelta(days=1)), "end_date": str(day)}
+    ex = ctx.call("listClinicalData", owner, params=backwards)
     ctx.expect(
         ex.status == 400,
         FILTERS,
@@ -160,32 +195,26 @@ def entry_lifecycle(ctx: ProbeContext) -> None:
 
 
 def report_lifecycle(ctx: ProbeContext) -> None:
-    created = ctx.send(
-        "POST", "createReport", "/v1/reports", json={"type": "population_health", "format": "json"}
-    )
+    created = ctx.call("createReport", json=ctx.body("createReport"))
     ctx.require(
         created.status == 202,
         CREATED,
-        f"POST /v1/reports with a valid body answered {created.status}",
+        f"{created.method} {created.path} with the documented body answered {created.status}",
         created,
     )
     rid = body_of(created).get("id", "")
     _read_back(ctx, created, "getReport", {"report_id": rid})
-    found, ex = _listed(ctx, "listReports", "/v1/reports", rid)
-    ctx.expect(found, LISTED, f"created report {rid} is not listed in GET /v1/reports", ex)
+    found, ex = _listed(ctx, "listReports", rid)
+    ctx.expect(found, LISTED, f"created report {rid} is not listed in {ex.method} {ex.path}", ex)
 
 
 def webhook_lifecycle(ctx: ProbeContext) -> None:
-    body = {
-        "url": SAFE_URL,
-        "events": ["report.failed"],
-        "description": f"probe {ctx.run_id}",
-    }
-    created = ctx.send("POST", "createWebhook", "/v1/webhooks", json=body)
+    body = ctx.body("createWebhook", description=f"probe {ctx.run_id}")
+    created = ctx.call("createWebhook", json=body)
     ctx.require(
         created.status == 201,
         CREATED,
-        f"POST /v1/webhooks with a valid body answered {created.status}",
+        f"{created.method} {created.path} with the documented body answered {created.status}",
         created,
     )
     wid = body_of(created).get("id", "")
@@ -195,40 +224,40 @@ def webhook_lifecycle(ctx: ProbeContext) -> None:
         "a new webhook's answer lacks its whsec_ secret",
         created,
     )
-    _read_back(ctx, created, "getWebhook", {"webhook_id": wid})
-    found, ex = _listed(ctx, "listWebhooks", "/v1/webhooks", wid)
-    ctx.expect(found, LISTED, f"created webhook {wid} is not listed in GET /v1/webhooks", ex)
-    item = f"/v1/webhooks/{wid}"
-    ex = ctx.send("DELETE", "deleteWebhook", item, path_params={"webhook_id": wid})
-    ctx.require(ex.status == 204, GONE, f"DELETE {item} answered {ex.status} instead of 204", ex)
-    ex = ctx.send("GET", "getWebhook", item, path_params={"webhook_id": wid})
+    hook = {"webhook_id": wid}
+    _read_back(ctx, created, "getWebhook", hook)
+    found, ex = _listed(ctx, "listWebhooks", wid)
+    ctx.expect(found, LISTED, f"created webhook {wid} is not listed in {ex.method} {ex.path}", ex)
+    ex = ctx.call("deleteWebhook", hook)
+    ctx.require(ex.status == 204, GONE, f"DELETE {ex.path} answered {ex.status} instead of 204", ex)
+    ex = ctx.call("getWebhook", hook)
     ctx.expect(
-        ex.status == 404, GONE, f"GET {item} after DELETE answered {ex.status} instead of 404", ex
+        ex.status == 404,
+        GONE,
+        f"GET {ex.path} after DELETE answered {ex.status} instead of 404",
+        ex,
     )
-    found, ex = _listed(ctx, "listWebhooks", "/v1/webhooks", wid)
+    found, ex = _listed(ctx, "listWebhooks", wid)
     ctx.expect(not found, GONE, f"deleted webhook {wid} is still listed", ex)
-    ex = ctx.send("DELETE", "deleteWebhook", item, path_params={"webhook_id": wid})
+    ex = ctx.call("deleteWebhook", hook)
     ctx.expect(
-        ex.status == 404, GONE, f"a second DELETE {item} answered {ex.status} instead of 404", ex
+        ex.status == 404, GONE, f"a second DELETE {ex.path} answered {ex.status} instead of 404", ex
     )
 
 
 def paging_walk(ctx: ProbeContext) -> None:
     """Pages do not overlap, agree with a larger page, and the page past the end is empty."""
-    get = lambda **p: ctx.send("GET", "listPatients", "/v1/patients", params=p)  # noqa: E731
+    get = lambda **p: ctx.call("listPatients", params=p)  # noqa: E731
     pages = [get(limit=10, page=n) for n in (1, 2, 3)]
     wide = get(limit=20, page=1)
     total = body_of(pages[0]).get("pagination", {}).get("total")
     ctx.require(
-        isinstance(total, int), PAGES, "GET /v1/patients has no integer pagination.total", pages[0]
+        isinstance(total, int), PAGES, f"{pages[0].path} has no integer pagination.total", pages[0]
     )
     seen: set[str] = set()
     for ex in pages:
         ctx.expect(
-            not (seen & set(_ids(ex))),
-            PAGES,
-            "consecutive pages of GET /v1/patients share items",
-            ex,
+            not (seen & set(_ids(ex))), PAGES, f"consecutive pages of {ex.path} share items", ex
         )
         seen |= set(_ids(ex))
     ctx.expect(_ids(wide) == _ids(pages[0]) + _ids(pages[1]), PAGES,
@@ -241,9 +270,7 @@ def paging_walk(ctx: ProbeContext) -> None:
 
 def rate_limit_counting(ctx: ProbeContext) -> None:
     """Three requests in a row: within one window, Remaining goes down with each."""
-    answers = [
-        ctx.send("GET", "listPatients", "/v1/patients", params={"limit": 1}) for _ in range(3)
-    ]
+    answers = [ctx.call("listPatients", params={"limit": 1}) for _ in range(3)]
     try:
         values = [
             (
@@ -264,6 +291,12 @@ def rate_limit_counting(ctx: ProbeContext) -> None:
 STATE_PROBES = [
     Probe("rate-limit counter counts", ("listPatients",), rate_limit_counting, (COUNTING,)),
     Probe("paging walk over patients", ("listPatients",), paging_walk, (PAGES,)),
+    Probe(
+        "search finds a listed patient in any letter case",
+        ("listPatients",),
+        search_any_case,
+        (SEARCH_CASE,),
+    ),
     Probe(
         "created patient is readable and searchable",
         ("createPatient", "getPatient", "listPatients"),

@@ -2,18 +2,21 @@
 
 Runs when the kit is given a second client of the same target
 (``--second-client-id``/``--second-client-secret``). The run's client creates a
-patient with an entry, a report and a webhook; the second client must get 404
-for each of them (and for the patient in ``analytics/outcomes?patient_id=``),
-must not find them in its lists, must count in ``population-health`` only the
-patients it can list, and must not be able to delete the webhook, which the
-first client still reads afterwards.
+patient with an entry, a report and a webhook (each the spec's documented
+body); the second client must get 404 for each of them (and for the patient in
+the outcomes' ``patient_id``), must not find them in its lists, must count in
+``population-health`` only the patients it can list, and must not be able to
+delete the webhook, which the first client still reads afterwards.
 """
 
 from __future__ import annotations
 
-from pin_mock.contract.exchange import Exchange
-from pin_mock.contract.probes.framework import SAFE_URL, Probe, ProbeContext, ProbeSkip, body_of
-from pin_mock.contract.probes.state import ENTRY_TYPE, RECORDED_AT, _listed
+from typing import Any
+
+from pin_mock.contract.exchange import Exchange, shown
+from pin_mock.contract.findings import SECRETS
+from pin_mock.contract.probes.framework import Probe, ProbeContext, ProbeSkip, body_of
+from pin_mock.contract.probes.state import _listed, entry_body, patient_body
 from pin_mock.contract.tokens import Credentials, TokenSource
 
 TENANCY = "pin_tenancy"
@@ -22,64 +25,65 @@ NEEDS = ("createPatient", "getPatient", "listPatients", "addClinicalData", "getC
          "deleteWebhook")  # fmt: skip
 
 
-def _created(ctx: ProbeContext, operation_id: str, path: str, body: dict, status: int) -> str:
-    ex = ctx.send("POST", operation_id, path, json=body)
-    ctx.require(ex.status == status, TENANCY, f"POST {path} answered {ex.status}", ex)
+def second_bearer(ctx: ProbeContext) -> str:
+    """``Bearer <token>`` of the second client (``ProbeSkip`` when the run has none)."""
+    if not (ctx.second_client_id and ctx.second_client_secret):
+        raise ProbeSkip("no second client (--second-client-id/--second-client-secret)")
+    if "second_tokens" not in ctx.shared:
+        creds = Credentials.for_target(ctx.target.base_url, ctx.spec.token_url,
+                                       ctx.second_client_id, ctx.second_client_secret)  # fmt: skip
+        ctx.shared["second_tokens"] = TokenSource(creds)
+    token = ctx.shared["second_tokens"].token()
+    SECRETS.add(token)  # a real credential: redacted in every report
+    return f"Bearer {token}"
+
+
+def _created(ctx: ProbeContext, operation_id: str, body: dict, params: dict | None = None) -> str:
+    ex = ctx.call(operation_id, params, json=body)
+    ctx.require(200 <= ex.status < 300, TENANCY, f"POST {ex.path} answered {ex.status}", ex)
     return str(body_of(ex).get("id", ""))
 
 
 def tenancy(ctx: ProbeContext) -> None:
-    if not (ctx.second_client_id and ctx.second_client_secret):
-        raise ProbeSkip("no second client (--second-client-id/--second-client-secret)")
-    pid = _created(ctx, "createPatient", "/v1/patients",
-                   {"name": f"Tenant {ctx.run_id} Probe", "date_of_birth": "1975-07-07"}, 201)  # fmt: skip
-    entry = {"data_type": ENTRY_TYPE, "recorded_at": RECORDED_AT,
-             "value": {"score": 4, "scale": "NRS", "location": "hip"}}  # fmt: skip
-    eid = _created(ctx, "addClinicalData", f"/v1/patients/{pid}/clinical-data", entry, 201)
-    rid = _created(
-        ctx, "createReport", "/v1/reports", {"type": "population_health", "format": "json"}, 202
+    bearer = second_bearer(ctx)
+    pid = _created(ctx, "createPatient", patient_body(ctx, "Tenant"))
+    eid = _created(ctx, "addClinicalData", entry_body(ctx), {"patient_id": pid})
+    rid = _created(ctx, "createReport", ctx.body("createReport"))
+    wid = _created(
+        ctx, "createWebhook", ctx.body("createWebhook", description=f"tenancy {ctx.run_id}")
     )
-    wid = _created(ctx, "createWebhook", "/v1/webhooks",
-                   {"url": SAFE_URL, "events": ["report.failed"], "description": f"tenancy {ctx.run_id}"}, 201)  # fmt: skip
-    creds = Credentials.for_target(ctx.target.base_url, ctx.spec.token_url,
-                                   ctx.second_client_id, ctx.second_client_secret)  # fmt: skip
-    second = TokenSource(creds)
-    bearer = f"Bearer {second.token()}"
 
-    def as_second(method: str, operation_id: str, path: str, **kwargs: object) -> Exchange:
-        op = ctx.operation(operation_id)
-        return ctx.target.request(
-            method, path, template=op.path if op else path, token=bearer, **kwargs
-        )  # type: ignore[arg-type]
+    def as_second(operation_id: str, path_params: dict | None = None, **kwargs: Any) -> Exchange:
+        return ctx.call(operation_id, path_params, token=bearer, **kwargs)
 
     reads = [
-        ("getPatient", f"/v1/patients/{pid}", {"patient_id": pid}),
-        ("getClinicalDataEntry", f"/v1/patients/{pid}/clinical-data/{eid}", {"patient_id": pid, "entry_id": eid}),
-        ("listClinicalData", f"/v1/patients/{pid}/clinical-data", {"patient_id": pid}),
-        ("getReport", f"/v1/reports/{rid}", {"report_id": rid}),
-        ("downloadReport", f"/v1/reports/{rid}/download", {"report_id": rid}),
-        ("getWebhook", f"/v1/webhooks/{wid}", {"webhook_id": wid}),
-        ("listDeliveries", f"/v1/webhooks/{wid}/deliveries", {"webhook_id": wid}),
-    ]  # fmt: skip
-    for operation_id, path, params in reads:
+        ("getPatient", {"patient_id": pid}),
+        ("getClinicalDataEntry", {"patient_id": pid, "entry_id": eid}),
+        ("listClinicalData", {"patient_id": pid}),
+        ("getReport", {"report_id": rid}),
+        ("downloadReport", {"report_id": rid}),
+        ("getWebhook", {"webhook_id": wid}),
+        ("listDeliveries", {"webhook_id": wid}),
+    ]
+    for operation_id, path_params in reads:
         if ctx.operation(operation_id) is None:
             continue
-        ex = as_second("GET", operation_id, path, path_params=params)
+        ex = as_second(operation_id, path_params)
         ctx.expect(ex.status == 404, TENANCY,
-                   f"another client's GET {path} answered {ex.status} instead of 404", ex)  # fmt: skip
+                   f"another client's GET {ex.path} answered {ex.status} instead of 404", ex)  # fmt: skip
     if ctx.operation("getOutcomes") is not None:
-        ex = as_second("GET", "getOutcomes", "/v1/analytics/outcomes", params={"patient_id": pid})
+        ex = as_second("getOutcomes", params={"patient_id": pid})
         ctx.expect(ex.status == 404, TENANCY,
                    f"another client's outcomes for patient {pid} answered {ex.status} instead of 404", ex)  # fmt: skip
-    for operation_id, path, wanted, params in (
-        ("listPatients", "/v1/patients", pid, {"search": pid}),
-        ("listReports", "/v1/reports", rid, {}),
-        ("listWebhooks", "/v1/webhooks", wid, {}),
+    for operation_id, wanted, params in (
+        ("listPatients", pid, {"search": pid}),
+        ("listReports", rid, {}),
+        ("listWebhooks", wid, {}),
     ):
-        listing = as_second("GET", operation_id, path, params={**params, "limit": 100})
+        listing = as_second(operation_id, params={**params, "limit": 100})
         total = body_of(listing).get("pagination", {}).get("total")
         page = (total or 0) // 100 + 1 if isinstance(total, int) else 1
-        last = as_second("GET", operation_id, path, params={**params, "limit": 100, "page": page})
+        last = as_second(operation_id, params={**params, "limit": 100, "page": page})
         seen = {
             str(i.get("id"))
             for ex in (listing, last)
@@ -87,29 +91,27 @@ def tenancy(ctx: ProbeContext) -> None:
             if isinstance(i, dict)
         }
         ctx.expect(
-            wanted not in seen, TENANCY, f"another client lists {wanted} in GET {path}", last
+            wanted not in seen, TENANCY, f"another client lists {wanted} in GET {last.path}", last
         )
     if ctx.operation("getPopulationHealth") is not None:
-        listed = as_second("GET", "listPatients", "/v1/patients", params={"limit": 1})
-        population = as_second("GET", "getPopulationHealth", "/v1/analytics/population-health")
-        total, counted = (
-            body_of(listed).get("pagination", {}).get("total"),
-            body_of(population).get("total_patients"),
-        )
+        listed = as_second("listPatients", params={"limit": 1})
+        population = as_second("getPopulationHealth")
+        total = body_of(listed).get("pagination", {}).get("total")
+        counted = body_of(population).get("total_patients")
         ctx.expect(total == counted, TENANCY,
-                   f"another client's population-health counts {counted!r} patients but it lists {total!r}", population)  # fmt: skip
-    item = f"/v1/webhooks/{wid}"
-    ex = as_second("DELETE", "deleteWebhook", item, path_params={"webhook_id": wid})
+                   f"another client's population-health counts {shown(counted)} patients but it lists {shown(total)}", population)  # fmt: skip
+    hook = {"webhook_id": wid}
+    ex = as_second("deleteWebhook", hook)
     ctx.expect(ex.status in (403, 404), TENANCY,
-               f"another client's DELETE {item} answered {ex.status} instead of 404", ex)  # fmt: skip
-    ex = ctx.send("GET", "getWebhook", item, path_params={"webhook_id": wid})
+               f"another client's DELETE {ex.path} answered {ex.status} instead of 404", ex)  # fmt: skip
+    ex = ctx.call("getWebhook", hook)
     ctx.expect(
         ex.status == 200,
         TENANCY,
-        f"after another client's DELETE, GET {item} answered {ex.status}",
+        f"after another client's DELETE, GET {ex.path} answered {ex.status}",
         ex,
     )
-    found, ex = _listed(ctx, "listPatients", "/v1/patients", pid, search=pid)
+    found, ex = _listed(ctx, "listPatients", pid, search=pid)
     ctx.expect(found, TENANCY, f"the creating client no longer lists its patient {pid}", ex)
 
 

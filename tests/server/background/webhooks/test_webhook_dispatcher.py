@@ -173,3 +173,15 @@ def test_a_burst_of_deliveries_is_bounded_to_the_clients_slots_and_all_arrive(
     assert len(receiver.wait_for(hooks)) == hooks
     drain(sandbox)
     assert 1 < receiver.most_in_flight <= TENANT_SLOTS
+
+
+def test_a_reserved_name_is_not_delivered_without_a_lookup_or_a_retry(sandbox: Sandbox) -> None:
+    # RFC 6761 names never resolve (issue 21): no DNS query, no retry, ``not_delivered``.
+    hook = register(sandbox, "https://hooks.invalid/webhook", ["patient.created"])
+    create_patient(sandbox)
+    log = settled_log(sandbox, hook["id"], 1)
+    assert [(d["attempt"], d["status"], d["status_code"]) for d in log] == [
+        (1, "not_delivered", None)
+    ]
+    assert "reserved name (RFC 6761)" in log[0]["error"]
+    assert log[0]["next_retry_at"] is None

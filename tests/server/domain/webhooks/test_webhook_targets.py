@@ -7,7 +7,14 @@ import asyncio
 import pytest
 
 from harness import Sandbox
-from pin_mock.server.domain.webhooks.targets import TargetRefused, allowed, classify, routes
+from pin_mock.server.domain.webhooks import targets
+from pin_mock.server.domain.webhooks.targets import (
+    TargetRefused,
+    allowed,
+    classify,
+    reserved,
+    routes,
+)
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.settings import Settings
 
@@ -109,3 +116,29 @@ def test_the_old_private_targets_variable_names_its_replacement() -> None:
     with pytest.raises(ConfigError, match="webhook_targets"):
         Settings(webhook_targets="everywhere")
     assert Settings.from_env({"PIN_MOCK_WEBHOOK_TARGETS": "hosted"}).webhook_targets == "hosted"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://pin-contract-receiver.invalid/webhook",
+        "http://hooks.test/x",
+        "https://your-app.example/webhook",
+        "http://api.localhost:9/hook",
+        "https://INVALID./",
+    ],
+)
+def test_reserved_names_are_refused_without_a_lookup(url: str, monkeypatch) -> None:
+    """RFC 6761 names never resolve; a resolver may take seconds to say so (issue 21)."""
+    looked_up: list[str] = []
+
+    async def resolve(host: str, port: int) -> list[str]:
+        looked_up.append(host)
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(targets, "_resolve", resolve)
+    for policy in ("local", "public", "hosted"):
+        with pytest.raises(TargetRefused, match="reserved name"):
+            asyncio.run(routes(url, policy, 2.0))
+    assert looked_up == []
+    assert reserved("localhost") is False  # answered by the hosts file: a loopback target

@@ -25,7 +25,12 @@ import httpx
 from pin_mock.server.digits import whole_number
 from pin_mock.server.domain.webhooks.deliveries import Message, Outcome
 from pin_mock.server.domain.webhooks.signing import signed_headers
-from pin_mock.server.domain.webhooks.targets import TargetRefused, TargetUnresolved, routes
+from pin_mock.server.domain.webhooks.targets import (
+    TargetRefused,
+    TargetReserved,
+    TargetUnresolved,
+    routes,
+)
 from pin_mock.server.settings import Settings
 
 USER_AGENT = "pin-mock-webhooks/1 (Standard Webhooks v1)"
@@ -85,6 +90,8 @@ class Poster:
     async def _post(self, message: Message, timeout: float, answered: list[Outcome]) -> Outcome:
         try:
             candidates = await routes(message.url, self.settings.webhook_targets, timeout)
+        except TargetReserved as exc:
+            return Outcome(None, cut(f"not delivered: {exc}"), undeliverable=True)
         except TargetRefused as exc:
             return Outcome(None, cut(f"blocked: {exc}"), blocked=True)
         except TargetUnresolved as exc:

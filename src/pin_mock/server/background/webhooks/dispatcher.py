@@ -5,6 +5,7 @@ whichever worker takes one makes one attempt::
 
     attempt 1 --2xx--> succeeded
         |--target outside the policy--> blocked (never sent, not retried)
+        |--a reserved name (RFC 6761), never looked up--> not_delivered (not retried)
         |--non-2xx, timeout, no connection, no DNS answer--> failed; wait schedule[0] * factor
     attempt 2 ... at most 1 + len(webhook_retry_schedule) attempts;
     the last failure (or a 410 Gone) has no ``next_retry_at``.
@@ -159,8 +160,12 @@ class WebhookDispatcher:
         started: float,
         duration_ms: float,
     ) -> None:
-        if outcome.succeeded or outcome.blocked:
-            status, delay = ("succeeded" if outcome.succeeded else "blocked"), None
+        if outcome.succeeded:
+            status, delay = "succeeded", None
+        elif outcome.blocked:
+            status, delay = "blocked", None
+        elif outcome.undeliverable:
+            status, delay = "not_delivered", None
         else:
             status, delay = "failed", self.poster.next_delay(attempt, outcome)
         next_at = None if delay is None else iso(self.clock() + delay)

@@ -72,6 +72,8 @@ class Outcome:
     retry_after: float | None = None
     #: The target was outside the policy: nothing was sent, and nothing will be.
     blocked: bool = False
+    #: The target can never be reached (a reserved name): given up, ``not_delivered``.
+    undeliverable: bool = False
     #: The exact cause of a failure without an answer, for the server's log line only:
     #: the delivery log says the same words for every such failure (no port map).
     cause: str | None = None

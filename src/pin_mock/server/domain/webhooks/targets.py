@@ -12,7 +12,11 @@ the host resolves to at that moment:
 - ``hosted``: public addresses only, for a sandbox serving many integrators.
 
 Link-local (cloud metadata at 169.254.169.254), unspecified, multicast and
-reserved addresses are refused under every policy. An IPv6 address that
+reserved addresses are refused under every policy, and so are the names
+RFC 6761 reserves (``x.invalid``, ``x.test``, ``x.example``, ``x.localhost``):
+they are refused before any lookup, because a resolver may take seconds to
+say that such a name does not exist (a fuzzer registers many of them).
+``localhost`` itself stays a loopback target (the hosts file answers it). An IPv6 address that
 carries an IPv4 one (mapped ``::ffff:a.b.c.d``, compatible ``::a.b.c.d``,
 translated, NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``) is judged by the IPv4
 address it carries; Teredo and local-use NAT64 are refused. A host is
@@ -56,6 +60,8 @@ _ALLOWED: dict[str, frozenset[str]] = {
     "public": frozenset({"local", "public"}),
     "hosted": frozenset({"public"}),
 }
+#: Top-level names RFC 6761 (and RFC 2606) reserve: never delivered to, never looked up.
+RESERVED_NAMES = ("invalid", "test", "example", "localhost")
 _WHAT = {
     "local": "loopback and private addresses",
     "public": "loopback, private and public addresses",
@@ -65,6 +71,11 @@ _WHAT = {
 
 class TargetRefused(Exception):
     """The target is outside the policy: the attempt is logged ``blocked``, never retried."""
+
+
+class TargetReserved(TargetRefused):
+    """The host is a name RFC 6761 reserves: it can never resolve, so it is not looked up
+    (a resolver may take seconds to say so) and the delivery is ``not_delivered``."""
 
 
 class TargetUnresolved(Exception):
@@ -120,10 +131,15 @@ async def routes(url: str, policy: str, timeout: float) -> list[Route]:
     """The pinned routes to ``url`` under ``policy``, in the resolver's order.
 
     Raises ``TargetUnresolved`` if the host does not resolve within ``timeout``,
-    ``TargetRefused`` if any address it resolves to is outside the policy.
+    ``TargetRefused`` if any address it resolves to is outside the policy, and
+    ``TargetReserved`` (without a look-up) for a name RFC 6761 reserves.
     """
     parsed = httpx.URL(url)
     host = parsed.raw_host.decode("ascii")  # IDNs as xn--, IPv6 without brackets
+    if reserved(host):
+        raise TargetReserved(
+            f"{host} is a reserved name (RFC 6761) that never resolves: not looked up"
+        )
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         addresses = await asyncio.wait_for(_resolve(host, port), timeout)
@@ -140,6 +156,15 @@ async def routes(url: str, policy: str, timeout: float) -> list[Route]:
         Route(str(parsed.copy_with(host=a.split("%", 1)[0])), {"sni_hostname": host}, netloc)
         for a in dict.fromkeys(addresses)
     ]
+
+
+def reserved(host: str) -> bool:
+    """Whether ``host`` is a name RFC 6761 reserves: under ``invalid``, ``test``, ``example``,
+    or ``localhost`` (but not ``localhost`` itself, which the hosts file answers)."""
+    name = host.rstrip(".").lower()
+    if name == "localhost":
+        return False
+    return name.rsplit(".", 1)[-1] in RESERVED_NAMES
 
 
 def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None | Literal[False]:
