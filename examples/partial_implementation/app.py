@@ -156,7 +156,7 @@ async def list_patients(request: Request) -> Response:
     if isinstance(who, Response):
         return who
     checked(request, {"page", "limit", "search"})
-    page, limit = integer(request, "page", 1, 1), integer(request, "limit", 50, 1, 100)
+    page, limit = integer(request, "page", 1, 1, 2**53 - 1), integer(request, "limit", 50, 1, 100)
     search = request.query_params.get("search", "")
     if len(search) > 200:
         raise BadParameter(
