@@ -54,7 +54,7 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
     # Created ids: random per process in memory; unique across workers and restarts on Redis.
     ids = IdFactory(engine.ids)
     store = Store(seed, ids, engine.tenants, settings)
-    events = Events(engine.webhooks, ids, clock, settings.quota_pending_deliveries)
+    events = Events(engine.webhooks, ids, clock, settings.quota_pending_deliveries, engine.archive)
     report_jobs = ReportJobs(
         engine.report_jobs, engine.reports, store, events, clock, settings.report_delay
     )

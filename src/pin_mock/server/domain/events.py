@@ -9,6 +9,11 @@ means they are queued and a refused write (404, 409) queues and announces
 nothing; a lost or full Redis is a 503 with neither written. Other events (a
 report's end) use ``emit``. Deliveries the pending cap pushes out are logged
 ``not_delivered``. Observers (``subscribe``) hear each event once it is queued.
+
+Every event with a subscriber is kept in the engine's ``EventArchive`` once
+queued (the newest per client), so ``resend`` can send the same body under the
+same id again; ``announce`` is the sandbox's ``POST /_sandbox/events``: an event
+no write carries, kept even when nobody subscribes, its id and targets answered.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+
+import orjson
 
 from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.domain.webhooks.deliveries import (
@@ -25,7 +32,15 @@ from pin_mock.server.domain.webhooks.deliveries import (
     give_up,
     new_event,
 )
-from pin_mock.server.state.ports import SHUTTING_DOWN, EventDeliveries, WebhookStore
+from pin_mock.server.errors import Conflict, NotFound
+from pin_mock.server.state.event_archive_port import EventArchive
+from pin_mock.server.state.ports import (
+    SHUTTING_DOWN,
+    EventDeliveries,
+    WebhookStore,
+    delivery_member,
+    member_parts,
+)
 
 T = TypeVar("T")
 Observer = Callable[[str, str, dict[str, Any]], None]
@@ -37,9 +52,16 @@ class Events:
     """Announces events: stages their deliveries, queues them, tells the observers."""
 
     def __init__(
-        self, webhooks: WebhookStore, ids: IdFactory, clock: Callable[[], float], cap: int
+        self,
+        webhooks: WebhookStore,
+        ids: IdFactory,
+        clock: Callable[[], float],
+        cap: int,
+        archive: EventArchive | None = None,
     ) -> None:
         self.webhooks = webhooks
+        #: Where announced events are kept for a resend (None: not kept, no resend).
+        self.archive = archive
         self.ids = ids
         self.clock = clock
         #: ``quota_pending_deliveries``: deliveries one client may have pending.
@@ -55,6 +77,7 @@ class Events:
         staged = await self._stage(client_id, event_type, data)
         if staged is not None:
             await self.webhooks.enqueue(staged)
+            await self._keep(staged)
             await self._settle(staged)
         self._tell(client_id, event_type, data)
 
@@ -70,9 +93,85 @@ class Events:
         staged = await self._stage(client_id, event_type, data)
         result = await write(staged)
         if staged is not None:
+            await self._keep(staged)
             await self._settle(staged)
         self._tell(client_id, event_type, data)
         return result
+
+    async def announce(
+        self, client_id: str, event_type: str, data: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[str]]:
+        """An event on demand: queued to every subscribed webhook and kept even if none
+        is (so it can be resent once one is); the event and the webhooks it went to."""
+        hooks = [w["id"] for w in await self.webhooks.all(client_id) if event_type in w["events"]]
+        event_id, body = new_event(self.ids, self.clock, event_type, data)
+        jobs = [delivery_job(client_id, event_id, event_type, hook, body) for hook in hooks]
+        staged = EventDeliveries(client_id, jobs, self.cap)
+        if jobs:
+            await self.webhooks.enqueue(staged)
+        if self.archive is not None:
+            await self.archive.keep(client_id, event_id, body)
+        await self._settle(staged)
+        self._tell(client_id, event_type, data)
+        return orjson.loads(body), hooks
+
+    async def resend(
+        self, client_id: str, event_id: str, webhook_id: str | None = None
+    ) -> tuple[dict[str, Any], list[str]]:
+        """Queue a past event again, the same body under the same id, to ``webhook_id`` or
+        to every webhook subscribed to its type; the event and the webhooks it went to.
+
+        404 for an event the archive no longer holds or an unknown webhook; 409 when
+        there is nothing to send to: no webhook subscribed, or each still has this
+        event pending (a delivery already pending is never queued twice).
+        """
+        body = None if self.archive is None else await self.archive.get(client_id, event_id)
+        if body is None:
+            raise NotFound.resource("Event", "event_id", event_id)
+        event = orjson.loads(body)
+        event_type = event["type"]
+        if webhook_id is None:
+            hooks = [w for w in await self.webhooks.all(client_id) if event_type in w["events"]]
+        else:
+            hook = await self.webhooks.get(client_id, webhook_id)
+            if hook is None:
+                raise NotFound.resource("Webhook", "webhook_id", webhook_id)
+            hooks = [hook]
+        if not hooks:
+            raise Conflict(
+                f"No webhook of yours is subscribed to {event_type}: nothing to resend to.",
+                {"event_id": event_id, "event_type": event_type},
+            )
+        targets = []
+        for hook in hooks:
+            member = delivery_member(event_id, event_type, hook["id"])
+            due, _ = await self.webhooks.due_and_webhook(client_id, member, hook["id"])
+            if due is None:
+                targets.append(hook["id"])
+        if not targets:
+            raise Conflict(
+                f"Event {event_id} is still pending for every webhook it would go to; "
+                "its retries are under way.",
+                {"event_id": event_id, "webhook_ids": [h["id"] for h in hooks]},
+            )
+        jobs = [delivery_job(client_id, event_id, event_type, t, body) for t in targets]
+        staged = EventDeliveries(client_id, jobs, self.cap)
+        await self.webhooks.enqueue(staged)
+        await self._settle(staged)
+        return event, targets
+
+    async def _keep(self, staged: EventDeliveries) -> None:
+        """Keep a queued event's body for a resend (its first job carries it)."""
+        if self.archive is None:
+            return
+        member, job = staged.jobs[0]
+        event_id = member_parts(member)[0]
+        # The event is queued (the client gets its answer): a body that cannot be kept
+        # now only means it cannot be resent; never turn that into an error.
+        try:
+            await self.archive.keep(staged.client_id, event_id, job["body"].encode())
+        except Exception:
+            logger.exception("webhooks: event %s was not kept for a resend", event_id)
 
     async def _stage(
         self, client_id: str, event_type: str, data: dict[str, Any]

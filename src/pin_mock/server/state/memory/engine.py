@@ -6,6 +6,7 @@ Nothing to install, lost on restart, one worker (``Settings`` refuses more).
 from __future__ import annotations
 
 from pin_mock.server.state.memory.counters import MemoryCounters
+from pin_mock.server.state.memory.event_archive import MemoryEventArchive
 from pin_mock.server.state.memory.keys import MemoryIdSpace, MemorySigningKeys
 from pin_mock.server.state.memory.queue import MemoryQueue
 from pin_mock.server.state.memory.reports import MemoryReports
@@ -26,6 +27,7 @@ class MemoryEngine:
         self.webhooks = MemoryWebhooks(registry, self.deliveries)
         self.reports = MemoryReports(registry, self.report_jobs)
         self.tenants = MemoryTenants(registry, self.webhooks, (self.deliveries, self.report_jobs))
+        self.archive = MemoryEventArchive(registry)
         self.keys = MemorySigningKeys()
         self.ids = MemoryIdSpace()
         self._counters: dict[str, MemoryCounters] = {}

@@ -38,6 +38,8 @@ class Tenant:
     deliveries: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Pending deliveries: webhook id -> {member: attempt due}, oldest admitted first.
     pending: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: The newest event bodies by event id, oldest first (``memory/event_archive.py``).
+    events: dict[str, bytes] = field(default_factory=dict)
     # Lower-cased "id name" of each created patient, in creation order (``add_patient``).
     search: TrigramIndex = field(default_factory=TrigramIndex)
     entry_count: int = 0  # created clinical-data entries, over all patients

@@ -17,6 +17,7 @@ import redis as sync_redis
 from redis.asyncio import BlockingConnectionPool, Redis
 
 from pin_mock.server.state.redis.counters import RedisCounters
+from pin_mock.server.state.redis.event_archive import RedisEventArchive
 from pin_mock.server.state.redis.keys import RedisIdSpace, RedisSigningKeys
 from pin_mock.server.state.redis.keyspace import Keyspace
 from pin_mock.server.state.redis.queue import RedisQueue
@@ -64,6 +65,7 @@ class RedisEngine:
         self.webhooks = RedisWebhooks(space, self.deliveries)
         self.reports = RedisReports(space, self.report_jobs)
         self.tenants = RedisTenants(space, self.webhooks, ttl=sandbox_ttl)
+        self.archive = RedisEventArchive(space)
         self.keys = RedisSigningKeys(self.sync, space.key("keys"))
         self.ids = RedisIdSpace(self.sync, namespace)
         self._counters: dict[str, RedisCounters] = {}
