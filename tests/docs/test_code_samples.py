@@ -5,8 +5,9 @@ PIN's operations, ``sandbox.overlay.yaml`` for the sandbox's own). How a sample
 is run (the view's ``Sandbox`` section tells readers the same):
 the base URL ``http://127.0.0.1:8080`` becomes the live sandbox's, the token
 comes from ``PIN_TOKEN`` as the samples expect, and the report and webhook
-ids (``rpt_<12 hex>``, ``wh_<12 hex>``) become ones created here: a
-completed report, and a webhook (a fresh one for each deletion). Nothing else
+ids (``rpt_<12 hex>``, ``wh_<12 hex>``, ``msg_<12 hex>``) become ones created
+here: a completed report, a webhook (a fresh one for each deletion), and an
+event whose first delivery has ended (a fresh one for each resend). Nothing else
 is changed. curl samples run in bash, Python samples in this process (httpx,
 with every answer recorded), JavaScript samples in Node when it is there.
 Each must send exactly one request and get the operation's documented
@@ -38,6 +39,7 @@ SPEC = sandbox_document(yaml.safe_load((ROOT / "openapi" / "pin.yaml").read_byte
 BASE = "http://127.0.0.1:8080"
 REPORT_ID = re.compile(r"\brpt_[0-9a-f]{12}\b")
 WEBHOOK_ID = re.compile(r"\bwh_[0-9a-f]{12}\b")
+EVENT_ID = re.compile(r"\bmsg_[0-9a-f]{12}\b")
 LANGS = ("Shell", "Python", "JavaScript")
 
 
@@ -112,7 +114,24 @@ class Live:
         webhook = self.new_webhook() if operation_id == "deleteWebhook" else self.webhook_id
         source = source.replace(BASE, self.base_url)
         source = REPORT_ID.sub(self.report_id, source)
+        if operation_id == "resendEvent":
+            source = EVENT_ID.sub(self.delivered_event(), source)
         return WEBHOOK_ID.sub(webhook, source)
+
+    def delivered_event(self) -> str:
+        """A new event to a webhook at a reserved name: its one delivery ends at once
+        (``not_delivered``), so a resend finds it no longer pending."""
+        hook = {"url": "https://samples.example/hook", "events": ["report.failed"]}
+        hook_id = self.http.post("/v1/webhooks", json=hook).raise_for_status().json()["id"]
+        event = self.http.post("/_sandbox/events", json={"type": "report.failed"})
+        event_id = str(event.raise_for_status().json()["id"])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            log = self.http.get(f"/v1/webhooks/{hook_id}/deliveries").raise_for_status().json()
+            if log["data"]:
+                return event_id
+            time.sleep(0.02)
+        raise AssertionError("the event's first delivery did not end")
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +147,7 @@ def live() -> Iterator[Live]:
 
 
 def test_every_operation_has_a_curl_a_python_and_a_javascript_sample() -> None:
-    assert len(OPERATIONS) == 19  # PIN's 18 and the sandbox's reset
+    assert len(OPERATIONS) == 21  # PIN's 18, the sandbox's reset, events and resends
     for operation_id, operation in OPERATIONS.items():
         samples = operation.get("x-codeSamples", [])
         assert [s["lang"] for s in samples] == list(LANGS), operation_id
