@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -130,11 +131,28 @@ class Sandbox:
             body["data"] = data
         return _checked(self.client.post("/_sandbox/events", json=body))
 
-    def resend(self, event_id: str, webhook_id: str | None = None) -> dict[str, Any]:
-        """``POST /_sandbox/events/{event_id}/resend``: the same event again."""
+    def resend(
+        self, event_id: str, webhook_id: str | None = None, *, wait: float = 5.0
+    ) -> dict[str, Any]:
+        """``POST /_sandbox/events/{event_id}/resend``: the same event again.
+
+        A delivery still under way is not queued twice (409): an app's receiver
+        may have the event before the sandbox has logged its answer, so this waits
+        up to ``wait`` seconds for the deliveries under way to end.
+        """
         body = {"webhook_id": webhook_id} if webhook_id else None
         path = f"/_sandbox/events/{quote(event_id, safe='')}/resend"
-        return _checked(self.client.post(path, json=body))
+        deadline = time.monotonic() + wait
+        while True:
+            response = self.client.post(path, json=body)
+            still_pending = "webhook_ids" in (
+                response.json().get("error", {}).get("details", {})
+                if response.status_code == 409
+                else {}
+            )
+            if not still_pending or time.monotonic() >= deadline:
+                return _checked(response)
+            time.sleep(0.02)
 
     def close(self) -> None:
         for client in self._clients.values():
@@ -151,9 +169,12 @@ def sandbox(
     ``overrides``); ``client_id``: whose sandbox ``client`` and the helpers use.
     """
     try:
-        from pin_mock.server.app import create_app
-        from pin_mock.server.settings import Settings
-        from pin_mock.server.transport.uvicorn_config import uvicorn_config
+        with warnings.catch_warnings():
+            # Connexion's imports warn about its own dependencies: nothing a test can act on.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from pin_mock.server.app import create_app
+            from pin_mock.server.settings import Settings
+            from pin_mock.server.transport.uvicorn_config import uvicorn_config
     except ImportError as exc:  # pragma: no cover - a kit-only install
         raise RuntimeError(
             f"pin_mock.testing needs the sandbox: pip install 'pin-mock[server]' ({exc})"
