@@ -8,7 +8,6 @@ before each test, so each test starts from the seeded data.
 from __future__ import annotations
 
 import pytest
-
 from painwatch import PinClient, WebhookInbox
 
 
