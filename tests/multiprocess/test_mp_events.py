@@ -10,8 +10,9 @@ from __future__ import annotations
 import signal
 import time
 
-from cli_procs import Running
 from mp_procs import BOUND, Serve, pinned, request, token
+
+from cli_procs import Running
 from verifying_app import VerifyingApp
 
 
