@@ -35,10 +35,10 @@ def connection_options(command: F) -> F:
     options = [
         click.option(
             "--base-url",
-            envvar="PIN_MOCK_BASE_URL",
+            envvar="PIN_BASE_URL",
             default=DEFAULT_BASE_URL,
             show_default=True,
-            help="The running sandbox (env PIN_MOCK_BASE_URL).",
+            help="The running sandbox (env PIN_BASE_URL).",
         ),
         click.option(
             "--client-id",

@@ -4,7 +4,7 @@ Building the app, Connexion validates the whole document against the OpenAPI
 schema: about a third of a test sandbox's start-up, for a document (PIN's
 contract and the sandbox's overlays) that changes only with pin-mock itself.
 While ``validated_once`` is active, a document whose SHA-256 is recorded in
-the cache directory (``$PIN_MOCK_CACHE_DIR``, else ``pin-mock-<uid>`` under
+the cache directory (``$PIN_SANDBOX_CACHE_DIR``, else ``pin-mock-<uid>`` under
 the system's temporary directory, never the project) is not validated again;
 any other is validated as usual and recorded once it passed. Only a document
 that passed is ever recorded, so a changed spec is always checked.
@@ -27,7 +27,7 @@ _LOCK = threading.Lock()
 
 def cache_dir() -> Path:
     """Where validated documents are recorded (created on first use)."""
-    given = os.environ.get("PIN_MOCK_CACHE_DIR")
+    given = os.environ.get("PIN_SANDBOX_CACHE_DIR")
     uid = os.getuid() if hasattr(os, "getuid") else "user"
     root = Path(given) if given else Path(tempfile.gettempdir()) / f"pin-mock-{uid}"
     return root / "validated-specs"
