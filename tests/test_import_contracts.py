@@ -77,3 +77,12 @@ def test_the_kit_importing_the_server_breaks_its_independence(copy: Path) -> Non
     done = lint_imports(copy)
     assert done.returncode == 1
     assert "The kit imports nothing from the server" in done.stdout and "BROKEN" in done.stdout
+
+
+def test_the_test_session_sandbox_reaching_into_the_server_breaks_its_contract(
+    copy: Path,
+) -> None:
+    plant(copy, "pin_mock.testing.session", "import pin_mock.server.domain.store")
+    done = lint_imports(copy)
+    assert done.returncode == 1
+    assert "The test session's sandbox reaches the server only through its entry points BROKEN" in done.stdout  # fmt: skip
