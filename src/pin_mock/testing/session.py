@@ -120,9 +120,12 @@ class Sandbox:
             _checked(client.post("/_sandbox/reset"))
 
     def journal(self, **filters: Any) -> Any:
-        """``GET /_sandbox/requests`` with ``filters`` as its query: what the client sent."""
+        """``GET /_sandbox/requests`` with ``filters`` as its query (``operation=``,
+        ``status=``, ``since=``, ``limit=``...): the client's recorded exchanges (the
+        answer's ``data``)."""
         params = {k: v for k, v in filters.items() if v is not None}
-        return _checked(self.client.get("/_sandbox/requests", params=params))
+        body = _checked(self.client.get("/_sandbox/requests", params=params))
+        return body["data"] if isinstance(body, dict) and "data" in body else body
 
     def trigger(self, event_type: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """``POST /_sandbox/events``: the event (``id``, ``data``...) and its ``webhook_ids``."""
