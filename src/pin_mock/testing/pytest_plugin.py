@@ -9,7 +9,7 @@ Fixtures:
 
 - ``pin_sandbox``: the session's sandbox (``pin_mock.testing.Sandbox``), reset
   before each test that asks for it (every client it handed out back to the
-  seeded state; a clock the last test moved runs again);
+  seeded state and the real clock);
 - ``pin_sandbox_session``: the same sandbox without the reset (session scope,
   for fixtures of a wider scope);
 - ``pin_sandbox_settings``: the sandbox's settings as ``Settings`` field names

@@ -8,8 +8,8 @@ default settings unless told otherwise (``sandbox(patients=20)``, or a
 - ``base_url``, ``client_id``, ``client_secret``: what to configure the app with;
 - ``client``: an ``httpx.Client`` on the sandbox with a token (renewed when it
   expires); ``client_for(client_id)`` for another client (tests of isolation);
-- ``reset()``: every client handed out back to the seeded state (and, if the test
-  moved the clock, the clock running again);
+- ``reset()``: every client handed out back to the seeded state, its clock back on
+  the real clock (``POST /_sandbox/reset``);
 - ``journal(**filters)``: ``GET /_sandbox/requests`` (what the app sent);
 - ``clock``: ``freeze()``, ``advance(seconds)``, ``resume()``, ``now()`` over
   ``/_sandbox/clock``;
@@ -64,7 +64,6 @@ class Clock:
         self._owner = owner
 
     def _post(self, action: str, body: dict[str, Any] | None = None) -> Any:
-        self._owner._clock_moved = True
         return _checked(self._owner.client.post(f"/_sandbox/clock/{action}", json=body))
 
     def now(self) -> Any:
@@ -98,7 +97,6 @@ class Sandbox:
         self.client = connect(base_url, client_id=client_id, client_secret=self.client_secret)
         self.clock = Clock(self)
         self._clients: dict[str, httpx.Client] = {client_id: self.client}
-        self._clock_moved = False
 
     def client_for(self, client_id: str, client_secret: str | None = None) -> httpx.Client:
         """An authenticated client of another sandbox client (reset with the rest)."""
@@ -112,10 +110,8 @@ class Sandbox:
         return self._clients[client_id]
 
     def reset(self) -> None:
-        """Every client handed out back to the seeded state; a moved clock runs again."""
-        if self._clock_moved:
-            _checked(self.client.post("/_sandbox/clock/resume"))
-            self._clock_moved = False
+        """Every client handed out back to the seeded state (``POST /_sandbox/reset``,
+        which also puts each one's clock back on the real clock)."""
         for client in self._clients.values():
             _checked(client.post("/_sandbox/reset"))
 
