@@ -128,7 +128,7 @@ def create_app(
     # observing layer before anything else: routing never sees them.
     routed = {**spec, "paths": {p: v for p, v in spec["paths"].items() if p not in PROBE_PATHS}}
     operations = compile_operations(resolve_refs(routed), resolver)
-    observing, after_routing = observing_layers(services.observability)
+    observing, after_routing = observing_layers(services.observability, routed)
 
     app = AsyncApp(
         "pin_mock",

@@ -25,8 +25,10 @@ the state engine's (connection caps answer in the transport, below the app).
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from connexion.middleware.abstract import ROUTING_CONTEXT
@@ -61,8 +63,11 @@ class Observed:
 class ObservingMiddleware:
     """Answers the probes and the scrape; times and counts every other request."""
 
-    def __init__(self, app: ASGIApp, *, observability: Observability) -> None:
+    def __init__(
+        self, app: ASGIApp, *, observability: Observability, spec: dict[str, Any] | None = None
+    ) -> None:
         self.app = app
+        self.index = OperationIndex(spec or {})
         self.readiness = observability.readiness
         self.metrics = observability.metrics
         self.tracing = observability.tracing
@@ -108,7 +113,10 @@ class ObservingMiddleware:
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            self._record(scope, observed.operation, seen, time.perf_counter() - started)
+            operation = observed.operation
+            if operation == OTHER:  # refused before routing (429, 503, 401...): by its path
+                operation = self.index(scope["method"], scope["path"])
+            self._record(scope, operation, seen, time.perf_counter() - started)
 
     def _record(self, scope: Scope, operation: str, seen: dict[str, Any], seconds: float) -> None:
         caller = caller_of(scope)
@@ -160,6 +168,34 @@ async def _send(
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
+class OperationIndex:
+    """The ``operationId`` of a method and path, for requests a layer refused before routing.
+
+    Literal templates are tried before templated ones (``/v1/patients`` before
+    ``/v1/patients/{patient_id}``); anything else is ``other``.
+    """
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        entries = []
+        for template, item in spec.get("paths", {}).items():
+            methods = {
+                method.upper(): definition["operationId"]
+                for method, definition in item.items()
+                if isinstance(definition, dict) and "operationId" in definition
+            }
+            pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+            entries.append((template.count("{"), re.compile(f"^{pattern}$"), methods))
+        self._entries = [
+            (pattern, methods) for _, pattern, methods in sorted(entries, key=lambda e: e[0])
+        ]
+
+    def __call__(self, method: str, path: str) -> str:
+        for pattern, methods in self._entries:
+            if pattern.match(path):
+                return methods.get(method, OTHER)
+        return OTHER
+
+
 class OperationLabelMiddleware:
     """Right after routing: tells the observing layer which operation this request is."""
 
@@ -175,14 +211,14 @@ class OperationLabelMiddleware:
         await self.app(scope, receive, send)
 
 
-def observing_layers(observability: Observability) -> tuple[list[Any], list[Any]]:
+def observing_layers(
+    observability: Observability, spec: dict[str, Any]
+) -> tuple[list[Any], list[Any]]:
     """(the outer layers, the layers right after routing) for ``create_app``'s list."""
-    from functools import partial
-
     outer: list[Any] = []
     if observability.tracing is not None:
         outer.append(observability.tracing.middleware)
-    outer.append(partial(ObservingMiddleware, observability=observability))
+    outer.append(partial(ObservingMiddleware, observability=observability, spec=spec))
     inner: list[Any] = []
     if observability.metrics is not None or observability.tracing is not None:
         inner.append(OperationLabelMiddleware)
