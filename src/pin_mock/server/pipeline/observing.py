@@ -98,44 +98,51 @@ class ObservingMiddleware:
         started = time.perf_counter()
         observed = Observed()
         scope.setdefault("state", {})[STATE_KEY] = observed
-        seen: dict[str, Any] = {"status": 500, "request_id": b"", "preferred": False}
+        status, preferred = 500, False
 
         async def send_observed(message: Message) -> None:
+            nonlocal status, preferred
             if message["type"] == "http.response.start":
-                seen["status"] = message["status"]
+                status, request_id = message["status"], b""
                 for name, value in message.get("headers", ()):
                     if name == b"x-request-id":
-                        seen["request_id"] = value
+                        request_id = value
                     elif name == b"preference-applied":
-                        seen["preferred"] = True
+                        preferred = True
+                if self.tracing is not None:  # now: the span ends with the answer's last byte
+                    self.tracing.annotate(
+                        scope["method"],
+                        self._operation(scope, observed),
+                        request_id.decode("latin-1"),
+                        caller_of(scope).client_id or "",
+                    )
             await send(message)
 
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            operation = observed.operation
-            if operation == OTHER:  # refused before routing (429, 503, 401...): by its path
-                operation = self.index(scope["method"], scope["path"])
-            self._record(scope, operation, seen, time.perf_counter() - started)
+            if self.metrics is not None:
+                seconds = time.perf_counter() - started
+                self._count(scope, self._operation(scope, observed), status, preferred, seconds)
 
-    def _record(self, scope: Scope, operation: str, seen: dict[str, Any], seconds: float) -> None:
-        caller = caller_of(scope)
-        status = seen["status"]
-        if self.tracing is not None:
-            request_id = seen["request_id"].decode("latin-1")
-            self.tracing.annotate(scope["method"], operation, request_id, caller.client_id or "")
-        metrics = self.metrics
-        if metrics is None:
-            return
-        tier = caller.tier or "none"
-        metrics.request(operation, status, tier, seconds)
-        if status in (429, 503) and not seen["preferred"]:
+    def _operation(self, scope: Scope, observed: Observed) -> str:
+        if observed.operation == OTHER:  # refused before routing (429, 503, 401...): by path
+            observed.operation = self.index(scope["method"], scope["path"])
+        return observed.operation
+
+    def _count(
+        self, scope: Scope, operation: str, status: int, preferred: bool, seconds: float
+    ) -> None:
+        assert self.metrics is not None
+        tier = caller_of(scope).tier or "none"
+        self.metrics.request(operation, status, tier, seconds)
+        if status in (429, 503) and not preferred:
             if status == 503:
-                metrics.unavailable.inc()
+                self.metrics.unavailable.inc()
             elif scope["path"] == TOKEN_PATH:
-                metrics.token_throttled.inc()
+                self.metrics.token_throttled.inc()
             elif scope["path"].startswith("/v1/"):
-                metrics.rate_limited.labels(tier).inc()
+                self.metrics.rate_limited.labels(tier).inc()
 
     async def _health(self, scope: Scope, send: Send) -> None:
         await _send(send, 200, _JSON, b'{"status":"ok"}', scope)
