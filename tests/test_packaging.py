@@ -190,7 +190,6 @@ def test_the_traces_extra_covers_what_tracing_imports(wheel: Path) -> None:
     owners = {
         "opentelemetry": "opentelemetry-api",
         "opentelemetry.sdk": "opentelemetry-sdk",
-        "opentelemetry.instrumentation.asgi": "opentelemetry-instrumentation-asgi",
         "opentelemetry.exporter.otlp.proto.http": "opentelemetry-exporter-otlp-proto-http",
     }
     needed = {

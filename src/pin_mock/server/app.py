@@ -3,7 +3,7 @@
 The request path, outer to inner (``create_app`` builds exactly this list; each
 layer is a module of ``pipeline/``)::
 
-    (request span)     --traces: OpenTelemetry's ASGI middleware, one span a request
+    (request span)     --traces: one OpenTelemetry span a request (observability/tracing.py)
     Observing          /healthz, /readyz, /metrics answered first (no Host check, token
                        or rate limit); every other request timed and counted (--metrics)
     RequestId          X-Request-Id on every answer below, 429s included

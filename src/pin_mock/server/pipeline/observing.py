@@ -109,10 +109,12 @@ class ObservingMiddleware:
                         request_id = value
                     elif name == b"preference-applied":
                         preferred = True
-                if self.tracing is not None:  # now: the span ends with the answer's last byte
+                if self.tracing is not None:
+                    operation = self._operation(scope, observed)
                     self.tracing.annotate(
                         scope["method"],
-                        self._operation(scope, observed),
+                        operation,
+                        self.index.templates.get(operation, ""),
                         request_id.decode("latin-1"),
                         caller_of(scope).client_id or "",
                     )
@@ -184,12 +186,15 @@ class OperationIndex:
 
     def __init__(self, spec: dict[str, Any]) -> None:
         entries = []
+        #: Each operation's path template (a span's ``http.route``).
+        self.templates: dict[str, str] = {}
         for template, item in spec.get("paths", {}).items():
             methods = {
                 method.upper(): definition["operationId"]
                 for method, definition in item.items()
                 if isinstance(definition, dict) and "operationId" in definition
             }
+            self.templates.update({operation: template for operation in methods.values()})
             pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
             entries.append((template.count("{"), re.compile(f"^{pattern}$"), methods))
         self._entries = [
