@@ -10,6 +10,8 @@ from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
+from pin_mock.server.state.deferred_counts import Counted, Refusal
+
 
 class MemoryCounters:
     """``Counters`` of this process."""
@@ -21,6 +23,10 @@ class MemoryCounters:
         allowed = self._limiter.hit(item, key)
         reset_at, remaining = self._limiter.get_window_stats(item, key)
         return allowed, reset_at, remaining
+
+    async def defer(self, item: RateLimitItem, key: str, refusal: Refusal) -> Counted:
+        # Nothing to save in memory: counted at once (the caller answers a refusal).
+        return Counted(await self.count(item, key))
 
     async def hit(self, item: RateLimitItem, key: str) -> bool:
         return self._limiter.hit(item, key)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 import redis as sync_redis
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool
 
 from pin_mock.server.state.redis.counters import RedisCounters
 from pin_mock.server.state.redis.keys import RedisIdSpace, RedisSigningKeys
@@ -22,6 +22,7 @@ from pin_mock.server.state.redis.keyspace import Keyspace
 from pin_mock.server.state.redis.queue import RedisQueue
 from pin_mock.server.state.redis.reports import RedisReports
 from pin_mock.server.state.redis.tenants import RedisTenants
+from pin_mock.server.state.redis.trips import CountingRedis, Trips
 from pin_mock.server.state.redis.webhooks import RedisWebhooks
 
 #: Connections one process keeps to Redis; a request waits for a free one (never errors).
@@ -47,12 +48,13 @@ class RedisEngine:
         self.url = url
         timeouts = {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": SOCKET_TIMEOUT}
         pool = BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, **timeouts)
-        self.redis = Redis(connection_pool=pool)
+        # Every command waits for its request's rate-limit count, or carries it (trips.py).
+        self.redis = CountingRedis(connection_pool=pool)
         # The blocking client runs on the event loop (rare key look-ups): short timeouts.
         self.sync = sync_redis.Redis.from_url(
             url, socket_timeout=SYNC_TIMEOUT, socket_connect_timeout=SYNC_TIMEOUT
         )
-        space = Keyspace(self.redis, namespace, clock)
+        space = Keyspace(self.redis, namespace, clock, Trips(self.redis))
         self.keyspace = space
 
         def queue(kind: str) -> RedisQueue:

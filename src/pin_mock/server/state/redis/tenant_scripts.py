@@ -69,6 +69,21 @@ end
 return out
 """
 
+# Reads of one round trip each, written as scripts so a request's rate-limit count can ride
+# on them (``trips.py``).
+# KEYS: a hash.  ARGV: a field.  -> its value or nil
+FIELD = "return redis.call('HGET', KEYS[1], ARGV[1])"
+# KEYS: a list.  -> its items
+ITEMS = "return redis.call('LRANGE', KEYS[1], 0, -1)"
+# KEYS: p, e:{pid}.  ARGV: pid.  -> {patient JSON or false, entry JSON...}
+PATIENT_AND_ENTRIES = """
+local out = {redis.call('HGET', KEYS[1], ARGV[1])}
+if out[1] then
+  for _, raw in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do out[#out + 1] = raw end
+end
+return out
+"""
+
 # KEYS: lines, p.  ARGV: term, start, count.  -> {total, json...}
 # ``lines`` holds one line per created patient, in creation order:
 # "<search key>\1<id>\0". Lua's plain ``string.find`` (memchr + memcmp) jumps

@@ -32,6 +32,7 @@ from pin_mock.server.state.ports import (
     WriteResult,
 )
 from pin_mock.server.state.redis import tenant_scripts as lua
+from pin_mock.server.state.redis.trips import Trips
 
 if TYPE_CHECKING:
     from pin_mock.server.state.redis.keyspace import Keyspace
@@ -82,13 +83,10 @@ class RedisTenants:
         self._tenants = keyspace.key("tenants")
         self._version = keyspace.key("version")
         self._touched: dict[str, float] = {}
-        register = self.redis.register_script
-        self._add_patient = register(lua.ADD_PATIENT)
-        self._add_entry = register(lua.ADD_ENTRY)
-        self._page = register(lua.PAGE)
-        self._search = register(lua.SEARCH)
-        self._reset = register(lua.RESET)
-        self._composed: dict[tuple[str, str], Any] = {}  # (create, then) -> one script
+        # The hot calls carry the request's rate-limit count (trips.py): one trip each.
+        self.trips = keyspace.trips or Trips(self.redis)
+        self._reset = self.redis.register_script(lua.RESET)
+        self._composed: dict[tuple[str, str], str] = {}  # (create, then) -> one script
 
     async def _write(
         self, source: str, keys: list[str], args: list[Any], then: EventDeliveries | None
@@ -96,15 +94,13 @@ class RedisTenants:
         """Run the create script ``source``; with ``then`` (its event's deliveries), both in
         one atomic script: a create and its queued event are stored together or not at all."""
         if then is None:
-            script = self._add_patient if source is lua.ADD_PATIENT else self._add_entry
-            return await script(keys=keys, args=args)
+            return await self.trips.script(source, keys, args)
         second, then_keys, then_args = self.webhooks.enqueue_script(then)
-        script = self._composed.get((source, second))
-        if script is None:
-            script = self.redis.register_script(lua.then(source, second))
-            self._composed[(source, second)] = script
-        done, answer = await script(
-            keys=[*keys, *then_keys], args=[len(keys), len(args), *args, *then_args]
+        both = self._composed.get((source, second))
+        if both is None:
+            both = self._composed[(source, second)] = lua.then(source, second)
+        done, answer = await self.trips.script(
+            both, [*keys, *then_keys], [len(keys), len(args), *args, *then_args]
         )
         self.webhooks.given_up(then, answer or [])
         return done
@@ -127,9 +123,10 @@ class RedisTenants:
 
     async def page(self, client_id: str, start: int, count: int) -> tuple[list[Patient], int]:
         await self._touch(client_id)
-        out = await self._page(
-            keys=[self._key(client_id, "order"), self._key(client_id, "p")],
-            args=[min(start, _MAX_ROW), max(0, count)],
+        out = await self.trips.script(
+            lua.PAGE,
+            [self._key(client_id, "order"), self._key(client_id, "p")],
+            [min(start, _MAX_ROW), max(0, count)],
         )
         return [_load(raw) for raw in out[1:] if raw], int(out[0])
 
@@ -139,15 +136,16 @@ class RedisTenants:
         await self._touch(client_id)
         if any(sep in term for sep in _SEPARATORS):
             return [], 0  # no search key holds them (they are blanked in ``_line``)
-        out = await self._search(
-            keys=[self._key(client_id, "lines"), self._key(client_id, "p")],
-            args=[_bytes(term), min(start, _MAX_ROW), max(0, count)],
+        out = await self.trips.script(
+            lua.SEARCH,
+            [self._key(client_id, "lines"), self._key(client_id, "p")],
+            [_bytes(term), min(start, _MAX_ROW), max(0, count)],
         )
         return [_load(raw) for raw in out[1:] if raw], int(out[0])
 
     async def get_patient(self, client_id: str, patient_id: str) -> Patient | None:
         await self._touch(client_id)
-        raw = await self.redis.hget(self._key(client_id, "p"), patient_id)
+        raw = await self.trips.script(lua.FIELD, [self._key(client_id, "p")], [patient_id])
         return None if raw is None else _load(raw)
 
     async def patient_and_entries(
@@ -156,17 +154,17 @@ class RedisTenants:
         await self._touch(client_id)
         entries_key = self._key(client_id, "e:" + patient_id)
         if seeded:
-            return None, [_load(raw) for raw in await self.redis.lrange(entries_key, 0, -1)]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(self._key(client_id, "p"), patient_id)
-            pipe.lrange(entries_key, 0, -1)
-            raw_patient, raw_entries = await pipe.execute()
-        if raw_patient is None:
+            raws = await self.trips.script(lua.ITEMS, [entries_key], [])
+            return None, [_load(raw) for raw in raws]
+        out = await self.trips.script(
+            lua.PATIENT_AND_ENTRIES, [self._key(client_id, "p"), entries_key], [patient_id]
+        )
+        if not out or out[0] is None:
             return None, []
-        return _load(raw_patient), [_load(raw) for raw in raw_entries]
+        return _load(out[0]), [_load(raw) for raw in out[1:]]
 
     async def version(self, client_id: str) -> int:
-        raw = await self.redis.hget(self._key(client_id, "m"), "version")
+        raw = await self.trips.script(lua.FIELD, [self._key(client_id, "m")], ["version"])
         return int(raw or 0)
 
     async def data(self, client_id: str) -> TenantData:
