@@ -25,8 +25,10 @@ from __future__ import annotations
 
 # KEYS: p, order, lines, m, tenants, version
 # ARGV: id, json, search line, cap, now, client id
+# A create sent twice (a retry on a broken connection) is stored once: ids are unique.
 ADD_PATIENT = """
 local held = redis.call('LLEN', KEYS[2])
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {1, held} end
 if held >= tonumber(ARGV[4]) then return {0, held} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
