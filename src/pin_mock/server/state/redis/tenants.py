@@ -17,6 +17,8 @@ scheduled delivery retries off the shared retry set (``webhooks.py``).
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -50,6 +52,21 @@ TOUCH_EVERY = 60.0
 _TOUCHED_MAX = 10_000
 #: Offsets are clamped here: Lua numbers are doubles, and no tenant holds more rows.
 _MAX_ROW = 1 << 31
+#: Searches (client, term) whose scan this worker remembers, and the ids of each one's
+#: first matches it keeps (pages up to there need no scan of what it has seen).
+SEARCHES_KEPT = 256
+SEARCH_IDS_KEPT = 200
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What this worker knows of one search: ``T lines`` of generation ``born`` scanned up
+    to byte ``scanned``, ``seen`` matches in it, the ids of the first ones."""
+
+    born: bytes
+    scanned: int
+    seen: int
+    ids: list[bytes]
 
 
 def _bytes(text: str) -> bytes:
@@ -83,6 +100,7 @@ class RedisTenants:
         self._tenants = keyspace.key("tenants")
         self._version = keyspace.key("version")
         self._touched: dict[str, float] = {}
+        self._scans: OrderedDict[tuple[str, str], _Scan] = OrderedDict()
         # The hot calls carry the request's rate-limit count (trips.py): one trip each.
         self.trips = keyspace.trips or Trips(self.redis)
         self._reset = self.redis.register_script(lua.RESET)
@@ -136,12 +154,38 @@ class RedisTenants:
         await self._touch(client_id)
         if any(sep in term for sep in _SEPARATORS):
             return [], 0  # no search key holds them (they are blanked in ``_line``)
+        start, count = min(start, _MAX_ROW), max(0, count)
+        slot = (client_id, term)
+        known = self._scans.get(slot)
+        page_ids: list[bytes] = []
+        if known is not None:
+            upto = min(start + count, known.seen)
+            if upto > len(known.ids):
+                known = None  # a page deeper than the ids kept: scan from the start
+            else:
+                page_ids = known.ids[start:upto]
+        born, scanned, seen, have = (
+            (known.born, known.scanned, known.seen, len(known.ids)) if known else (b"", 0, 0, 0)
+        )
         out = await self.trips.script(
             lua.SEARCH,
-            [self._key(client_id, "lines"), self._key(client_id, "p")],
-            [_bytes(term), min(start, _MAX_ROW), max(0, count)],
+            [self._key(client_id, "lines"), self._key(client_id, "p"), self._key(client_id, "m")],
+            [_bytes(term), start, count, born, scanned, seen, have, SEARCH_IDS_KEPT, *page_ids],
         )
-        return [_load(raw) for raw in out[1:] if raw], int(out[0])
+        now_born, now_scanned, found, n_kept = out[0], int(out[1]), int(out[2]), int(out[3])
+        kept, bodies = out[4 : 4 + n_kept], out[4 + n_kept :]
+        if known is not None and known.born and now_born == known.born:
+            learnt = _Scan(now_born, now_scanned, seen + found, [*known.ids, *kept])
+        else:  # scanned from the start: a first search, a deep page, another generation
+            learnt = _Scan(now_born, now_scanned, found, kept)
+        # Each state describes ``lines`` up to its byte: keep the one that has seen most.
+        held = self._scans.get(slot)
+        if held is None or held.born != learnt.born or held.scanned <= learnt.scanned:
+            self._scans[slot] = learnt
+            self._scans.move_to_end(slot)
+            while len(self._scans) > SEARCHES_KEPT:
+                self._scans.popitem(last=False)
+        return [_load(raw) for raw in bodies if raw], learnt.seen
 
     async def get_patient(self, client_id: str, patient_id: str) -> Patient | None:
         await self._touch(client_id)
