@@ -21,7 +21,6 @@ from limits.strategies import FixedWindowRateLimiter
 
 from pin_mock.server.state.deferred_counts import Counted, Refusal
 
-
 #: How often the windows nobody counts any more are swept (seconds).
 SWEEP_EVERY = 10.0
 
