@@ -75,3 +75,8 @@ def test_a_request_is_one_round_trip(sandbox_factory, monkeypatch: pytest.Monkey
         response = sandbox.request(method, url)
         assert response.status_code == 200, response.text
         assert len(sent) == 1, (url, sent)
+    # A create reads no webhooks when none subscribes to its event (state/unread.py): the
+    # count, the check and the write are one script.
+    sent.clear()
+    assert sandbox.post("/v1/patients", json=PATIENT).status_code == 201
+    assert len(sent) == 1, sent

@@ -76,6 +76,21 @@ end
 return out
 """
 
+# Whether a create that read no webhooks may store (``state/unread.py``), run before it in
+# the same script (``then``). KEYS: the tenant's webhooks.  ARGV: the event type.
+# -> {1} if no webhook subscribes to it, else {0}
+UNSUBSCRIBED = """
+for _, raw in ipairs(redis.call('HVALS', KEYS[1])) do
+  local events = cjson.decode(raw)['events']
+  if type(events) == 'table' then
+    for _, event in ipairs(events) do
+      if event == ARGV[1] then return {0} end
+    end
+  end
+end
+return {1}
+"""
+
 # Reads of one round trip each, written as scripts so a request's rate-limit count can ride
 # on them (``trips.py``).
 # KEYS: a hash.  ARGV: a field.  -> its value or nil

@@ -35,6 +35,7 @@ from pin_mock.server.state.ports import (
 )
 from pin_mock.server.state.redis import tenant_scripts as lua
 from pin_mock.server.state.redis.trips import Trips
+from pin_mock.server.state.unread import Subscribed
 
 if TYPE_CHECKING:
     from pin_mock.server.state.redis.keyspace import Keyspace
@@ -113,6 +114,18 @@ class RedisTenants:
         one atomic script: a create and its queued event are stored together or not at all."""
         if then is None:
             return await self.trips.script(source, keys, args)
+        if then.unread:  # no webhook was read: store only if none subscribes (state/unread.py)
+            guarded = self._composed.get((lua.UNSUBSCRIBED, source))
+            if guarded is None:
+                guarded = lua.then(lua.UNSUBSCRIBED, source)
+                self._composed[(lua.UNSUBSCRIBED, source)] = guarded
+            hooks = self.webhooks.hooks.items_key(then.client_id)
+            free, done = await self.trips.script(
+                guarded, [hooks, *keys], [1, 1, then.unread, *args]
+            )
+            if int(free[0]) != 1:
+                raise Subscribed(then.unread)
+            return done
         second, then_keys, then_args = self.webhooks.enqueue_script(then)
         both = self._composed.get((source, second))
         if both is None:
