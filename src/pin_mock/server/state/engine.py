@@ -17,14 +17,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from pin_mock.server.errors import ConfigError
+from pin_mock.server.state.event_archive_port import ArchivingEngine
 from pin_mock.server.state.health_port import MonitoredEngine
 from pin_mock.server.state.memory.engine import MemoryEngine
 
 MEMORY = ("memory://", "memory", "")
 REDIS = ("redis://", "rediss://", "unix://")
+
+
+class OpenedEngine(MonitoredEngine, ArchivingEngine, Protocol):
+    """Every port of an engine: ``ports.py``'s, its health and its event archive."""
 
 
 def open_state(
@@ -34,7 +40,7 @@ def open_state(
     claim_timeout: float = 30.0,
     sandbox_ttl: int = 7 * 86_400,
     check: bool = True,
-) -> MonitoredEngine:
+) -> OpenedEngine:
     """The engine for ``url``; a ``ConfigError`` with one line of reason if it is unusable.
 
     ``clock``: the sandbox clock (activity of tenants, for ``sandbox_ttl``);

@@ -7,12 +7,15 @@ it. So every event announced is kept here by id, the newest ``MAX_EVENTS`` per
 client (bounded memory per client on both engines), and a reset drops them with
 the rest of the client's sandbox (memory: the tenant; Redis: keys named in the
 tenant's ``keys`` set). Implemented by ``memory/event_archive.py`` and
-``redis/event_archive.py``.
+``redis/event_archive.py``; every engine has one as ``archive`` (beside the
+ports of ``ports.py``: ``ArchivingEngine``).
 """
 
 from __future__ import annotations
 
 from typing import Protocol
+
+from pin_mock.server.state.ports import StateEngine
 
 #: Events kept per client, newest last; an older one cannot be resent (404).
 MAX_EVENTS = 1_000
@@ -28,3 +31,9 @@ class EventArchive(Protocol):
     async def get(self, client_id: str, event_id: str) -> bytes | None:
         """The body of ``event_id`` if the client's archive still holds it."""
         ...
+
+
+class ArchivingEngine(StateEngine, Protocol):
+    """A state engine with its event archive."""
+
+    archive: EventArchive

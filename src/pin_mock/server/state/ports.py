@@ -31,8 +31,6 @@ from typing import Any, Protocol
 
 from limits import RateLimitItem
 
-from pin_mock.server.state.event_archive_port import EventArchive
-
 Patient = dict[str, Any]
 Entry = dict[str, Any]
 #: A job on a queue: a JSON object with at least ``client_id``.
@@ -389,7 +387,6 @@ class StateEngine(Protocol):
     report_jobs: JobQueue
     #: The queue ``EventDeliveries`` and ``WebhookStore.record``'s retries go to.
     deliveries: JobQueue
-    archive: EventArchive  # the bodies of recent events, for a resend
     keys: SigningKeys
     ids: IdSpace
 
