@@ -1,7 +1,11 @@
 """Where one request's time goes: in-process timing and a profile by package.
 
     python bench/where_time_goes.py [--requests 3000] [--path /v1/patients?limit=10]
+                                    [--metrics] [--traces]
                                     [--state redis://127.0.0.1:6379/N] [--repeat 3]
+
+``--metrics`` and ``--traces`` measure the sandbox with them on (traces are made
+and batched for export but sent nowhere: ``OTEL_TRACES_EXPORTER=none`` unless set).
 
 Calls the ASGI app directly (no sockets, no uvicorn, no HTTP client), so the
 numbers are the app's own cost per request. Prints the mean microseconds per
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import pstats
 import time
 from collections import Counter
@@ -104,6 +109,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--path", default="/v1/patients?limit=10")
+    parser.add_argument("--metrics", action="store_true", help="with --metrics on")
+    parser.add_argument("--traces", action="store_true", help="with --traces on")
     parser.add_argument(
         "--state",
         default="memory://",
@@ -114,12 +121,15 @@ async def main() -> None:
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the profile")
     args = parser.parse_args()
+    os.environ.setdefault("OTEL_TRACES_EXPORTER", "none")
     # Limits lifted (tier, token throttle, quotas): the benchmark measures work, not refusals.
     app = create_app(
         Settings(
             tier_limits={"standard": 1, "professional": 1, "enterprise": 10**9},
             token_grants_per_client=10**9,
             quota_patients=10**9,
+            metrics=args.metrics,
+            traces=args.traces,
             state=args.state,
         )
     )

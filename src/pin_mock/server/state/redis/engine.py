@@ -31,6 +31,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as ConnectionLost
 
 from pin_mock.server.state.redis.counters import RedisCounters
+from pin_mock.server.state.redis.health import RedisHealth
 from pin_mock.server.state.redis.keys import RedisIdSpace, RedisSigningKeys
 from pin_mock.server.state.redis.keyspace import Keyspace
 from pin_mock.server.state.redis.queue import RedisQueue
@@ -97,6 +98,8 @@ class RedisEngine:
         self.tenants = RedisTenants(space, self.webhooks, ttl=sandbox_ttl)
         self.keys = RedisSigningKeys(self.sync, space.key("keys"))
         self.ids = RedisIdSpace(self.sync, namespace)
+        queues = {"reports": self.report_jobs, "deliveries": self.deliveries}
+        self.health = RedisHealth(self.redis, space.key("health"), queues)
         self._counters: dict[str, RedisCounters] = {}
 
     def counters(self, name: str) -> RedisCounters:
