@@ -3,6 +3,8 @@
 The request path, outer to inner (``create_app`` builds exactly this list; each
 layer is a module of ``pipeline/``)::
 
+    Journal            each answer to a known client into its request journal, after it
+                       has gone (pipeline/journal.py; no layer at all with --journal-size 0)
     RequestId          X-Request-Id on every answer below, 429s included
     AllowedHosts       a Host the sandbox does not answer to: 400 (DNS rebinding; only
                        when --allowed-hosts lists names)
@@ -51,6 +53,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
+from pin_mock.server.domain.journal.reasons import Reasons
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.pipeline.allowed_hosts import AllowedHostsMiddleware, allowed_names
 from pin_mock.server.pipeline.authentication import AuthenticationMiddleware
@@ -58,6 +61,7 @@ from pin_mock.server.pipeline.body_deadline import BodyDeadlineMiddleware, InFli
 from pin_mock.server.pipeline.cors import CorsMiddleware
 from pin_mock.server.pipeline.docs_page import DocsPageMiddleware, oauth_defaults
 from pin_mock.server.pipeline.exception_handlers import register_error_handlers
+from pin_mock.server.pipeline.journal import JournalMiddleware, documented
 from pin_mock.server.pipeline.operations import OperationMiddleware, compile_operations
 from pin_mock.server.pipeline.rate_limits import RateLimitMiddleware
 from pin_mock.server.pipeline.request_bounds import RequestBoundsMiddleware
@@ -119,13 +123,15 @@ def create_app(
     # PIN's contract plus the sandbox's overlays: what is routed, validated and documented.
     spec = sandbox_view(settings.spec, load_spec(settings.spec))
     resolver = OperationIdResolver(spec)
-    operations = compile_operations(resolve_refs(spec), resolver)
+    resolved = resolve_refs(spec)
+    operations = compile_operations(resolved, resolver)
 
     app = AsyncApp(
         "pin_mock",
         lifespan=_lifespan(services),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False),
         middlewares=[
+            *_journal(services, resolved, operations),
             RequestIdMiddleware,
             *_allowed_hosts(settings),
             partial(CorsMiddleware, cors_origins=settings.cors_origins),
@@ -169,6 +175,15 @@ def create_app(
 def _dependencies(services: Services) -> dict[str, Any]:
     """What a handler may name as a parameter: each service, and ``today``."""
     return {**vars(services), "today": services.today}
+
+
+def _journal(services: Services, spec: dict[str, Any], operations: Any) -> list[Any]:
+    # No layer at all with --journal-size 0: a request pays nothing for a journal it lacks.
+    if not services.journal.enabled:
+        return []
+    reasons = Reasons(documented(spec, operations))
+    layer = partial(JournalMiddleware, journal=services.journal, reasons=reasons)
+    return [partial(layer, tokens=services.tokens, clock=services.clock)]
 
 
 def _allowed_hosts(settings: Settings) -> list[Any]:

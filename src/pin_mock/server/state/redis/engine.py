@@ -16,7 +16,9 @@ from collections.abc import Callable
 import redis as sync_redis
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from pin_mock.server.state.journal_port import JournalLimits
 from pin_mock.server.state.redis.counters import RedisCounters
+from pin_mock.server.state.redis.journal import RedisJournal
 from pin_mock.server.state.redis.keys import RedisIdSpace, RedisSigningKeys
 from pin_mock.server.state.redis.keyspace import Keyspace
 from pin_mock.server.state.redis.queue import RedisQueue
@@ -73,6 +75,10 @@ class RedisEngine:
             pool = self.redis.connection_pool
             self._counters[name] = RedisCounters(self.url, pool, self.keyspace.key(name))
         return self._counters[name]
+
+    def journal(self, limits: JournalLimits) -> RedisJournal:
+        """The request journal (``journal_port.py``), one per app."""
+        return RedisJournal(self.redis, self.keyspace.namespace, limits, self.keyspace.clock)
 
     def unreachable(self) -> str | None:
         """Why Redis does not answer a ping (one line), or None when it does."""
