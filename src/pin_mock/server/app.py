@@ -25,6 +25,7 @@ layer is a module of ``pipeline/``)::
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
     (routes)           /openapi.yaml, /openapi.json as written, /reference (routes/);
+                       /_sandbox/inspector, the live page of a client's journal;
                        /_sandbox/openapi.json, the sandbox's view (routes/sandbox_spec.py)
 
 Connexion's role: it loads and validates the spec, routes, answers 404/405
@@ -70,6 +71,7 @@ from pin_mock.server.pipeline.routing import AllowedMethods, OperationIdResolver
 from pin_mock.server.pipeline.scenarios import PreferMiddleware
 from pin_mock.server.pipeline.server_errors import ServerErrorMiddleware
 from pin_mock.server.pipeline.token_guard import TokenGuardMiddleware
+from pin_mock.server.routes.inspector import add_inspector_route
 from pin_mock.server.routes.sandbox_spec import sandbox_view
 from pin_mock.server.routes.spec_files import add_docs_routes
 from pin_mock.server.services import Services
@@ -165,6 +167,8 @@ def create_app(
     app.add_api(spec, resolver=resolver)
     register_error_handlers(app, AllowedMethods(spec))
     add_docs_routes(app, settings.spec.read_bytes(), load_spec(settings.spec), spec)
+    oauth = _docs_oauth(settings, services)  # the inspector signs in like /docs' Authorize
+    add_inspector_route(app, oauth["clientId"], oauth.get("clientSecret"))
     # A broken spec has already stopped us (``add_api`` validates it) and so has a
     # missing handler (``compile_operations``); Connexion wires the layers above
     # on the first request.
