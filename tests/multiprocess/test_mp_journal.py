@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from logs_follower import Follower
 from mp_procs import Receiver, Serve, pinned, request, token, wait_for
 
+from logs_follower import Follower
 from redis_db import fresh_db
 
 

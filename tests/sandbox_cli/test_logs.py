@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from logs_follower import ROOT, Follower
 
+from logs_follower import ROOT, Follower
 from loopback import serving
 from pin_mock.server import Settings, create_app
 
