@@ -101,6 +101,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--path", default="/v1/patients?limit=10")
+    parser.add_argument(
+        "--journal-size",
+        type=int,
+        default=Settings.journal_size,
+        help="entries per client in the request journal (0: no journal, to see what it costs)",
+    )
     args = parser.parse_args()
     # Limits lifted (tier, token throttle, quotas): the benchmark measures work, not refusals.
     app = create_app(
@@ -108,6 +114,7 @@ async def main() -> None:
             tier_limits={"standard": 1, "professional": 1, "enterprise": 10**9},
             token_grants_per_client=10**9,
             quota_patients=10**9,
+            journal_size=args.journal_size,
         )
     )
     form = urlencode(CLIENT).encode()
