@@ -104,85 +104,59 @@ class JournalMiddleware:
             return
         state = scope.setdefault("state", {})
         scope.setdefault("extensions", {})  # shared with Connexion's copies: the operation id
-        window = self.window
-        started, began = self.clock(), time.perf_counter()
-        request_chunks: list[bytes] = []
-        response_chunks: list[bytes] = []
-        sizes = [0, 0]  # request, response
-        answer: dict[str, Any] = {"status": 0, "headers": [], "ended": 0.0}
-
-        async def receive_kept() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                body = message.get("body", b"")
-                if sizes[0] < window:
-                    request_chunks.append(body[: window - sizes[0]])
-                sizes[0] += len(body)
-            return message
-
-        async def send_kept(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                answer["status"] = message["status"]
-                answer["headers"] = message.get("headers", [])
-            elif message["type"] == "http.response.body":
-                body = message.get("body", b"")
-                if sizes[1] < window:
-                    response_chunks.append(body[: window - sizes[1]])
-                sizes[1] += len(body)
-                if not message.get("more_body"):
-                    answer["ended"] = time.perf_counter()
-            await send(message)
-
+        seen = _Seen(self.window, time.perf_counter())
+        started = self.clock()
+        # A GET or HEAD has no body to keep: its receive is left as it is.
+        kept = receive if scope["method"] in ("GET", "HEAD") else seen.receiving(receive)
         try:
-            await self.app(scope, receive_kept, send_kept)
+            await self.app(scope, kept, seen.sending(send))
         finally:
-            if answer["status"] or state.get(FAULT_KEY):
+            if seen.status or state.get(FAULT_KEY):
                 try:
-                    self._record(scope, state, answer, started, began, request_chunks,
-                                 response_chunks, sizes)  # fmt: skip
+                    self._record(scope, state, seen, started)
                 except Exception:  # the journal never fails a request
                     log.exception("journal: could not record %s %s", scope["method"], scope["path"])
 
-    def _record(
-        self,
-        scope: Scope,
-        state: dict[str, Any],
-        answer: dict[str, Any],
-        started: float,
-        began: float,
-        request_chunks: list[bytes],
-        response_chunks: list[bytes],
-        sizes: list[int],
-    ) -> None:
-        routing = scope.get("extensions", {}).get(ROUTING) or {}
-        operation = routing.get("operation_id")
-        request_body = b"".join(request_chunks)
-        client_id = self._client(scope, state, answer["status"], request_body)
+    def _record(self, scope: Scope, state: dict[str, Any], seen: _Seen, started: float) -> None:
+        status = seen.status
+        request_body = (
+            b"".join(seen.request) if len(seen.request) > 1 else (seen.request or [b""])[0]
+        )
+        client_id = self._client(scope, state, status, request_body)
         if client_id is None:
             return
-        ended = answer["ended"] or time.perf_counter()
-        status, response_body = answer["status"], b"".join(response_chunks)
-        exchange = Exchange(
-            started=started,
-            duration_ms=(ended - began) * 1000,
-            method=scope["method"],
-            path=scope["path"],
-            query=scope.get("query_string", b"").decode("latin-1"),
-            operation=operation,
-            status=status,
-            request_id=next(
-                (v.decode("latin-1") for k, v in answer["headers"] if k == b"x-request-id"), None
-            ),
-            request_headers=scope["headers"],
-            response_headers=answer["headers"],
-            request_body=request_body,
-            request_size=sizes[0],
-            response_body=response_body,
-            response_size=sizes[1],
-            fault=state.get(FAULT_KEY),
-            reason=self.reasons.reason(
+        operation = (scope["extensions"].get(ROUTING) or {}).get("operation_id")
+        response_body = (
+            b"".join(seen.response) if len(seen.response) > 1 else (seen.response or [b""])[0]
+        )
+        headers = seen.headers
+        request_id = None
+        for name, value in reversed(headers):  # RequestId adds it last
+            if name == b"x-request-id":
+                request_id = value.decode("latin-1")
+                break
+        reason = None
+        if 400 <= status < 500:
+            reason = self.reasons.reason(
                 status, operation, scope["method"], scope["path"], response_body
-            ),
+            )
+        exchange = Exchange(
+            started,
+            ((seen.ended or time.perf_counter()) - seen.began) * 1000,
+            scope["method"],
+            scope["path"],
+            scope.get("query_string", b""),
+            operation,
+            status,
+            request_id,
+            scope["headers"],
+            headers,
+            request_body,
+            seen.request_size,
+            response_body,
+            seen.response_size,
+            state.get(FAULT_KEY),
+            reason,
         )
         self.journal.record(client_id, exchange)
 
@@ -198,6 +172,56 @@ class JournalMiddleware:
             return None
         # A path no operation has: the token was not verified there; verify it now.
         return identify(caller.authorization, self.tokens, caller.peer).client_id
+
+
+class _Seen:
+    """What the layer saw of one exchange: the status, headers and the first bytes of
+    each body (at most ``window``), their sizes, and when the answer ended."""
+
+    __slots__ = (
+        "window", "began", "ended", "status", "headers",
+        "request", "request_size", "response", "response_size",
+    )  # fmt: skip
+
+    def __init__(self, window: int, began: float) -> None:
+        self.window = window
+        self.began = began
+        self.ended = 0.0
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.request: list[bytes] = []
+        self.request_size = 0
+        self.response: list[bytes] = []
+        self.response_size = 0
+
+    def receiving(self, receive: Receive) -> Receive:
+        async def receive_kept() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                body = message.get("body", b"")
+                if self.request_size < self.window:
+                    self.request.append(body[: self.window - self.request_size])
+                self.request_size += len(body)
+            return message
+
+        return receive_kept
+
+    def sending(self, send: Send) -> Send:
+        async def send_kept(message: Message) -> None:
+            kind = message["type"]
+            if kind == "http.response.body":
+                body = message.get("body", b"")
+                if self.response_size < self.window:
+                    self.response.append(body[: self.window - self.response_size])
+                self.response_size += len(body)
+                if not message.get("more_body"):
+                    self.ended = time.perf_counter()
+            elif kind == "http.response.start":
+                self.status = message["status"]
+                self.headers = message.get("headers", [])
+            await send(message)
+
+        return send_kept
 
 
 def _token_client(scope: Scope, body: bytes) -> str | None:

@@ -1,8 +1,10 @@
 """The request journal's port: each client's last exchanges, bounded, in either engine.
 
-An entry is a JSON-ready dict the domain has already made safe (secrets
-redacted, bodies cut: ``domain/journal/``); the engine only keeps it, numbers
-it and drops the oldest. Ids are opaque strings that grow with each entry of a
+An entry is handed over already made safe (secrets redacted:
+``domain/journal/``) but not yet formatted: an ``Entry``, whose ``as_dict`` the
+engine calls when the entry is read (memory) or written (Redis, in batches),
+so the request that made it pays only for the safety step. The engine keeps
+it, numbers it and drops the oldest. Ids are opaque strings that grow with each entry of a
 client (``"<milliseconds>-<sequence>"`` on both engines, as Redis streams write
 them), so a follower asks for what came after the last id it saw.
 
@@ -37,10 +39,16 @@ def id_key(entry_id: str) -> tuple[int, int]:
     return int(millis), int(sequence or 0)
 
 
+class Entry(Protocol):
+    """An entry made safe; ``as_dict`` formats it (JSON-ready, without its ``id``)."""
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
 class JournalStore(Protocol):
     """Each client's last exchanges, oldest first."""
 
-    def append(self, client_id: str, entry: dict[str, Any]) -> None:
+    def append(self, client_id: str, entry: Entry) -> None:
         """Keep ``entry`` (without an ``id``: the engine gives it one). Never waits:
         the memory engine keeps it at once, Redis writes it within ``FLUSH_DELAY``
         (``flush`` writes now)."""

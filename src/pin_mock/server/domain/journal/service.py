@@ -2,8 +2,9 @@
 
 ``record`` is called by the pipeline's journal layer after each answer of a
 client (``pipeline/journal.py``) and ``record_webhook`` by the webhook
-dispatcher after each attempt; both only build the entry and hand it to the
-engine (``state/journal_port.py``), which never waits on the request path.
+dispatcher after each attempt; both only make the entry safe (secrets
+redacted) and hand it to the engine (``state/journal_port.py``), which never
+waits on the request path and formats it later (``entries.py``).
 ``page`` and ``follow`` serve ``GET /_sandbox/requests`` and its live stream.
 Every call names the client: a client reads only its own journal.
 """
@@ -16,10 +17,13 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from pin_mock.server.domain.journal.entries import Exchange, request_entry, webhook_entry
+from pin_mock.server.domain.journal.entries import Built, Exchange, webhook_entry
 from pin_mock.server.state.journal_port import JournalStore
 from pin_mock.server.timestamps import iso_millis
 
+#: The operations whose answers carry a secret (an access token, a webhook's signing
+#: secret): redacted as soon as they are recorded, not when first read.
+SECRET_OPERATIONS = frozenset({"issueToken", "createWebhook"})
 #: ``operation=webhook`` selects the webhook deliveries.
 WEBHOOKS = "webhook"
 _STATUS = re.compile(r"^([1-5])([0-9]{2}|xx)$")
@@ -69,7 +73,9 @@ class Journal:
 
     def record(self, client_id: str, exchange: Exchange) -> None:
         """Keep one exchange of ``client_id`` (the journal layer, after the answer)."""
-        self.store.append(client_id, request_entry(exchange, self.body_bytes))
+        exchange.keep = self.body_bytes
+        eager = exchange.operation in SECRET_OPERATIONS
+        self.store.append(client_id, exchange.guard(eager))
 
     def record_webhook(
         self,
@@ -93,7 +99,7 @@ class Journal:
                 keep=self.body_bytes,
                 webhook=webhook,
             )
-            self.store.append(client_id, entry)
+            self.store.append(client_id, Built(entry))
 
     async def page(self, client_id: str, wanted: Filter, limit: int) -> dict[str, Any]:
         """The newest ``limit`` entries ``wanted`` selects, newest first."""

@@ -9,8 +9,8 @@ Keys (not the tenant's: a reset of the sandbox's data clears the journal through
     pin:journal-clients    ZSET    client -> time of its last write; past ``clients``
                                    members the least recently written journals are dropped
 
-Cheap on the request path: ``append`` only encodes the entry and keeps it back;
-one script writes everything kept back ``FLUSH_DELAY`` later, so a burst of
+Cheap on the request path: ``append`` only keeps the entry back; one script
+writes everything kept back ``FLUSH_DELAY`` later (formatted and encoded then), so a burst of
 requests costs one round trip, not one each. A reader on this worker flushes
 first (it sees its own requests at once); another worker's requests show up
 within ``FLUSH_DELAY`` plus a round trip. If Redis cannot be reached the batch is
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from pin_mock.server.state.journal_port import JournalLimits
+from pin_mock.server.state.journal_port import Entry, JournalLimits
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -72,14 +72,14 @@ class RedisJournal:
         self.prefix = f"{namespace}:journal:"
         self.clients_key = f"{namespace}:journal-clients"
         self._append = redis.register_script(_APPEND)
-        self._pending: list[tuple[str, bytes]] = []
+        self._pending: list[tuple[str, Entry]] = []
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
-    def append(self, client_id: str, entry: dict[str, Any]) -> None:
+    def append(self, client_id: str, entry: Entry) -> None:
         if len(self._pending) >= MAX_PENDING:
             del self._pending[0]
-        self._pending.append((client_id, orjson.dumps(entry)))
+        self._pending.append((client_id, entry))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._flush_soon())
 
@@ -98,8 +98,8 @@ class RedisJournal:
                     self.limits.ttl * 1000,
                     int(self.clock() * 1000),
                 ]
-                for client_id, data in batch:
-                    args += [client_id, data]
+                for client_id, entry in batch:
+                    args += [client_id, orjson.dumps(entry.as_dict())]
                 try:
                     await self._append(keys=[self.clients_key], args=args)
                 except Exception as exc:  # Redis lost: the journal never fails a request
