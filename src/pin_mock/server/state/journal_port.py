@@ -50,8 +50,8 @@ class JournalStore(Protocol):
 
     def append(self, client_id: str, entry: Entry) -> None:
         """Keep ``entry`` (without an ``id``: the engine gives it one). Never waits:
-        the memory engine keeps it at once, Redis writes it within ``FLUSH_DELAY``
-        (``flush`` writes now)."""
+        the memory engine keeps it at once; Redis keeps it in the worker until the
+        client's journal is read, then writes it in a batch."""
         ...
 
     async def flush(self) -> None:

@@ -104,7 +104,8 @@ class Journal:
     async def page(self, client_id: str, wanted: Filter, limit: int) -> dict[str, Any]:
         """The newest ``limit`` entries ``wanted`` selects, newest first."""
         matching = [entry for entry in await self.store.entries(client_id) if wanted(entry)]
-        matching.reverse()
+        # Newest first by time: on Redis a worker's held entries may be written late.
+        matching.sort(key=lambda entry: entry["time"], reverse=True)
         return {
             "client_id": client_id,
             "data": matching[:limit],
