@@ -205,3 +205,13 @@ def test_no_journal_when_its_size_is_zero(sandbox_factory: Callable[..., Sandbox
     sb.get("/v1/patients/patient_123")
     page = journal(sb)
     assert page["data"] == [] and page["journal_size"] == 0
+
+
+def test_the_journals_in_all_are_bounded_too(sandbox_factory: Callable[..., Sandbox]) -> None:
+    sb = sandbox_factory(journal_clients=1)
+    sb.get("/v1/patients/patient_123")
+    assert entries(sb, operation="getPatient")  # read: on Redis, written from now on
+    sb.get("/v1/patients/patient_123", as_client="sandbox-standard")
+    assert entries(sb, as_client="sandbox-standard", operation="getPatient")
+    # One journal in all: the least recently written (sandbox-enterprise's) was dropped.
+    assert entries(sb, operation="getPatient") == []
