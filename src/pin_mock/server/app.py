@@ -3,6 +3,9 @@
 The request path, outer to inner (``create_app`` builds exactly this list; each
 layer is a module of ``pipeline/``)::
 
+    (request span)     --traces: one OpenTelemetry span a request (observability/tracing.py)
+    Observing          /healthz, /readyz, /metrics answered first (no Host check, token
+                       or rate limit); every other request timed and counted (--metrics)
     Journal            each answer to a known client into its request journal, after it
                        has gone (pipeline/journal.py; no layer at all with --journal-size 0)
     RequestId          X-Request-Id on every answer below, 429s included
@@ -21,6 +24,7 @@ layer is a module of ``pipeline/``)::
     SwaggerUI          /docs assets (Connexion's own spec copy turned off)
     Routing            finds the operation (of the sandbox's view: /v1 and /_sandbox);
                        404 and 405 for what it lacks
+    OperationLabel     --metrics or --traces: tells Observing the operationId
     Prefer             Prefer: code= / example= / delay= scenarios (scenarios.py)
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
@@ -63,6 +67,7 @@ from pin_mock.server.pipeline.cors import CorsMiddleware
 from pin_mock.server.pipeline.docs_page import DocsPageMiddleware, oauth_defaults
 from pin_mock.server.pipeline.exception_handlers import register_error_handlers
 from pin_mock.server.pipeline.journal import JournalMiddleware, documented
+from pin_mock.server.pipeline.observing import PROBE_PATHS, observing_layers
 from pin_mock.server.pipeline.operations import OperationMiddleware, compile_operations
 from pin_mock.server.pipeline.rate_limits import RateLimitMiddleware
 from pin_mock.server.pipeline.request_bounds import RequestBoundsMiddleware
@@ -125,14 +130,19 @@ def create_app(
     # PIN's contract plus the sandbox's overlays: what is routed, validated and documented.
     spec = sandbox_view(settings.spec, load_spec(settings.spec))
     resolver = OperationIdResolver(spec)
-    resolved = resolve_refs(spec)
+    # /healthz, /readyz and /metrics are documented in the view and answered by the
+    # observing layer before anything else: routing never sees them.
+    routed = {**spec, "paths": {p: v for p, v in spec["paths"].items() if p not in PROBE_PATHS}}
+    resolved = resolve_refs(routed)
     operations = compile_operations(resolved, resolver)
+    observing, after_routing = observing_layers(services.observability, routed)
 
     app = AsyncApp(
         "pin_mock",
         lifespan=_lifespan(services),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False),
         middlewares=[
+            *observing,
             *_journal(services, resolved, operations),
             RequestIdMiddleware,
             *_allowed_hosts(settings),
@@ -153,6 +163,7 @@ def create_app(
             partial(DocsPageMiddleware, oauth=_docs_oauth(settings, services)),
             SwaggerUIMiddleware,
             RoutingMiddleware,
+            *after_routing,
             partial(
                 PreferMiddleware,
                 operations=operations,
@@ -164,8 +175,8 @@ def create_app(
             LifespanMiddleware,
         ],
     )
-    app.add_api(spec, resolver=resolver)
-    register_error_handlers(app, AllowedMethods(spec))
+    app.add_api(routed, resolver=resolver)
+    register_error_handlers(app, AllowedMethods(routed))
     add_docs_routes(app, settings.spec.read_bytes(), load_spec(settings.spec), spec)
     oauth = _docs_oauth(settings, services)  # the inspector signs in like /docs' Authorize
     add_inspector_route(app, oauth["clientId"], oauth.get("clientSecret"))
@@ -173,6 +184,7 @@ def create_app(
     # missing handler (``compile_operations``); Connexion wires the layers above
     # on the first request.
     services.warm()
+    services.observability.readiness.seeded = True
     return app
 
 
@@ -205,13 +217,17 @@ def _docs_oauth(settings: Settings, services: Services) -> dict[str, Any]:
 def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncContextManager]:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any]]:
+        readiness = services.observability.readiness
         for worker in services.workers:
             await worker.start()
+        readiness.started = True
         try:
             yield {}
         finally:
+            readiness.started = False  # /readyz says 503 while the workers stop
             # Stop in reverse order; workers flush or log what they could not finish.
             for worker in reversed(services.workers):
                 await worker.aclose()
+            services.observability.shutdown()  # the last spans exported
 
     return lifespan

@@ -107,6 +107,11 @@ class Settings:
     header_timeout: float = 10.0  # the whole request head, from its first byte
     body_timeout: float = 30.0  # the whole request body, from the end of the head
     graceful_shutdown_timeout: float = 5.0
+    # Observability (observability/): Prometheus metrics at /metrics, and OpenTelemetry
+    # traces exported where the OTEL_* variables say (the ``traces`` extra). /healthz and
+    # /readyz are always there.
+    metrics: bool = False
+    traces: bool = False
     # The request journal (domain/journal/): the last journal_size exchanges of each client
     # (0: no journal), each body cut at journal_body_bytes, at most journal_clients
     # clients' journals in all (the least recently active dropped first).

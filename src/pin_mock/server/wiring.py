@@ -27,6 +27,7 @@ from pin_mock.server.domain.reports.service import Reports
 from pin_mock.server.domain.seed.generator import SeedData, generate
 from pin_mock.server.domain.store import Store
 from pin_mock.server.domain.token_throttle import TokenThrottle
+from pin_mock.server.observability import Observability
 from pin_mock.server.services import Services
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.engine import open_state
@@ -57,14 +58,27 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
     ids = IdFactory(engine.ids)
     store = Store(seed, ids, engine.tenants, settings)
     events = Events(engine.webhooks, ids, clock, settings.quota_pending_deliveries)
+    observability = Observability.build(settings, engine.health)
     report_jobs = ReportJobs(
-        engine.report_jobs, engine.reports, store, events, clock, settings.report_delay
+        engine.report_jobs,
+        engine.reports,
+        store,
+        events,
+        clock,
+        settings.report_delay,
+        observability=observability,
     )
     # The request journal: each client's last exchanges, bounded per client and in all.
     limits = JournalLimits(settings.journal_size, settings.journal_clients, settings.sandbox_ttl)
     journal = Journal(engine.journal(limits), settings.journal_size, settings.journal_body_bytes)
     deliveries = WebhookDispatcher(
-        engine.deliveries, engine.webhooks, ids, clock, settings, journal=journal
+        engine.deliveries,
+        engine.webhooks,
+        ids,
+        clock,
+        settings,
+        journal=journal,
+        observability=observability,
     )
     return Services(
         settings=settings,
@@ -91,6 +105,7 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
         report_jobs=report_jobs,
         deliveries=deliveries,
         journal=journal,
+        observability=observability,
     )
 
 

@@ -1,6 +1,6 @@
 """The journal layer: each answer to a known client goes into its request journal.
 
-The outermost layer, so it sees what the client sees: the final status and
+Right after the probes (the outermost layers), so it sees what the client sees: the final status and
 headers (``X-Request-Id``, ``X-RateLimit-*``), 429s and every error envelope,
 and the time the whole stack took. It learns the rest from what inner layers
 leave in the shared parts of the scope: the caller (``authentication.py``),
