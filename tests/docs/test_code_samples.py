@@ -150,8 +150,8 @@ def live() -> Iterator[Live]:
 
 def test_every_operation_has_a_curl_a_python_and_a_javascript_sample() -> None:
     assert (
-        len(OPERATIONS) == 24
-    )  # PIN's 18, the sandbox's reset, probes and scrape, events and resends
+        len(OPERATIONS) == 26
+    )  # PIN's 18, the sandbox's reset, probes and scrape, journal (2), events (2)
     for operation_id, operation in OPERATIONS.items():
         samples = operation.get("x-codeSamples", [])
         assert [s["lang"] for s in samples] == list(LANGS), operation_id
