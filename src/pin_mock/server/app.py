@@ -19,6 +19,8 @@ layer is a module of ``pipeline/``)::
     SwaggerUI          /docs assets (Connexion's own spec copy turned off)
     Routing            finds the operation (of the sandbox's view: /v1 and /_sandbox);
                        404 and 405 for what it lacks
+    Chaos              faults on demand: Prefer: fault=, and the client's chaos setting
+                       (/_sandbox/chaos): delays, resets, broken bodies (chaos.py)
     Prefer             Prefer: code= / example= / delay= scenarios (scenarios.py)
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
@@ -55,6 +57,7 @@ from pin_mock.server.errors import ConfigError
 from pin_mock.server.pipeline.allowed_hosts import AllowedHostsMiddleware, allowed_names
 from pin_mock.server.pipeline.authentication import AuthenticationMiddleware
 from pin_mock.server.pipeline.body_deadline import BodyDeadlineMiddleware, InFlight
+from pin_mock.server.pipeline.chaos import ChaosMiddleware
 from pin_mock.server.pipeline.cors import CorsMiddleware
 from pin_mock.server.pipeline.docs_page import DocsPageMiddleware, oauth_defaults
 from pin_mock.server.pipeline.exception_handlers import register_error_handlers
@@ -120,6 +123,8 @@ def create_app(
     spec = sandbox_view(settings.spec, load_spec(settings.spec))
     resolver = OperationIdResolver(spec)
     operations = compile_operations(resolve_refs(spec), resolver)
+    # What chaos may cover: PIN's own operations (never the token endpoint or /_sandbox).
+    services.chaos.cover(op for op, o in operations.items() if o.path_template.startswith("/v1/"))
 
     app = AsyncApp(
         "pin_mock",
@@ -145,6 +150,13 @@ def create_app(
             partial(DocsPageMiddleware, oauth=_docs_oauth(settings, services)),
             SwaggerUIMiddleware,
             RoutingMiddleware,
+            partial(
+                ChaosMiddleware,
+                operations=operations,
+                chaos=services.chaos,
+                max_delay_ms=settings.max_prefer_delay_ms,
+                send_timeout=settings.send_timeout,
+            ),
             partial(
                 PreferMiddleware,
                 operations=operations,

@@ -19,6 +19,7 @@ from pin_mock.server.background.report_jobs import ReportJobs
 from pin_mock.server.background.webhooks.dispatcher import WebhookDispatcher
 from pin_mock.server.domain import analytics
 from pin_mock.server.domain.auth import ClientRegistry, TokenService
+from pin_mock.server.domain.chaos import Chaos
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.rate_limiter import RateLimiter
 from pin_mock.server.domain.reports.service import Reports
@@ -54,6 +55,7 @@ class Services:
     workers: tuple[Worker, ...]
     report_jobs: ReportJobs
     deliveries: WebhookDispatcher
+    chaos: Chaos  # /_sandbox/chaos and the chaos layer
 
     def today(self) -> date:
         """The sandbox clock's date (UTC): ages and "latest" figures are computed on it."""

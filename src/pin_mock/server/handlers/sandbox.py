@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from pin_mock.server.domain.callers import Caller
+from pin_mock.server.domain.chaos import Chaos, parse_setting
 from pin_mock.server.domain.store import Store
+from pin_mock.server.settings import Settings
 
 
 async def reset_sandbox(store: Store, caller: Caller) -> dict[str, Any]:
@@ -25,3 +27,26 @@ async def reset_sandbox(store: Store, caller: Caller) -> dict[str, Any]:
     # cannot destroy what it could not have written.
     removed = await store.reset(caller.client_id)
     return {"client_id": caller.client_id, "reset": True, "removed": removed}
+
+
+async def get_chaos(chaos: Chaos, caller: Caller) -> dict[str, Any]:
+    """``GET /_sandbox/chaos``: the caller's chaos setting, and how many requests it covered."""
+    return await chaos.show(caller.client_id or "")
+
+
+async def set_chaos(
+    body: dict[str, Any], chaos: Chaos, caller: Caller, settings: Settings
+) -> dict[str, Any]:
+    """``PUT /_sandbox/chaos``: replace the caller's chaos setting (its count starts at 0).
+
+    Answers once every worker applies it (``ChaosSettings.replace``).
+    """
+    setting = parse_setting(
+        body, operations=chaos.operations, max_delay_ms=settings.max_prefer_delay_ms
+    )
+    return await chaos.put(caller.client_id or "", setting)
+
+
+async def delete_chaos(chaos: Chaos, caller: Caller) -> dict[str, Any]:
+    """``DELETE /_sandbox/chaos``: no more chaos for the caller (nothing else changes)."""
+    return await chaos.stop(caller.client_id or "")
