@@ -55,7 +55,11 @@ class Connection(Protocol):
 
 
 class ConnectionFault(Exception):
-    """A fault that ends the connection, served without one (in-process clients)."""
+    """A fault that ends the connection, served without one (in-process clients).
+
+    The error handlers and the server-error layer let it through: it is no bug,
+    and the client must get no answer at all (an ASGI test client raises it).
+    """
 
     def __init__(self, fault: str) -> None:
         super().__init__(f"pin-mock injected the fault {fault}: the connection ends here")
