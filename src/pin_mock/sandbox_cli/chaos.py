@@ -101,8 +101,8 @@ def render(state: dict[str, Any]) -> str:
 def _options(function: Any) -> Any:
     for option in reversed(
         [
-            click.option("--url", default=DEFAULT_URL, show_default=True, envvar="PIN_MOCK_URL",
-                         help="The sandbox (PIN_MOCK_URL)."),
+            click.option("--url", default=DEFAULT_URL, show_default=True, envvar="PIN_SANDBOX_URL",
+                         help="The sandbox (PIN_SANDBOX_URL)."),
             click.option("--token", envvar="PIN_TOKEN",
                          help="An access token of the client (PIN_TOKEN); else it signs in."),
             click.option("--client-id", default="sandbox-standard", show_default=True,

@@ -172,6 +172,10 @@ class Chaos:
         """Name the operations chaos may cover (the app factory, from the spec it serves)."""
         self.operations = frozenset(operation_ids)
 
+    def surely_off(self, client_id: str) -> bool:
+        """True when the client surely has no chaos (no waiting: asked on every request)."""
+        return self._settings.surely_off(client_id)
+
     async def outcome(self, client_id: str, operation_id: str) -> Outcome | None:
         """What the client's request to ``operation_id`` gets; None without chaos.
 

@@ -25,6 +25,11 @@ class StoredChaos:
 class ChaosSettings(Protocol):
     """Per-client chaos settings (``/_sandbox/chaos``); one client never sees another's."""
 
+    def surely_off(self, client_id: str) -> bool:
+        """True when this process knows, without asking anyone, that the client has no
+        chaos (within what ``current`` allows): every request asks, so it never waits."""
+        ...
+
     async def current(self, client_id: str, *, fresh: bool = False) -> StoredChaos | None:
         """The client's setting, None without one.
 

@@ -15,6 +15,9 @@ class MemoryChaos:
         self._settings: dict[str, StoredChaos] = {}
         self._versions = itertools.count(1)
 
+    def surely_off(self, client_id: str) -> bool:
+        return client_id not in self._settings
+
     async def current(self, client_id: str, *, fresh: bool = False) -> StoredChaos | None:
         return self._settings.get(client_id)
 

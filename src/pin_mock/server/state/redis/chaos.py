@@ -54,6 +54,10 @@ class RedisChaos:
     def _key(self, client_id: str) -> str:
         return self._space.key("chaos", client_id)
 
+    def surely_off(self, client_id: str) -> bool:
+        seen = self._seen.get(client_id)
+        return seen is not None and seen[1] is None and time.monotonic() < seen[0]
+
     async def current(self, client_id: str, *, fresh: bool = False) -> StoredChaos | None:
         now = time.monotonic()
         seen = self._seen.get(client_id)
