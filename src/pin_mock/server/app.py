@@ -105,6 +105,10 @@ def _parse_spec(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     return spec
 
 
+#: The paths the rate limiter counts (``str.startswith`` prefixes).
+RATE_LIMITED = ("/v1/", "/_sandbox/chaos")
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -135,7 +139,8 @@ def create_app(
             *_allowed_hosts(settings),
             partial(CorsMiddleware, cors_origins=settings.cors_origins),
             partial(AuthenticationMiddleware, tokens=services.tokens),
-            partial(RateLimitMiddleware, limiter=services.limiter),
+            # /v1, and the sandbox's chaos control: validated and counted like /v1.
+            partial(RateLimitMiddleware, limiter=services.limiter, prefix=RATE_LIMITED),
             partial(BodyDeadlineMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
             ServerErrorMiddleware,
             ExceptionMiddleware,

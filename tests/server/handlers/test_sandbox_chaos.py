@@ -209,3 +209,14 @@ def test_chaos_needs_a_token_and_takes_none_of_another_kind(sandbox: Sandbox) ->
     )
     assert raw.status_code == 400
     assert sandbox.request("POST", CHAOS, json={}).status_code == 405
+
+
+def test_chaos_requests_count_against_the_clients_budget(sandbox_factory) -> None:
+    sandbox = sandbox_factory(tier_limits={"standard": 3, "professional": 3, "enterprise": 3})
+    body = {"probability": 0.0, "faults": ["empty_response"]}
+    seen = [sandbox.request("PUT", CHAOS, json=body) for _ in range(2)]
+    assert [a.headers["X-RateLimit-Remaining"] for a in seen] == ["2", "1"]
+    assert sandbox.get(CHAOS).headers["X-RateLimit-Remaining"] == "0"
+    refused = sandbox.request("DELETE", CHAOS)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+    assert sandbox.get(CHAOS, as_client="sandbox-readonly").status_code == 200  # its own budget

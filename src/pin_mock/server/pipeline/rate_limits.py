@@ -30,7 +30,9 @@ class RateLimitMiddleware:
     ``API_HEADERS``.
     """
 
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/") -> None:
+    def __init__(
+        self, app: ASGIApp, *, limiter: RateLimiter, prefix: str | tuple[str, ...] = "/v1/"
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.prefix = prefix
