@@ -126,6 +126,7 @@ def test_malformed_json_is_a_whole_answer_that_is_not_json(served: Served) -> No
     answer = httpx.get(served.url + ONE, headers={**served.auth, "Prefer": "fault=malformed_json"})
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/json")
+    assert answer.headers["preference-applied"] == "fault=malformed_json"
     assert int(answer.headers["content-length"]) == len(answer.content)
     with pytest.raises(json.JSONDecodeError):
         answer.json()

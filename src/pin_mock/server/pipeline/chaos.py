@@ -152,6 +152,15 @@ class ChaosMiddleware:
         )
         # Never silent past the server's own send deadline (an unread answer's limit).
         silence = min(self.send_timeout, (outcome.silence_ms or 1e12) / 1000)
+        if source == "prefer":  # RFC 7240: say which preference was honoured
+            applied = (b"preference-applied", f"fault={fault}".encode())
+            plain_send = send
+
+            async def send(message: Any) -> None:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []), applied]}
+                await plain_send(message)
+
         await inject(
             fault,
             self.app,
