@@ -125,6 +125,9 @@ def test_every_fault_is_marked_and_logged(
 def test_prefer_fault_needs_the_operations_token_and_scope(sandbox: Sandbox) -> None:
     prefer = {"Prefer": "fault=malformed_json"}
     assert sandbox.get(ONE, as_client=None, headers=prefer).status_code == 401
+    # The token first, as every Prefer scenario: no token and a bad fault is still 401.
+    bad = {"Prefer": "fault=unplug"}
+    assert sandbox.get(ONE, as_client=None, headers=bad).status_code == 401
     readonly = sandbox.post(
         "/v1/patients",
         as_client="sandbox-readonly",

@@ -105,15 +105,16 @@ class ChaosMiddleware:
         asked = None
         for name, value in scope["headers"]:
             if name == b"prefer" and b"fault" in value.lower():
+                caller.require(self.scopes[operation_id])  # as every Prefer scenario, first
                 asked = prefer_fault(
                     [v.decode("latin-1") for k, v in scope["headers"] if k == b"prefer"],
                     self.max_delay_ms,
                 )
                 break
         if asked is not None:
-            caller.require(self.scopes[operation_id])  # as every Prefer scenario
             fault, ms = asked
-            await self._inject(Outcome(fault, 0, ms or 2_000, ms), "prefer", scope, receive, send)
+            slow_body_ms = 2_000 if ms is None else ms
+            await self._inject(Outcome(fault, 0, slow_body_ms, ms), "prefer", scope, receive, send)
             return
         client_id = caller.client_id
         if not client_id or self.chaos.surely_off(client_id):  # the usual case: no await
