@@ -8,6 +8,7 @@ socket (``tests/server/transport/test_faults_on_the_wire.py``).
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -223,3 +224,21 @@ def test_chaos_requests_count_against_the_clients_budget(sandbox_factory) -> Non
     refused = sandbox.request("DELETE", CHAOS)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
     assert sandbox.get(CHAOS, as_client="sandbox-readonly").status_code == 200  # its own budget
+
+
+def test_a_chaos_delay_is_waited_before_every_covered_answer(sandbox: Sandbox) -> None:
+    body = {"probability": 0.0, "delay": {"distribution": "fixed", "ms": 300}}
+    stored = sandbox.request("PUT", CHAOS, json=body)
+    assert stored.json()["delay"] == {"distribution": "fixed", "ms": 300}
+    started = time.monotonic()
+    assert sandbox.get(ONE).status_code == 200
+    assert time.monotonic() - started >= 0.3  # never sooner (no upper bound assumed)
+    assert sandbox.get(CHAOS).status_code == 200
+    assert sandbox.request("DELETE", CHAOS).status_code == 200
+
+
+def test_prefer_delay_takes_a_distribution(sandbox: Sandbox) -> None:
+    started = time.monotonic()
+    answer = sandbox.get(ONE, headers={"Prefer": "delay=uniform; min_ms=200; max_ms=250"})
+    assert answer.status_code == 200 and time.monotonic() - started >= 0.2
+    assert answer.headers["Preference-Applied"] == "delay=uniform"
