@@ -25,6 +25,7 @@ from pin_mock.server.domain.rate_limiter import RateLimiter
 from pin_mock.server.domain.reports.service import Reports
 from pin_mock.server.domain.store import Store
 from pin_mock.server.domain.token_throttle import TokenThrottle
+from pin_mock.server.observability import Observability
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.ports import WebhookStore
 
@@ -56,6 +57,8 @@ class Services:
     report_jobs: ReportJobs
     deliveries: WebhookDispatcher
     chaos: Chaos  # /_sandbox/chaos and the chaos layer
+    #: /healthz, /readyz, metrics and traces (``observability/``).
+    observability: Observability
 
     def today(self) -> date:
         """The sandbox clock's date (UTC): ages and "latest" figures are computed on it."""

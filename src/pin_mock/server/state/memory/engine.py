@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pin_mock.server.state.memory.chaos import MemoryChaos
 from pin_mock.server.state.memory.counters import MemoryCounters
+from pin_mock.server.state.memory.health import MemoryHealth
 from pin_mock.server.state.memory.keys import MemoryIdSpace, MemorySigningKeys
 from pin_mock.server.state.memory.queue import MemoryQueue
 from pin_mock.server.state.memory.reports import MemoryReports
@@ -30,6 +31,7 @@ class MemoryEngine:
         self.keys = MemorySigningKeys()
         self.ids = MemoryIdSpace()
         self.chaos = MemoryChaos()
+        self.health = MemoryHealth({"reports": self.report_jobs, "deliveries": self.deliveries})
         self._counters: dict[str, MemoryCounters] = {}
 
     def counters(self, name: str) -> MemoryCounters:

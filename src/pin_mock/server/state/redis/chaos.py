@@ -24,6 +24,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from pin_mock.server.state.chaos_port import StoredChaos
+from pin_mock.server.state.redis.trips import Trips
 
 if TYPE_CHECKING:
     from pin_mock.server.state.redis.keyspace import Keyspace
@@ -35,6 +36,8 @@ SETTLE = REFRESH + 0.1
 #: Clients remembered per process before the memory is emptied (clients are few).
 _CACHE_MAX = 10_000
 
+# KEYS[1] the client's hash.  -> its fields and values, flat
+_READ = "return redis.call('HGETALL', KEYS[1])"
 # KEYS[1] the client's hash; ARGV[1] the version the caller decided on.
 _DRAW = """
 if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return false end
@@ -48,7 +51,9 @@ class RedisChaos:
     def __init__(self, space: Keyspace, ttl: int) -> None:
         self._space = space
         self._ttl = ttl
-        self._draw = space.redis.register_script(_DRAW)
+        # Both scripts carry the request's pending rate-limit count (``trips.py``): a
+        # request that reads its chaos makes no extra round trip for that count.
+        self._trips = space.trips or Trips(space.redis)
         self._seen: dict[str, tuple[float, StoredChaos | None]] = {}
 
     def _key(self, client_id: str) -> str:
@@ -63,7 +68,8 @@ class RedisChaos:
         seen = self._seen.get(client_id)
         if seen is not None and not fresh and now < seen[0]:
             return seen[1]
-        raw = await self._space.redis.hgetall(self._key(client_id))
+        flat = await self._trips.script(_READ, [self._key(client_id)], [])
+        raw = dict(zip(flat[::2], flat[1::2], strict=True)) if flat else {}
         stored = (
             StoredChaos(json.loads(raw[b"setting"]), raw[b"version"].decode(), int(raw[b"n"]))
             if raw
@@ -88,5 +94,5 @@ class RedisChaos:
         await asyncio.sleep(SETTLE)
 
     async def draw(self, client_id: str, version: str) -> int | None:
-        n = await self._draw(keys=[self._key(client_id)], args=[version])
+        n = await self._trips.script(_DRAW, [self._key(client_id)], [version])
         return None if n is None else int(n)
