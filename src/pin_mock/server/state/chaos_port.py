@@ -1,10 +1,11 @@
 """The ``ChaosSettings`` port: each client's chaos setting and its request count.
 
-Kept apart from ``ports.py`` (one concept per module); ``StateEngine.chaos``
-holds one. The setting itself is plain JSON built and read by
-``domain/chaos.py``; the port stores it, counts the covered requests, and
-answers the question every request asks ("has this client any chaos?")
-without a round trip to a shared engine.
+Kept apart from ``ports.py`` (one concept per module); the engine that
+``open_state`` returns holds one (``MonitoredEngine.chaos``, ``health_port.py``).
+The setting itself is plain JSON built and read by ``domain/chaos.py``; the
+port stores it, counts the covered requests, and answers the question every
+request asks ("has this client any chaos?") without a round trip to a shared
+engine.
 """
 
 from __future__ import annotations

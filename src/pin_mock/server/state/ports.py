@@ -31,8 +31,6 @@ from typing import Any, Protocol
 
 from limits import RateLimitItem
 
-from pin_mock.server.state.chaos_port import ChaosSettings
-
 Patient = dict[str, Any]
 Entry = dict[str, Any]
 #: A job on a queue: a JSON object with at least ``client_id``.
@@ -391,7 +389,6 @@ class StateEngine(Protocol):
     deliveries: JobQueue
     keys: SigningKeys
     ids: IdSpace
-    chaos: ChaosSettings  # state/chaos_port.py
 
     def counters(self, name: str) -> Counters:
         """The counters named ``name`` (``limits``, ``throttle``)."""
