@@ -100,7 +100,9 @@ def test_redoc_is_told_every_language_of_the_samples(built: Path) -> None:
     listed = [entry["lang"] for entry in json.loads(found.group(1))["languages"]]
     definition = _definition(page)
     operations = [op for item in definition["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]  # fmt: skip
-    assert len(operations) == 24  # PIN's 18; the sandbox's reset, probes (3), journal (2)
+    assert (
+        len(operations) == 27
+    )  # PIN's 18; the sandbox's reset, probes (3), journal (2), chaos (3)
     for operation in operations:
         langs = [sample["lang"] for sample in operation["x-codeSamples"]]
         assert langs == listed == ["Shell", "Python", "JavaScript"], operation["operationId"]

@@ -6,6 +6,7 @@ Nothing to install, lost on restart, one worker (``Settings`` refuses more).
 from __future__ import annotations
 
 from pin_mock.server.state.journal_port import JournalLimits
+from pin_mock.server.state.memory.chaos import MemoryChaos
 from pin_mock.server.state.memory.counters import MemoryCounters
 from pin_mock.server.state.memory.health import MemoryHealth
 from pin_mock.server.state.memory.journal import MemoryJournal
@@ -31,6 +32,7 @@ class MemoryEngine:
         self.tenants = MemoryTenants(registry, self.webhooks, (self.deliveries, self.report_jobs))
         self.keys = MemorySigningKeys()
         self.ids = MemoryIdSpace()
+        self.chaos = MemoryChaos()
         self.health = MemoryHealth({"reports": self.report_jobs, "deliveries": self.deliveries})
         self._counters: dict[str, MemoryCounters] = {}
 
