@@ -85,7 +85,14 @@ def test_each_overlay_is_an_overlay_and_every_action_selects_something(name: str
 
 
 def test_the_view_adds_to_pins_operations_and_changes_none_of_their_rules() -> None:
-    assert set(VIEW["paths"]) - set(CONTRACT["paths"]) == {"/_sandbox/reset", *JOURNAL, *PROBES, "/_sandbox/events", "/_sandbox/events/{event_id}/resend"}  # fmt: skip
+    assert set(VIEW["paths"]) - set(CONTRACT["paths"]) == {
+        "/_sandbox/reset",
+        "/_sandbox/chaos",
+        *JOURNAL,
+        *PROBES,
+        "/_sandbox/events",
+        "/_sandbox/events/{event_id}/resend",
+    }
     assert all(path.startswith("/_sandbox/") for path in set(VIEW["paths"]) - set(CONTRACT["paths"]) - PROBES)  # fmt: skip
     ignored = {"x-codeSamples", "x-request", "x-replay", "x-replay-reason", "description"}
 
@@ -142,7 +149,15 @@ def test_the_kit_reads_the_same_example_requests_as_the_sandbox() -> None:
 def test_a_revised_contract_skips_what_it_lacks() -> None:
     revised = {**CONTRACT, "paths": {"/oauth/token": CONTRACT["paths"]["/oauth/token"]}}
     view = overlays.sandbox_document(revised)
-    assert set(view["paths"]) == {"/oauth/token", "/_sandbox/reset", *JOURNAL, *PROBES, "/_sandbox/events", "/_sandbox/events/{event_id}/resend"}  # fmt: skip
+    assert set(view["paths"]) == {
+        "/oauth/token",
+        "/_sandbox/reset",
+        "/_sandbox/chaos",
+        *JOURNAL,
+        *PROBES,
+        "/_sandbox/events",
+        "/_sandbox/events/{event_id}/resend",
+    }
     with pytest.raises(overlays.OverlayError, match="select nothing"):
         overlays.sandbox_document(revised, strict=True)
 

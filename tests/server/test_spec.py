@@ -49,7 +49,14 @@ def test_servers_are_host_only_and_paths_are_full() -> None:
     assert spec()["servers"][0]["url"] == "http://127.0.0.1:8080"
     probes = {"/healthz", "/readyz", "/metrics"}  # answered by pipeline/observing.py
     journal = {"/_sandbox/requests", "/_sandbox/requests/stream"}
-    assert set(spec()["paths"]) - set(contract["paths"]) == {"/_sandbox/reset", *journal, *probes, "/_sandbox/events", "/_sandbox/events/{event_id}/resend"}  # fmt: skip
+    assert set(spec()["paths"]) - set(contract["paths"]) == {
+        "/_sandbox/reset",
+        "/_sandbox/chaos",
+        *journal,
+        *probes,
+        "/_sandbox/events",
+        "/_sandbox/events/{event_id}/resend",
+    }
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), SURFACE)

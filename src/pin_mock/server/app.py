@@ -25,6 +25,8 @@ layer is a module of ``pipeline/``)::
     Routing            finds the operation (of the sandbox's view: /v1 and /_sandbox);
                        404 and 405 for what it lacks
     OperationLabel     --metrics or --traces: tells Observing the operationId
+    Chaos              faults on demand: Prefer: fault=, and the client's chaos setting
+                       (/_sandbox/chaos): delays, resets, broken bodies (chaos.py)
     Prefer             Prefer: code= / example= / delay= scenarios (scenarios.py)
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
@@ -63,6 +65,7 @@ from pin_mock.server.errors import ConfigError
 from pin_mock.server.pipeline.allowed_hosts import AllowedHostsMiddleware, allowed_names
 from pin_mock.server.pipeline.authentication import AuthenticationMiddleware
 from pin_mock.server.pipeline.body_deadline import BodyDeadlineMiddleware, InFlight
+from pin_mock.server.pipeline.chaos import ChaosMiddleware
 from pin_mock.server.pipeline.cors import CorsMiddleware
 from pin_mock.server.pipeline.docs_page import DocsPageMiddleware, oauth_defaults
 from pin_mock.server.pipeline.exception_handlers import register_error_handlers
@@ -136,6 +139,8 @@ def create_app(
     resolved = resolve_refs(routed)
     operations = compile_operations(resolved, resolver)
     observing, after_routing = observing_layers(services.observability, routed)
+    # What chaos may cover: PIN's own operations (never the token endpoint or /_sandbox).
+    services.chaos.cover(op for op, o in operations.items() if o.path_template.startswith("/v1/"))
 
     app = AsyncApp(
         "pin_mock",
@@ -148,6 +153,7 @@ def create_app(
             *_allowed_hosts(settings),
             partial(CorsMiddleware, cors_origins=settings.cors_origins),
             partial(AuthenticationMiddleware, tokens=services.tokens),
+            # /v1, and the sandbox's chaos control: validated and counted like /v1.
             partial(RateLimitMiddleware, limiter=services.limiter),
             partial(BodyDeadlineMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
             ServerErrorMiddleware,
@@ -164,6 +170,13 @@ def create_app(
             SwaggerUIMiddleware,
             RoutingMiddleware,
             *after_routing,
+            partial(
+                ChaosMiddleware,
+                operations=operations,
+                chaos=services.chaos,
+                max_delay_ms=settings.max_prefer_delay_ms,
+                send_timeout=settings.send_timeout,
+            ),
             partial(
                 PreferMiddleware,
                 operations=operations,

@@ -19,6 +19,7 @@ from pin_mock.server.background.report_jobs import ReportJobs
 from pin_mock.server.background.webhooks.dispatcher import WebhookDispatcher
 from pin_mock.server.domain import analytics
 from pin_mock.server.domain.auth import ClientRegistry, TokenService
+from pin_mock.server.domain.chaos import Chaos
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.journal.service import Journal
 from pin_mock.server.domain.rate_limiter import RateLimiter
@@ -58,6 +59,7 @@ class Services:
     deliveries: WebhookDispatcher
     #: Each client's last exchanges (``GET /_sandbox/requests``); recorded by the journal layer.
     journal: Journal
+    chaos: Chaos  # /_sandbox/chaos and the chaos layer
     #: /healthz, /readyz, metrics and traces (``observability/``).
     observability: Observability
 

@@ -18,6 +18,7 @@ from pin_mock.server.background.report_jobs import ReportJobs
 from pin_mock.server.background.sandbox_expiry import SandboxExpiry
 from pin_mock.server.background.webhooks.dispatcher import WebhookDispatcher
 from pin_mock.server.domain.auth import ClientRegistry, TokenService
+from pin_mock.server.domain.chaos import Chaos
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.domain.journal.service import Journal
@@ -105,6 +106,7 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
         report_jobs=report_jobs,
         deliveries=deliveries,
         journal=journal,
+        chaos=Chaos(engine.chaos),
         observability=observability,
     )
 

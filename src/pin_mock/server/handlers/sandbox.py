@@ -2,8 +2,8 @@
 
 They are not PIN's: ``openapi/sandbox.overlay.yaml`` documents them, and the
 sandbox routes and validates them from that view of the spec like any ``/v1``
-operation (token and scopes checked by the operation layer), but they are not
-rate-limited and take no ``Prefer`` scenarios (those are ``/v1`` only).
+operation (token and scopes checked by the operation layer), and count against
+the caller's rate-limit budget; they take no ``Prefer`` scenarios (``/v1`` only).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from starlette.responses import StreamingResponse
 
 from pin_mock.server.domain.callers import Caller
+from pin_mock.server.domain.chaos import Chaos, parse_setting
 from pin_mock.server.domain.event_samples import check_given, sample_data
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.journal.service import Filter, Journal
@@ -22,6 +23,7 @@ from pin_mock.server.domain.reports.service import Reports
 from pin_mock.server.domain.store import Store
 from pin_mock.server.encoding import encode
 from pin_mock.server.errors import InvalidParameter
+from pin_mock.server.settings import Settings
 
 #: Seconds of silence after which the live stream sends a comment.
 HEARTBEAT = 15.0
@@ -130,3 +132,29 @@ def _filter(operation: str | None, status: str | None, since: str | None) -> Fil
                 "since", since, "Invalid value for parameter 'since': not a real date and time."
             ) from None
     return Filter(operation, status, moment)
+
+
+# -- chaos (issue 20; domain/chaos.py) ------------------------------------------------
+
+
+async def get_chaos(chaos: Chaos, caller: Caller) -> dict[str, Any]:
+    """``GET /_sandbox/chaos``: the caller's chaos setting, and how many requests it covered."""
+    return await chaos.show(caller.client_id or "")
+
+
+async def set_chaos(
+    body: dict[str, Any], chaos: Chaos, caller: Caller, settings: Settings
+) -> dict[str, Any]:
+    """``PUT /_sandbox/chaos``: replace the caller's chaos setting (its count starts at 0).
+
+    Answers once every worker applies it (``ChaosSettings.replace``).
+    """
+    setting = parse_setting(
+        body, operations=chaos.operations, max_delay_ms=settings.max_prefer_delay_ms
+    )
+    return await chaos.put(caller.client_id or "", setting)
+
+
+async def delete_chaos(chaos: Chaos, caller: Caller) -> dict[str, Any]:
+    """``DELETE /_sandbox/chaos``: no more chaos for the caller (nothing else changes)."""
+    return await chaos.stop(caller.client_id or "")

@@ -18,6 +18,7 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 import pin_mock.server.errors as errors
+from pin_mock.server.pipeline.faults import ConnectionFault
 from pin_mock.server.state.outages import unavailable
 
 logger = logging.getLogger("pin_mock.errors")
@@ -39,6 +40,8 @@ def register_error_handlers(app: AsyncApp, allowed: Callable[[str], list[str]]) 
         return _response(*errors.render(error, request.url.path))
 
     async def on_unhandled(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        if isinstance(exc, ConnectionFault):
+            raise exc  # an asked-for fault without a connection to end (pipeline/faults.py)
         problem = unavailable(exc)  # Redis lost: 503 + Retry-After, no traceback
         if problem is not None:
             logger.warning(

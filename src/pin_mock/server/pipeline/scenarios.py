@@ -13,7 +13,10 @@ request is still 401, a missing scope still 403):
   map (of the ``code`` given, else of the first response that has it).
 - ``Prefer: delay=MS`` waits MS milliseconds (at most
   ``settings.max_prefer_delay_ms``) and then answers normally, or with the
-  scenario above.
+  scenario above. A distribution instead of a number draws the wait:
+  ``delay=uniform; min_ms=100; max_ms=500``, ``delay=lognormal; median_ms=200;
+  sigma=0.5; max_ms=2000`` or ``delay=fixed; ms=250`` (``domain/delays.py``).
+- ``Prefer: fault=NAME`` is the chaos layer's (``pipeline/chaos.py``).
 
 Preferences combine (``Prefer: code=404, delay=250``), several ``Prefer``
 headers add up, and unknown preferences are ignored (RFC 7240 section 2). The
@@ -24,6 +27,7 @@ and the handler: nothing is stored, nothing is emitted.
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import pin_mock.server.errors as errors
 from pin_mock.server.digits import whole_number
+from pin_mock.server.domain.delays import DISTRIBUTIONS, parse_delay
 from pin_mock.server.encoding import encode
 from pin_mock.server.pipeline.authentication import caller_of
 from pin_mock.server.pipeline.operations import JSON, ROUTING, Operation
@@ -53,12 +58,19 @@ class Scenario:
 def parse_prefer(values: list[str], max_delay_ms: int) -> Scenario | None:
     """The scenario of ``Prefer`` header values, None if they ask for none of ours."""
     found: dict[str, str] = {}
+    delay_parameters: dict[str, str] = {}
     for value in values:
         for preference in value.split(","):
-            token, _, rest = preference.split(";")[0].strip().partition("=")
+            head, *parameters = preference.split(";")
+            token, _, rest = head.strip().partition("=")
             token = token.strip().lower()
             if token in ("code", "example", "delay"):
                 found[token] = rest.strip().strip('"')
+            if token == "delay":
+                delay_parameters = dict(
+                    (k.strip().lower(), v.strip().strip('"'))
+                    for k, _, v in (p.partition("=") for p in parameters)
+                )
     if not found:
         return None
     code = example = None
@@ -72,7 +84,9 @@ def parse_prefer(values: list[str], max_delay_ms: int) -> Scenario | None:
         example = found["example"]
         if not example:
             raise _invalid("example=", "Prefer: example needs the name of an example.")
-    if "delay" in found:
+    if "delay" in found and found["delay"].lower() in DISTRIBUTIONS:
+        delay = distributed_delay(found["delay"].lower(), delay_parameters, max_delay_ms)
+    elif "delay" in found:
         raw = found["delay"]
         value = whole_number(raw)
         if value is None or value > max_delay_ms:
@@ -84,6 +98,23 @@ def parse_prefer(values: list[str], max_delay_ms: int) -> Scenario | None:
         delay = value
     applied = tuple(f"{k}={found[k]}" for k in ("code", "example", "delay") if k in found)
     return Scenario(code, example, delay, applied)
+
+
+def distributed_delay(distribution: str, parameters: dict[str, str], max_delay_ms: int) -> int:
+    """A delay drawn at random from ``Prefer: delay=uniform; min_ms=100; max_ms=500``
+    (or ``fixed; ms=``, ``lognormal; median_ms=; sigma=; max_ms=``), every bound checked."""
+    fields: dict[str, Any] = {"distribution": distribution}
+    for name, raw in parameters.items():
+        number = whole_number(raw) if name != "sigma" else _decimal(raw)
+        fields[name] = raw if number is None else number
+    return parse_delay(fields, max_delay_ms, "Prefer").sample(random.random())
+
+
+def _decimal(raw: str) -> float | None:
+    # A sigma such as 0.5: ASCII digits and one dot, short (never a 4,300-digit float).
+    if len(raw) > 8 or not raw.replace(".", "", 1).isdigit() or not raw.isascii():
+        return None
+    return float(raw)
 
 
 def _invalid(value: str, message: str, extra: dict[str, Any] | None = None) -> errors.ApiError:

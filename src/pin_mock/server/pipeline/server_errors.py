@@ -17,6 +17,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pin_mock.server.errors import InternalError, render_raw
+from pin_mock.server.pipeline.faults import ConnectionFault
 from pin_mock.server.state.outages import unavailable
 
 logger = logging.getLogger("pin_mock.errors")
@@ -42,6 +43,8 @@ class ServerErrorMiddleware:
 
         try:
             await self.app(scope, receive, send_tracked)
+        except ConnectionFault:
+            raise  # a fault asked for, served without a connection to end: not a bug
         except Exception as exc:
             problem = unavailable(exc)  # Redis lost (outside the error handlers): 503
             if problem is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from pin_mock.server.state.chaos_port import ChaosSettings
 from pin_mock.server.state.ports import StateEngine
 
 
@@ -34,3 +35,4 @@ class MonitoredEngine(StateEngine, Protocol):
     """A state engine with its health port (what ``state/engine.open_state`` returns)."""
 
     health: EngineHealth
+    chaos: ChaosSettings  # each client's chaos (``state/chaos_port.py``)

@@ -42,7 +42,9 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from pin_mock.server.errors import ApiError, HeadersTooLarge, RequestTimeout, ServiceUnavailable
+from pin_mock.server.pipeline.faults import CONNECTION
 from pin_mock.server.transport.connection_limits import REFUSED_GRACE, ConnectionPolicy, counts_for
+from pin_mock.server.transport.fault_connection import FaultConnection
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._counted = False
         self._over_cap = False
         self._we_closed = False  # the sandbox, not the client, ended the connection
+        self._fault_connection = FaultConnection(self)  # offered to the app (faults)
 
     # connection ------------------------------------------------------------------
 
@@ -233,6 +236,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         self._cycles = [c for c in self._cycles if not c.response_complete]
         self._cycles.append(self.cycle)
+        self.scope.setdefault("extensions", {})[CONNECTION] = self._fault_connection
+
+    def ended_on_purpose(self) -> None:
+        """A fault ends the connection: its requests are answered (nothing more is sent)."""
+        self._we_closed = True
+        self._cancel_timers()
+        for cycle in self._cycles:
+            cycle.disconnected = True
+            cycle.message_event.set()
 
     def on_message_complete(self) -> None:
         if self._body_timer is not None:

@@ -6,6 +6,7 @@ Nothing to install, lost on restart, one worker (``Settings`` refuses more).
 from __future__ import annotations
 
 from pin_mock.server.state.journal_port import JournalLimits
+from pin_mock.server.state.memory.chaos import MemoryChaos
 from pin_mock.server.state.memory.counters import MemoryCounters
 from pin_mock.server.state.memory.event_archive import MemoryEventArchive
 from pin_mock.server.state.memory.health import MemoryHealth
@@ -33,6 +34,7 @@ class MemoryEngine:
         self.archive = MemoryEventArchive(registry)
         self.keys = MemorySigningKeys()
         self.ids = MemoryIdSpace()
+        self.chaos = MemoryChaos()
         self.health = MemoryHealth({"reports": self.report_jobs, "deliveries": self.deliveries})
         self._counters: dict[str, MemoryCounters] = {}
 

@@ -31,6 +31,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as ConnectionLost
 
 from pin_mock.server.state.journal_port import JournalLimits
+from pin_mock.server.state.redis.chaos import RedisChaos
 from pin_mock.server.state.redis.counters import RedisCounters
 from pin_mock.server.state.redis.event_archive import RedisEventArchive
 from pin_mock.server.state.redis.health import RedisHealth
@@ -102,6 +103,7 @@ class RedisEngine:
         self.archive = RedisEventArchive(space)
         self.keys = RedisSigningKeys(self.sync, space.key("keys"))
         self.ids = RedisIdSpace(self.sync, namespace)
+        self.chaos = RedisChaos(space, sandbox_ttl)
         queues = {"reports": self.report_jobs, "deliveries": self.deliveries}
         self.health = RedisHealth(self.redis, space.key("health"), queues)
         self._counters: dict[str, RedisCounters] = {}
