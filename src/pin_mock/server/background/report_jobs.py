@@ -35,6 +35,7 @@ from pin_mock.server.domain.reports.documents import GenerationFailed, build_doc
 from pin_mock.server.domain.reports.files import render
 from pin_mock.server.domain.reports.sources import ReportSources
 from pin_mock.server.domain.store import Store
+from pin_mock.server.observability import UNOBSERVED, Observability
 from pin_mock.server.state.outages import unavailable
 from pin_mock.server.state.ports import Job, JobQueue, ReportStore
 from pin_mock.server.timestamps import iso
@@ -63,8 +64,11 @@ class ReportJobs:
         events: Events,
         clock: Callable[[], float],
         report_delay: float,
+        *,
+        observability: Observability = UNOBSERVED,
     ) -> None:
         self.queue = queue
+        self.observability = observability
         self.reports = reports
         self.events = events
         self.clock = clock
@@ -100,8 +104,14 @@ class ReportJobs:
         token = secrets.token_hex(8)
         if not await self.slots.acquire(client_id, "reports", token, job):
             return  # parked until one of the client's reports ends
+        attributes = {"pin.client_id": client_id, "pin.report_id": view["id"]}
         try:
-            await self._generate(client_id, view)
+            with self.observability.job("report.job", {**attributes, "pin.type": view["type"]}):
+                await self._generate(client_id, view)
+        except Exception as exc:
+            if unavailable(exc) is not None:  # Redis lost: counted; the job runs again
+                self.observability.state_error("reports")
+            raise
         finally:
             await self.slots.release(client_id, "reports", token)
 
@@ -112,6 +122,7 @@ class ReportJobs:
                 client_id, view, ("pending",), {"status": "processing"}
             ):
                 return
+            self.observability.report("processing")
             view = {**view, "status": "processing"}
         await asyncio.sleep(self.delay / 2)
         try:
@@ -144,6 +155,7 @@ class ReportJobs:
         }
         if not await self.reports.advance(client_id, view, UNFINISHED, changes, content):
             return  # finished already (a job run twice) or reset: nothing to announce
+        self.observability.report("abandoned" if code == "SANDBOX_SHUTDOWN" else changes["status"])
         if code == "SANDBOX_SHUTDOWN":
             logger.warning(
                 "report %s (%s, %s) abandoned at shutdown",

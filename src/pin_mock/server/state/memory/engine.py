@@ -6,6 +6,7 @@ Nothing to install, lost on restart, one worker (``Settings`` refuses more).
 from __future__ import annotations
 
 from pin_mock.server.state.memory.counters import MemoryCounters
+from pin_mock.server.state.memory.health import MemoryHealth
 from pin_mock.server.state.memory.keys import MemoryIdSpace, MemorySigningKeys
 from pin_mock.server.state.memory.queue import MemoryQueue
 from pin_mock.server.state.memory.reports import MemoryReports
@@ -28,6 +29,7 @@ class MemoryEngine:
         self.tenants = MemoryTenants(registry, self.webhooks, (self.deliveries, self.report_jobs))
         self.keys = MemorySigningKeys()
         self.ids = MemoryIdSpace()
+        self.health = MemoryHealth({"reports": self.report_jobs, "deliveries": self.deliveries})
         self._counters: dict[str, MemoryCounters] = {}
 
     def counters(self, name: str) -> MemoryCounters:

@@ -8,7 +8,9 @@ fast as the dictionaries it reads.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from itertools import count, islice
+from typing import Any
 
 from pin_mock.server.state.memory.queue import MemoryQueue
 from pin_mock.server.state.memory.tenant import Tenants
@@ -22,10 +24,13 @@ from pin_mock.server.state.ports import (
     TenantData,
     WriteResult,
 )
+from pin_mock.server.state.unread import Subscribed
 
 #: Versions are drawn from one process-wide counter, so a reset tenant never
 #: repeats a version a derived view was cached at before the reset.
 _VERSIONS = count(1)
+#: Searches of created patients remembered (``search``).
+SEARCHES_KEPT = 64
 
 
 class MemoryTenants:
@@ -38,6 +43,8 @@ class MemoryTenants:
         self._tenants = tenants
         self._webhooks = webhooks
         self._queues = queues
+        #: Searches remembered, each until its tenant's next write (a page each: 100 at most).
+        self._searches: OrderedDict[tuple[str, str, int, int], tuple[int, Any]] = OrderedDict()
 
     async def page(self, client_id: str, start: int, count: int) -> tuple[list[Patient], int]:
         patients = self.tenant(client_id).patients
@@ -50,12 +57,22 @@ class MemoryTenants:
         self, client_id: str, term: str, start: int, count: int
     ) -> tuple[list[Patient], int]:
         tenant = self.tenant(client_id)
+        slot = (client_id, term, start, count)
+        hit = self._searches.get(slot)
+        if hit is not None and hit[0] == tenant.version:  # no write since: the same answer
+            self._searches.move_to_end(slot)
+            return hit[1]
         rows = tenant.search.find(term)
         if not rows or count <= 0:
-            return [], len(rows)
-        # The tenant's index rows are its patients in creation order.
-        created = list(tenant.patients.values())
-        return [created[row] for row in rows[start : start + count]], len(rows)
+            found: tuple[list[Patient], int] = ([], len(rows))
+        else:
+            # The tenant's index rows are its patients in creation order.
+            created = list(tenant.patients.values())
+            found = [created[row] for row in rows[start : start + count]], len(rows)
+        self._searches[slot] = (tenant.version, found)
+        while len(self._searches) > SEARCHES_KEPT:
+            self._searches.popitem(last=False)
+        return found
 
     async def get_patient(self, client_id: str, patient_id: str) -> Patient | None:
         return self.tenant(client_id).patients.get(patient_id)
@@ -77,6 +94,7 @@ class MemoryTenants:
     ) -> WriteResult:
         tenant = self.tenant(client_id)
         held = len(tenant.patients)
+        self._unread(then)
         if held >= cap:
             return WriteResult(False, held, QUOTA_FULL)
         tenant.patients[patient["id"]] = patient
@@ -96,6 +114,7 @@ class MemoryTenants:
         then: EventDeliveries | None = None,
     ) -> WriteResult:
         tenant = self.tenant(client_id)
+        self._unread(then)
         if not seeded_patient and entry["patient_id"] not in tenant.patients:
             return WriteResult(False, tenant.entry_count, NO_PATIENT)
         if tenant.entry_count >= cap:
@@ -106,6 +125,15 @@ class MemoryTenants:
         if then is not None:
             self._webhooks.enqueue_now(then)
         return WriteResult(True, tenant.entry_count)
+
+    def _unread(self, then: EventDeliveries | None) -> None:
+        """``Subscribed`` if ``then`` was staged unread and someone subscribes after all."""
+        if (
+            then is not None
+            and then.unread
+            and self._webhooks.subscribed(then.client_id, then.unread)
+        ):
+            raise Subscribed(then.unread)
 
     async def version(self, client_id: str) -> int:
         tenant = self._tenants.peek(client_id)
