@@ -120,6 +120,12 @@ async def main() -> None:
         "--repeat", type=int, default=1, help="runs per endpoint; the minimum is printed"
     )
     parser.add_argument("--no-profile", action="store_true", help="skip the profile")
+    parser.add_argument(
+        "--journal-size",
+        type=int,
+        default=Settings.journal_size,
+        help="entries per client in the request journal (0: no journal, to see what it costs)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OTEL_TRACES_EXPORTER", "none")
     # Limits lifted (tier, token throttle, quotas): the benchmark measures work, not refusals.
@@ -128,6 +134,7 @@ async def main() -> None:
             tier_limits={"standard": 1, "professional": 1, "enterprise": 10**9},
             token_grants_per_client=10**9,
             quota_patients=10**9,
+            journal_size=args.journal_size,
             metrics=args.metrics,
             traces=args.traces,
             state=args.state,

@@ -17,6 +17,7 @@ import click
 
 from pin_mock.contract.command import contract  # cheap: click only
 from pin_mock.contract.tools_command import diff, proxy  # cheap: click only
+from pin_mock.sandbox_cli.logs import logs  # cheap: click and httpx
 
 if TYPE_CHECKING:
     from pin_mock.server.settings import Settings
@@ -207,6 +208,21 @@ def main() -> None:
     help="OpenTelemetry spans per request and background job, exported where OTEL_* says "
     "(default off; needs pip install 'pin-mock[traces]').",
 )
+@click.option(
+    "--journal-size",
+    type=int,
+    help="Exchanges kept in each client's request journal (default 100; 0: no journal).",
+)
+@click.option(
+    "--journal-body-bytes",
+    type=int,
+    help="Bytes of each request and response body the journal keeps (default 4096).",
+)
+@click.option(
+    "--journal-clients",
+    type=int,
+    help="Clients' journals kept in all, the least recently active dropped first (default 1000).",
+)
 def serve(**options: object) -> None:
     """Start the sandbox (PIN_MOCK_* environment variables also apply).
 
@@ -246,6 +262,7 @@ def serve(**options: object) -> None:
 
     view = sandbox_view(settings.spec, load_spec(settings.spec))
     click.echo(f"  reference: {base}/reference{reference_note(view)}")
+    click.echo(f"  inspector: {base}/_sandbox/inspector    (pin-mock logs --follow)")
     click.echo(f"  state: {serving.redacted(settings.state)}    workers: {settings.workers}")
     metrics = f"{base}/metrics" if settings.metrics else "off (--metrics)"
     click.echo(f"  probes: {base}/healthz {base}/readyz    metrics: {metrics}")
@@ -265,6 +282,7 @@ def _clients_summary(settings: Settings) -> list[str]:
 main.add_command(contract)
 main.add_command(proxy)
 main.add_command(diff)
+main.add_command(logs)
 
 if __name__ == "__main__":
     sys.exit(main())

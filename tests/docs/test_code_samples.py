@@ -130,7 +130,7 @@ def live() -> Iterator[Live]:
 
 
 def test_every_operation_has_a_curl_a_python_and_a_javascript_sample() -> None:
-    assert len(OPERATIONS) == 22  # PIN's 18, the sandbox's reset, probes and scrape
+    assert len(OPERATIONS) == 24  # PIN's 18, the sandbox's reset, probes and scrape, journal (2)
     for operation_id, operation in OPERATIONS.items():
         samples = operation.get("x-codeSamples", [])
         assert [s["lang"] for s in samples] == list(LANGS), operation_id

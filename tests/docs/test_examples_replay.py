@@ -18,6 +18,7 @@ from examples_replay import (
     DEFAULT_CLIENT,
     Replay,
     Replayer,
+    event_stream_normalised,
     normalised,
     replays,
     spec,
@@ -110,6 +111,8 @@ def test_documented_example_is_what_the_sandbox_answers(
     assert media_type == replay.media_type
     if media_type == "application/json":
         assert normalised(answer.json()) == normalised(replay.value)
+    elif media_type == "text/event-stream":
+        assert event_stream_normalised(answer.text) == event_stream_normalised(replay.value)
     else:
         # CSV lines end in CRLF (RFC 4180); a YAML block shows them as line feeds.
         assert normalised(answer.text.replace("\r\n", "\n")) == normalised(replay.value)

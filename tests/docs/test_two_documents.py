@@ -33,6 +33,8 @@ SERVE_OPTIONS = sorted(opt for p in serve.params for opt in p.opts if opt.starts
 SETTINGS = {f"PIN_MOCK_{f.name.upper()}" for f in dataclasses.fields(Settings)}
 #: The view-only paths outside /_sandbox: the probes and the scrape (pipeline/observing.py).
 PROBES = {"/healthz", "/readyz", "/metrics"}
+#: The request journal's operations (view-only, under /_sandbox).
+JOURNAL = {"/_sandbox/requests", "/_sandbox/requests/stream"}
 
 
 def _prose(node: Any, path: tuple = ()) -> Any:
@@ -83,7 +85,7 @@ def test_each_overlay_is_an_overlay_and_every_action_selects_something(name: str
 
 
 def test_the_view_adds_to_pins_operations_and_changes_none_of_their_rules() -> None:
-    assert set(VIEW["paths"]) - set(CONTRACT["paths"]) == {"/_sandbox/reset", *PROBES}
+    assert set(VIEW["paths"]) - set(CONTRACT["paths"]) == {"/_sandbox/reset", *JOURNAL, *PROBES}
     assert all(path.startswith("/_sandbox/") for path in set(VIEW["paths"]) - set(CONTRACT["paths"]) - PROBES)  # fmt: skip
     ignored = {"x-codeSamples", "x-request", "x-replay", "x-replay-reason", "description"}
 
@@ -140,7 +142,7 @@ def test_the_kit_reads_the_same_example_requests_as_the_sandbox() -> None:
 def test_a_revised_contract_skips_what_it_lacks() -> None:
     revised = {**CONTRACT, "paths": {"/oauth/token": CONTRACT["paths"]["/oauth/token"]}}
     view = overlays.sandbox_document(revised)
-    assert set(view["paths"]) == {"/oauth/token", "/_sandbox/reset", *PROBES}
+    assert set(view["paths"]) == {"/oauth/token", "/_sandbox/reset", *JOURNAL, *PROBES}
     with pytest.raises(overlays.OverlayError, match="select nothing"):
         overlays.sandbox_document(revised, strict=True)
 

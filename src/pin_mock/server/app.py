@@ -6,6 +6,8 @@ layer is a module of ``pipeline/``)::
     (request span)     --traces: one OpenTelemetry span a request (observability/tracing.py)
     Observing          /healthz, /readyz, /metrics answered first (no Host check, token
                        or rate limit); every other request timed and counted (--metrics)
+    Journal            each answer to a known client into its request journal, after it
+                       has gone (pipeline/journal.py; no layer at all with --journal-size 0)
     RequestId          X-Request-Id on every answer below, 429s included
     AllowedHosts       a Host the sandbox does not answer to: 400 (DNS rebinding; only
                        when --allowed-hosts lists names)
@@ -27,6 +29,7 @@ layer is a module of ``pipeline/``)::
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
     (routes)           /openapi.yaml, /openapi.json as written, /reference (routes/);
+                       /_sandbox/inspector, the live page of a client's journal;
                        /_sandbox/openapi.json, the sandbox's view (routes/sandbox_spec.py)
 
 Connexion's role: it loads and validates the spec, routes, answers 404/405
@@ -55,6 +58,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.options import SwaggerUIOptions
 
+from pin_mock.server.domain.journal.reasons import Reasons
 from pin_mock.server.errors import ConfigError
 from pin_mock.server.pipeline.allowed_hosts import AllowedHostsMiddleware, allowed_names
 from pin_mock.server.pipeline.authentication import AuthenticationMiddleware
@@ -62,6 +66,7 @@ from pin_mock.server.pipeline.body_deadline import BodyDeadlineMiddleware, InFli
 from pin_mock.server.pipeline.cors import CorsMiddleware
 from pin_mock.server.pipeline.docs_page import DocsPageMiddleware, oauth_defaults
 from pin_mock.server.pipeline.exception_handlers import register_error_handlers
+from pin_mock.server.pipeline.journal import JournalMiddleware, documented
 from pin_mock.server.pipeline.observing import PROBE_PATHS, observing_layers
 from pin_mock.server.pipeline.operations import OperationMiddleware, compile_operations
 from pin_mock.server.pipeline.rate_limits import RateLimitMiddleware
@@ -71,6 +76,7 @@ from pin_mock.server.pipeline.routing import AllowedMethods, OperationIdResolver
 from pin_mock.server.pipeline.scenarios import PreferMiddleware
 from pin_mock.server.pipeline.server_errors import ServerErrorMiddleware
 from pin_mock.server.pipeline.token_guard import TokenGuardMiddleware
+from pin_mock.server.routes.inspector import add_inspector_route
 from pin_mock.server.routes.sandbox_spec import sandbox_view
 from pin_mock.server.routes.spec_files import add_docs_routes
 from pin_mock.server.services import Services
@@ -127,7 +133,8 @@ def create_app(
     # /healthz, /readyz and /metrics are documented in the view and answered by the
     # observing layer before anything else: routing never sees them.
     routed = {**spec, "paths": {p: v for p, v in spec["paths"].items() if p not in PROBE_PATHS}}
-    operations = compile_operations(resolve_refs(routed), resolver)
+    resolved = resolve_refs(routed)
+    operations = compile_operations(resolved, resolver)
     observing, after_routing = observing_layers(services.observability, routed)
 
     app = AsyncApp(
@@ -136,6 +143,7 @@ def create_app(
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False),
         middlewares=[
             *observing,
+            *_journal(services, resolved, operations),
             RequestIdMiddleware,
             *_allowed_hosts(settings),
             partial(CorsMiddleware, cors_origins=settings.cors_origins),
@@ -170,6 +178,8 @@ def create_app(
     app.add_api(routed, resolver=resolver)
     register_error_handlers(app, AllowedMethods(routed))
     add_docs_routes(app, settings.spec.read_bytes(), load_spec(settings.spec), spec)
+    oauth = _docs_oauth(settings, services)  # the inspector signs in like /docs' Authorize
+    add_inspector_route(app, oauth["clientId"], oauth.get("clientSecret"))
     # A broken spec has already stopped us (``add_api`` validates it) and so has a
     # missing handler (``compile_operations``); Connexion wires the layers above
     # on the first request.
@@ -181,6 +191,15 @@ def create_app(
 def _dependencies(services: Services) -> dict[str, Any]:
     """What a handler may name as a parameter: each service, and ``today``."""
     return {**vars(services), "today": services.today}
+
+
+def _journal(services: Services, spec: dict[str, Any], operations: Any) -> list[Any]:
+    # No layer at all with --journal-size 0: a request pays nothing for a journal it lacks.
+    if not services.journal.enabled:
+        return []
+    reasons = Reasons(documented(spec, operations))
+    layer = partial(JournalMiddleware, journal=services.journal, reasons=reasons)
+    return [partial(layer, tokens=services.tokens, clock=services.clock)]
 
 
 def _allowed_hosts(settings: Settings) -> list[Any]:

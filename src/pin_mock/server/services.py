@@ -20,6 +20,7 @@ from pin_mock.server.background.webhooks.dispatcher import WebhookDispatcher
 from pin_mock.server.domain import analytics
 from pin_mock.server.domain.auth import ClientRegistry, TokenService
 from pin_mock.server.domain.events import Events
+from pin_mock.server.domain.journal.service import Journal
 from pin_mock.server.domain.rate_limiter import RateLimiter
 from pin_mock.server.domain.reports.service import Reports
 from pin_mock.server.domain.store import Store
@@ -55,6 +56,8 @@ class Services:
     workers: tuple[Worker, ...]
     report_jobs: ReportJobs
     deliveries: WebhookDispatcher
+    #: Each client's last exchanges (``GET /_sandbox/requests``); recorded by the journal layer.
+    journal: Journal
     #: /healthz, /readyz, metrics and traces (``observability/``).
     observability: Observability
 

@@ -112,6 +112,12 @@ class Settings:
     # /readyz are always there.
     metrics: bool = False
     traces: bool = False
+    # The request journal (domain/journal/): the last journal_size exchanges of each client
+    # (0: no journal), each body cut at journal_body_bytes, at most journal_clients
+    # clients' journals in all (the least recently active dropped first).
+    journal_size: int = 100
+    journal_body_bytes: int = 4_096
+    journal_clients: int = 1_000
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
@@ -176,6 +182,7 @@ class Settings:
         if missing:
             raise ConfigError(f"tier_limits lacks {sorted(missing)}")
         _check_connection_settings(self)
+        _check_journal(self)
         if not self.spec.is_file():
             raise ConfigError(f"OpenAPI spec not found: {self.spec}")
 
@@ -252,6 +259,20 @@ def _check_connection_settings(settings: Settings) -> None:
         if entry not in ("*", "local", "none") and not _ORIGIN.fullmatch(entry.rstrip("/")):
             raise ConfigError(
                 f"cors_origins: {entry!r} is not an origin (scheme://host[:port]), *, local or none"
+            )
+
+
+#: The journal's bounds: entries per client, bytes kept of each body, clients' journals.
+JOURNAL_LIMITS = {"journal_size": 1_000, "journal_body_bytes": 65_536, "journal_clients": 100_000}
+
+
+def _check_journal(settings: Settings) -> None:
+    # Bounded, so the journal's memory is bounded per client and in all (README).
+    for name, most in JOURNAL_LIMITS.items():
+        least = 0 if name == "journal_size" else 1
+        if not least <= getattr(settings, name) <= most:
+            raise ConfigError(
+                f"{name} must be between {least} and {most:,}, got {getattr(settings, name)}"
             )
 
 

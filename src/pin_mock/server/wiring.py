@@ -20,6 +20,7 @@ from pin_mock.server.background.webhooks.dispatcher import WebhookDispatcher
 from pin_mock.server.domain.auth import ClientRegistry, TokenService
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.ids import IdFactory
+from pin_mock.server.domain.journal.service import Journal
 from pin_mock.server.domain.keys import KeyRing
 from pin_mock.server.domain.rate_limiter import RateLimiter
 from pin_mock.server.domain.reports.service import Reports
@@ -30,6 +31,7 @@ from pin_mock.server.observability import Observability
 from pin_mock.server.services import Services
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.engine import open_state
+from pin_mock.server.state.journal_port import JournalLimits
 
 
 def build_services(settings: Settings, clock: Callable[[], float] = time.time) -> Services:
@@ -66,8 +68,17 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
         settings.report_delay,
         observability=observability,
     )
+    # The request journal: each client's last exchanges, bounded per client and in all.
+    limits = JournalLimits(settings.journal_size, settings.journal_clients, settings.sandbox_ttl)
+    journal = Journal(engine.journal(limits), settings.journal_size, settings.journal_body_bytes)
     deliveries = WebhookDispatcher(
-        engine.deliveries, engine.webhooks, ids, clock, settings, observability=observability
+        engine.deliveries,
+        engine.webhooks,
+        ids,
+        clock,
+        settings,
+        journal=journal,
+        observability=observability,
     )
     return Services(
         settings=settings,
@@ -84,9 +95,16 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
         webhooks=engine.webhooks,
         # The engine's expiry first, so it stops last (the others may write while stopping);
         # webhooks before reports, so they stop after them and hear reports' last events.
-        workers=(SandboxExpiry(engine, settings.sandbox_ttl), deliveries, report_jobs),
+        # The journal before the dispatcher, so it stops after it and keeps its last attempts.
+        workers=(
+            SandboxExpiry(engine, settings.sandbox_ttl),
+            journal,
+            deliveries,
+            report_jobs,
+        ),
         report_jobs=report_jobs,
         deliveries=deliveries,
+        journal=journal,
         observability=observability,
     )
 

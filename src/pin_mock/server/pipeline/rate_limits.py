@@ -1,6 +1,7 @@
 """Per-client rate limits with PIN's headers, as an ASGI middleware.
 
-One hit per ``/v1`` request on the caller's budget (``domain/rate_limiter.py``:
+One hit per ``/v1`` request, and per request to a ``/_sandbox`` operation (the
+journal, the reset...: issue 20 counts them against the same budget), on the caller's budget (``domain/rate_limiter.py``:
 per client, or per peer address without a valid token). The middleware sits
 outside Connexion's exception layer so that every ``/v1`` response, error
 answers included, gets the headers; the client is the one the authentication
@@ -21,6 +22,10 @@ from pin_mock.server.state.outages import unavailable
 #: Every ``/v1`` answer carries these too: patient data must not be cached by a
 #: browser or proxy, nor sniffed into another content type.
 API_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
+#: What counts against a budget: PIN's API and the sandbox's own operations...
+COUNTED = ("/v1/", "/_sandbox/")
+#: ...but not the sandbox's documents and pages (no token, nothing to spend).
+FREE = ("/_sandbox/openapi.json", "/_sandbox/inspector")
 
 
 class RateLimitMiddleware:
@@ -30,13 +35,22 @@ class RateLimitMiddleware:
     ``API_HEADERS``.
     """
 
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: RateLimiter,
+        prefix: tuple[str, ...] = COUNTED,
+        free: tuple[str, ...] = FREE,
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.prefix = prefix
+        self.free = free
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        path = scope["path"] if scope["type"] == "http" else ""
+        if not path.startswith(self.prefix) or path.startswith(self.free):
             await self.app(scope, receive, send)
             return
         caller = caller_of(scope)

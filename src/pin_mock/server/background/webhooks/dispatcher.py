@@ -43,6 +43,7 @@ from collections.abc import Callable
 from pin_mock.server.background.fair_queue import FairQueue
 from pin_mock.server.background.webhooks.attempts import Poster
 from pin_mock.server.domain.ids import IdFactory
+from pin_mock.server.domain.journal.service import Journal
 from pin_mock.server.domain.webhooks.deliveries import (
     Message,
     Outcome,
@@ -77,9 +78,11 @@ class WebhookDispatcher:
         clock: Callable[[], float],
         settings: Settings,
         *,
+        journal: Journal | None = None,
         observability: Observability = UNOBSERVED,
     ) -> None:
         self.queue = queue
+        self.journal = journal
         self.observability = observability
         self.webhooks = webhooks
         self.ids = ids
@@ -204,4 +207,23 @@ class WebhookDispatcher:
         )
         if recorded:  # else another worker logged this attempt (a job run twice)
             announce(message, attempt, status, outcome, duration_ms)
+            if self.journal is not None:  # the client's timeline shows its deliveries too
+                self.journal.record_webhook(
+                    message.client_id,
+                    started=started,
+                    duration_ms=duration_ms,
+                    url=message.url,
+                    status_code=outcome.status_code,
+                    body=message.body,
+                    webhook={
+                        "webhook_id": message.webhook_id,
+                        "delivery_id": record["id"],
+                        "event_id": message.event_id,
+                        "event_type": message.event_type,
+                        "attempt": attempt,
+                        "outcome": status,
+                        "error": outcome.error,
+                        "next_retry_at": next_at,
+                    },
+                )
         return status

@@ -5,8 +5,10 @@ Nothing to install, lost on restart, one worker (``Settings`` refuses more).
 
 from __future__ import annotations
 
+from pin_mock.server.state.journal_port import JournalLimits
 from pin_mock.server.state.memory.counters import MemoryCounters
 from pin_mock.server.state.memory.health import MemoryHealth
+from pin_mock.server.state.memory.journal import MemoryJournal
 from pin_mock.server.state.memory.keys import MemoryIdSpace, MemorySigningKeys
 from pin_mock.server.state.memory.queue import MemoryQueue
 from pin_mock.server.state.memory.reports import MemoryReports
@@ -36,6 +38,10 @@ class MemoryEngine:
         if name not in self._counters:
             self._counters[name] = MemoryCounters()
         return self._counters[name]
+
+    def journal(self, limits: JournalLimits) -> MemoryJournal:
+        """The request journal (``journal_port.py``), one per app."""
+        return MemoryJournal(limits)
 
     async def aclose(self) -> None:
         """Nothing to close: the state goes with the process."""

@@ -30,8 +30,10 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as ConnectionLost
 
+from pin_mock.server.state.journal_port import JournalLimits
 from pin_mock.server.state.redis.counters import RedisCounters
 from pin_mock.server.state.redis.health import RedisHealth
+from pin_mock.server.state.redis.journal import RedisJournal
 from pin_mock.server.state.redis.keys import RedisIdSpace, RedisSigningKeys
 from pin_mock.server.state.redis.keyspace import Keyspace
 from pin_mock.server.state.redis.queue import RedisQueue
@@ -107,6 +109,10 @@ class RedisEngine:
             pool = self.redis.connection_pool
             self._counters[name] = RedisCounters(self.url, pool, self.keyspace.key(name))
         return self._counters[name]
+
+    def journal(self, limits: JournalLimits) -> RedisJournal:
+        """The request journal (``journal_port.py``), one per app."""
+        return RedisJournal(self.redis, self.keyspace.namespace, limits, self.keyspace.clock)
 
     def unreachable(self) -> str | None:
         """Why Redis does not answer a ping (one line), or None when it does."""
