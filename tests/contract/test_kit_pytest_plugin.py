@@ -107,3 +107,23 @@ def test_plugin_options_select_operations_phases_and_checks(sandbox_url, tmp_pat
         "pin_nonsense",
     )
     assert bad.returncode != 0 and "unknown check pin_nonsense" in bad.stdout + bad.stderr
+
+
+def test_the_stateful_test_passes_a_moving_sandbox_and_fails_a_broken_one(sandbox_url, tmp_path):
+    """Links followed over a live sandbox; a check's finding is the failure, never Hypothesis's flakiness."""
+    from kit_mutants import MUTANTS, Proxy
+    from kit_servers import serve
+
+    chain = ("--pin-phases", "stateful", "--pin-include", "createPatient", "--pin-include", "getPatient",
+             "--pin-max-examples", "3")  # fmt: skip
+    done = pytest_run(tmp_path, "-q", "--pin-base-url", sandbox_url, *chain)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "Flaky" not in done.stdout
+    forgetful = next(m for m in MUTANTS if m.name == "created-not-stored")
+    with serve(Proxy(sandbox_url, forgetful)) as url:
+        broken = pytest_run(tmp_path, "-q", "--pin-base-url", url, *chain)
+    assert broken.returncode == 1, broken.stdout[-4000:]
+    assert "FAILED pin_contract::test_pin_stateful" in broken.stdout, broken.stdout[-4000:]
+    summary = next(line for line in broken.stdout.splitlines() if line.startswith("FAILED"))
+    assert "Flaky" not in summary, broken.stdout[-4000:]
+    assert "Created resource not found" in broken.stdout, broken.stdout[-4000:]
