@@ -26,7 +26,7 @@ def url() -> Iterator[str]:
 
 def chaos(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [PIN_MOCK, "chaos", *args, "--url", url],
+        [PIN_MOCK, "chaos", *args, "--base-url", url],
         capture_output=True,
         text=True,
         timeout=60,

@@ -101,8 +101,10 @@ def render(state: dict[str, Any]) -> str:
 def _options(function: Any) -> Any:
     for option in reversed(
         [
-            click.option("--url", default=DEFAULT_URL, show_default=True, envvar="PIN_SANDBOX_URL",
-                         help="The sandbox (PIN_SANDBOX_URL)."),
+            # --base-url and PIN_BASE_URL as the other verbs (logs, trigger, listen) say it.
+            click.option("--base-url", "--url", "url", default=DEFAULT_URL, show_default=True,
+                         envvar=["PIN_BASE_URL", "PIN_SANDBOX_URL"],
+                         help="The running sandbox (env PIN_BASE_URL)."),
             click.option("--token", envvar="PIN_TOKEN",
                          help="An access token of the client (PIN_TOKEN); else it signs in."),
             click.option("--client-id", default="sandbox-standard", show_default=True,
