@@ -35,7 +35,7 @@ DATE_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\b")
 JWT = re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$")
 SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=]+$")
 #: Fields whose value is measured, not derived from the data: compared by type.
-MEASURED = {"duration_ms"}
+MEASURED = {"duration_ms", "offset_seconds"}  # offset: a sandbox clock from the real one
 DEFAULT_CLIENT = "sandbox-enterprise"
 WAIT_SECONDS = 20.0
 

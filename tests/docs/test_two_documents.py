@@ -28,6 +28,8 @@ from pin_mock.server import Settings, create_app
 RAW = spec_path().read_bytes()
 CONTRACT = yaml.safe_load(RAW)
 VIEW = overlays.sandbox_document(CONTRACT, strict=True)
+#: The sandbox clock's paths (view-only).
+CLOCK_PATHS = {f"/_sandbox/clock{tail}" for tail in ("", "/freeze", "/advance", "/resume")}
 #: Every option of `pin-mock serve` (``--quota-patients``...): sandbox settings.
 SERVE_OPTIONS = sorted(opt for p in serve.params for opt in p.opts if opt.startswith("--"))
 SETTINGS = {f"PIN_MOCK_{f.name.upper()}" for f in dataclasses.fields(Settings)}
@@ -81,7 +83,7 @@ def test_each_overlay_is_an_overlay_and_every_action_selects_something(name: str
 
 
 def test_the_view_adds_to_pins_operations_and_changes_none_of_their_rules() -> None:
-    assert set(VIEW["paths"]) - set(CONTRACT["paths"]) == {"/_sandbox/reset"}
+    assert set(VIEW["paths"]) - set(CONTRACT["paths"]) == {"/_sandbox/reset", *CLOCK_PATHS}
     assert all(path.startswith("/_sandbox/") for path in set(VIEW["paths"]) - set(CONTRACT["paths"]))  # fmt: skip
     ignored = {"x-codeSamples", "x-request", "x-replay", "x-replay-reason", "description"}
 
@@ -138,7 +140,7 @@ def test_the_kit_reads_the_same_example_requests_as_the_sandbox() -> None:
 def test_a_revised_contract_skips_what_it_lacks() -> None:
     revised = {**CONTRACT, "paths": {"/oauth/token": CONTRACT["paths"]["/oauth/token"]}}
     view = overlays.sandbox_document(revised)
-    assert set(view["paths"]) == {"/oauth/token", "/_sandbox/reset"}
+    assert set(view["paths"]) == {"/oauth/token", "/_sandbox/reset", *CLOCK_PATHS}
     with pytest.raises(overlays.OverlayError, match="select nothing"):
         overlays.sandbox_document(revised, strict=True)
 

@@ -47,7 +47,8 @@ def test_servers_are_host_only_and_paths_are_full() -> None:
     assert all(p.startswith(("/v1/", "/oauth/")) for p in contract["paths"])
     # The sandbox's view: its own address, and its own operations under /_sandbox only.
     assert spec()["servers"][0]["url"] == "http://127.0.0.1:8080"
-    assert set(spec()["paths"]) - set(contract["paths"]) == {"/_sandbox/reset"}
+    clock = {f"/_sandbox/clock{tail}" for tail in ("", "/freeze", "/advance", "/resume")}
+    assert set(spec()["paths"]) - set(contract["paths"]) == {"/_sandbox/reset", *clock}
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), SURFACE)

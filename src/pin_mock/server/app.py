@@ -129,8 +129,16 @@ def create_app(
             RequestIdMiddleware,
             *_allowed_hosts(settings),
             partial(CorsMiddleware, cors_origins=settings.cors_origins),
-            partial(AuthenticationMiddleware, tokens=services.tokens),
+            partial(AuthenticationMiddleware, tokens=services.tokens, clocks=services.clocks),
             partial(RateLimitMiddleware, limiter=services.limiter),
+            # The clock's controls count on a budget of their own (same size), so a client
+            # whose /v1 budget is spent can still advance its clock past the window's end.
+            partial(
+                RateLimitMiddleware,
+                limiter=services.limiter,
+                prefix="/_sandbox/clock",
+                namespace="sandbox:",
+            ),
             partial(BodyDeadlineMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
             ServerErrorMiddleware,
             ExceptionMiddleware,

@@ -7,6 +7,11 @@ the job, on the engine's report queue, moves it along::
         build ok    -> completed (+ file)  -> emit report.completed
         build fails -> failed (+ error)    -> emit report.failed
 
+The steps fall due on the client's clock (``client_time.py``), counted from
+when the report was accepted (the job's ``t0``): a job that comes too early
+waits for its due time, off the queue and holding no slot (held while the
+client's clock is frozen), so an advance completes a report at once.
+
 Each step is a compare-and-set on the status (``ReportStore.advance``), so a
 job run twice (taken over from a worker that was slow, not dead) completes the
 report and announces it once. A worker that takes over a ``processing`` report
@@ -26,10 +31,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
 from typing import Any
 
+from pin_mock.server.background.client_time import ClientTime
 from pin_mock.server.background.fair_queue import FairQueue
+from pin_mock.server.domain.clocks import ClientClocks
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.reports.documents import GenerationFailed, build_document
 from pin_mock.server.domain.reports.files import render
@@ -61,15 +67,16 @@ class ReportJobs:
         reports: ReportStore,
         store: Store,
         events: Events,
-        clock: Callable[[], float],
+        clocks: ClientClocks,
         report_delay: float,
     ) -> None:
         self.queue = queue
         self.reports = reports
         self.events = events
-        self.clock = clock
+        self.clock = clocks.now
+        self.time = ClientTime(clocks, "reports")
         self.delay = report_delay
-        self.sources = ReportSources(store, clock)
+        self.sources = ReportSources(store, self.clock)
         # The longest a report should take: a lease that long needs no renewal.
         self.jobs = FairQueue(
             queue, lease=report_delay + 60.0, group_slots=CLIENT_SLOTS, client_slots=CLIENT_SLOTS
@@ -94,9 +101,22 @@ class ReportJobs:
 
     async def _handle(self, job: Job) -> None:
         client_id = job["client_id"]
+        await self.time.enter(job)
         view = await self.reports.get(client_id, job["report_id"])
         if view is None or view["status"] not in UNFINISHED:
             return  # the sandbox was reset, or another worker finished it
+        t0 = float(job.get("t0", self.clock()))  # a job queued before t0 existed: from now
+        job = {**job, "t0": t0}
+        if view["status"] == "pending":
+            if not await self.time.due(job, t0 + self.delay / 2, view["id"]):
+                return  # waits for processing's due time
+            if not await self.reports.advance(
+                client_id, view, ("pending",), {"status": "processing"}
+            ):
+                return
+            view = {**view, "status": "processing"}
+        if not await self.time.due(job, t0 + self.delay, view["id"]):
+            return  # waits for completion's due time
         token = secrets.token_hex(8)
         if not await self.slots.acquire(client_id, "reports", token, job):
             return  # parked until one of the client's reports ends
@@ -106,14 +126,6 @@ class ReportJobs:
             await self.slots.release(client_id, "reports", token)
 
     async def _generate(self, client_id: str, view: dict[str, Any]) -> None:
-        if view["status"] == "pending":
-            await asyncio.sleep(self.delay / 2)
-            if not await self.reports.advance(
-                client_id, view, ("pending",), {"status": "processing"}
-            ):
-                return
-            view = {**view, "status": "processing"}
-        await asyncio.sleep(self.delay / 2)
         try:
             document = await build_document(self.sources, client_id, view)
             content = await asyncio.to_thread(render, view["format"], document)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from limits import RateLimitItemPerSecond
@@ -45,14 +45,32 @@ class Decision:
 class RateLimiter:
     """Fixed-window counters per key, one limit per tier."""
 
-    def __init__(self, tier_limits: Mapping[str, int], window: int, counters: Counters) -> None:
+    def __init__(
+        self,
+        tier_limits: Mapping[str, int],
+        window: int,
+        counters: Counters,
+        offset: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         self._items = {tier: RateLimitItemPerSecond(n, window) for tier, n in tier_limits.items()}
         self._counters = counters
+        # How far the caller's clock is from the real one: X-RateLimit-Reset is on its clock.
+        self._offset = offset
 
     async def hit(self, key: str, tier: str) -> Decision:
         """Count one request for ``key`` and say whether it may proceed."""
         item = self._items[tier]
         allowed, reset_at, remaining = await self._counters.count(item, key)
-        reset = math.ceil(reset_at)
+        reset = math.ceil(reset_at + self._offset())
         retry_after = max(1, math.ceil(reset_at - time.time()))
         return Decision(allowed, item.amount, max(0, remaining), reset, retry_after)
+
+    async def forget(self, key: str, tier: str, seconds: float) -> None:
+        """``key``'s clock moved ``seconds`` ahead: if that passes its window's end, the
+        window is over (the next hit opens a new one, with the whole budget)."""
+        item = self._items.get(tier)
+        if item is None:
+            return
+        reset_at, _remaining = await self._counters.stats(item, key)
+        if reset_at - time.time() <= seconds:
+            await self._counters.forget(item, key)

@@ -30,10 +30,14 @@ class RateLimitMiddleware:
     ``API_HEADERS``.
     """
 
-    def __init__(self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/") -> None:
+    def __init__(
+        self, app: ASGIApp, *, limiter: RateLimiter, prefix: str = "/v1/", namespace: str = ""
+    ) -> None:
         self.app = app
         self.limiter = limiter
         self.prefix = prefix
+        # Keys of another budget (``sandbox:``: the clock's controls, ``app.py``).
+        self.namespace = namespace
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -41,9 +45,9 @@ class RateLimitMiddleware:
             return
         caller = caller_of(scope)
         if caller.client_id is not None:
-            key, tier = f"client:{caller.client_id}", caller.tier or "standard"
+            key, tier = f"{self.namespace}client:{caller.client_id}", caller.tier or "standard"
         else:
-            key, tier = f"addr:{caller.peer or 'unknown'}", "standard"
+            key, tier = f"{self.namespace}addr:{caller.peer or 'unknown'}", "standard"
         try:
             decision = await self.limiter.hit(key, tier)
         except Exception as exc:

@@ -5,6 +5,7 @@ Nothing to install, lost on restart, one worker (``Settings`` refuses more).
 
 from __future__ import annotations
 
+from pin_mock.server.state.memory.clocks import MemoryClocks
 from pin_mock.server.state.memory.counters import MemoryCounters
 from pin_mock.server.state.memory.keys import MemoryIdSpace, MemorySigningKeys
 from pin_mock.server.state.memory.queue import MemoryQueue
@@ -28,6 +29,8 @@ class MemoryEngine:
         self.tenants = MemoryTenants(registry, self.webhooks, (self.deliveries, self.report_jobs))
         self.keys = MemorySigningKeys()
         self.ids = MemoryIdSpace()
+        queues = {"reports": self.report_jobs, "deliveries": self.deliveries}
+        self.clocks = MemoryClocks(registry, queues)
         self._counters: dict[str, MemoryCounters] = {}
 
     def counters(self, name: str) -> MemoryCounters:

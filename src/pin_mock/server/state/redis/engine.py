@@ -16,6 +16,7 @@ from collections.abc import Callable
 import redis as sync_redis
 from redis.asyncio import BlockingConnectionPool, Redis
 
+from pin_mock.server.state.redis.clocks import RedisClocks
 from pin_mock.server.state.redis.counters import RedisCounters
 from pin_mock.server.state.redis.keys import RedisIdSpace, RedisSigningKeys
 from pin_mock.server.state.redis.keyspace import Keyspace
@@ -66,6 +67,8 @@ class RedisEngine:
         self.tenants = RedisTenants(space, self.webhooks, ttl=sandbox_ttl)
         self.keys = RedisSigningKeys(self.sync, space.key("keys"))
         self.ids = RedisIdSpace(self.sync, namespace)
+        queues = {"reports": self.report_jobs, "deliveries": self.deliveries}
+        self.clocks = RedisClocks(space, queues)
         self._counters: dict[str, RedisCounters] = {}
 
     def counters(self, name: str) -> RedisCounters:

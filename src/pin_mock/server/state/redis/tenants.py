@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pin_mock.server.encoding import encode
+from pin_mock.server.state.redis.clocks import KEYS as CLOCK_KEYS
 from pin_mock.server.state.ports import (
     NO_PATIENT,
     QUOTA_FULL,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 #: Per-tenant keys with fixed names, removed by a reset besides the ``keys`` set's members
 #: (reports and webhooks: the reset counts them, whatever their Redis type).
 FIXED_KEYS = ["order", "m", "reports", "webhooks", "p", "lines", "ep", "deliveries"]
+FIXED_KEYS += CLOCK_KEYS  # the client's clock and the jobs waiting for it (``clocks.py``)
 #: Besides ``FIXED_KEYS``: the tenant's scheduled retries, each cancelled by the reset.
 RETRIES = "retries"
 #: What separates the search lines (``tenant_scripts.SEARCH``); never in a term.
