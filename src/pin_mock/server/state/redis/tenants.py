@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from pin_mock.server.encoding import encode
-from pin_mock.server.state.redis.clocks import KEYS as CLOCK_KEYS
 from pin_mock.server.state.ports import (
     NO_PATIENT,
     QUOTA_FULL,
@@ -33,6 +32,7 @@ from pin_mock.server.state.ports import (
     WriteResult,
 )
 from pin_mock.server.state.redis import tenant_scripts as lua
+from pin_mock.server.state.redis.clocks import KEYS as CLOCK_KEYS
 
 if TYPE_CHECKING:
     from pin_mock.server.state.redis.keyspace import Keyspace
