@@ -5,6 +5,10 @@ does nothing yet: ``due`` schedules it again, ``due - now`` real seconds ahead o
 a running clock, or holds it until the clock moves on a frozen one
 (``ClockStore.later``). A move of the clock wakes the client's jobs, and each
 checks again, so no job sleeps through an advance and none runs early.
+
+``wait`` is for a job that keeps its place (a report holding its slot): on a
+running clock it sleeps until the due time (cut short by a move of the clock in
+this process), and only a frozen clock makes it give its place up and be held.
 """
 
 from __future__ import annotations
@@ -33,3 +37,18 @@ class ClientTime:
         delay = None if state.frozen else at - now
         await self.clocks.store.later(self.kind, {**job, "due": at}, ident, delay, state.version)
         return False
+
+    async def wait(self, job: Job, at: float, ident: str) -> bool:
+        """True once ``at`` has come (sleeping on a running clock); False if the clock
+        is frozen before it: the job is held until the clock moves."""
+        while True:
+            now = self.clocks.now()
+            if now >= at:
+                return True
+            state = self.clocks.entered()
+            if state.frozen:
+                job = {**job, "due": at}
+                await self.clocks.store.later(self.kind, job, ident, None, state.version)
+                return False
+            await self.clocks.sleep(job["client_id"], at - now)
+            await self.enter(job)  # the clock may have moved on another worker too

@@ -8,9 +8,9 @@ the job, on the engine's report queue, moves it along::
         build fails -> failed (+ error)    -> emit report.failed
 
 The steps fall due on the client's clock (``client_time.py``), counted from
-when the report was accepted (the job's ``t0``): a job that comes too early
-waits for its due time, off the queue and holding no slot (held while the
-client's clock is frozen), so an advance completes a report at once.
+when the report got under way (the job's ``t0``): the job waits for each in its
+slot on a running clock, and gives the slot up and is held while the client's
+clock is frozen, so an advance completes a frozen report at once.
 
 Each step is a compare-and-set on the status (``ReportStore.advance``), so a
 job run twice (taken over from a worker that was slow, not dead) completes the
@@ -105,27 +105,30 @@ class ReportJobs:
         view = await self.reports.get(client_id, job["report_id"])
         if view is None or view["status"] not in UNFINISHED:
             return  # the sandbox was reset, or another worker finished it
-        t0 = float(job.get("t0", self.clock()))  # a job queued before t0 existed: from now
-        job = {**job, "t0": t0}
+        token = secrets.token_hex(8)
+        if not await self.slots.acquire(client_id, "reports", token, job):
+            return  # parked until one of the client's reports ends
+        # t0: when the report first got under way, on the client's clock; a job held by a
+        # frozen clock keeps it, so its steps stay due when they were.
+        job = {**job, "t0": float(job.get("t0", self.clock()))}
+        try:
+            await self._generate(client_id, view, job)
+        finally:
+            await self.slots.release(client_id, "reports", token)
+
+    async def _generate(self, client_id: str, view: dict[str, Any], job: Job) -> None:
+        # Each step waits for its due time holding the slot (a report under way), unless
+        # the client's clock is frozen first: then the job is held until it moves.
         if view["status"] == "pending":
-            if not await self.time.due(job, t0 + self.delay / 2, view["id"]):
-                return  # waits for processing's due time
+            if not await self.time.wait(job, job["t0"] + self.delay / 2, view["id"]):
+                return
             if not await self.reports.advance(
                 client_id, view, ("pending",), {"status": "processing"}
             ):
                 return
             view = {**view, "status": "processing"}
-        if not await self.time.due(job, t0 + self.delay, view["id"]):
-            return  # waits for completion's due time
-        token = secrets.token_hex(8)
-        if not await self.slots.acquire(client_id, "reports", token, job):
-            return  # parked until one of the client's reports ends
-        try:
-            await self._generate(client_id, view)
-        finally:
-            await self.slots.release(client_id, "reports", token)
-
-    async def _generate(self, client_id: str, view: dict[str, Any]) -> None:
+        if not await self.time.wait(job, job["t0"] + self.delay, view["id"]):
+            return
         try:
             document = await build_document(self.sources, client_id, view)
             content = await asyncio.to_thread(render, view["format"], document)

@@ -20,6 +20,8 @@ An advance past the end of the client's rate-limit window starts a new one
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -44,6 +46,8 @@ class ClientClocks:
     def __init__(self, store: ClockStore, real: Callable[[], float] = time.time) -> None:
         self.store = store
         self.real = real
+        # Sleepers on a client's running clock, woken early by a move made in this process.
+        self._moves: dict[str, asyncio.Event] = {}
 
     # -- reading: the clock of the request or job under way ----------------------
 
@@ -91,8 +95,18 @@ class ClientClocks:
 
     async def _moved(self, client_id: str, state: ClockState) -> ClockState:
         _ENTERED.set(state)
+        moved = self._moves.pop(client_id, None)
+        if moved is not None:
+            moved.set()
         await self.store.wake(client_id)
         return state
+
+    async def sleep(self, client_id: str, seconds: float) -> None:
+        """Wait ``seconds`` of real time, less if the client's clock is moved meanwhile
+        (by this process: another worker's move is seen when the sleep ends)."""
+        moved = self._moves.setdefault(client_id, asyncio.Event())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(moved.wait(), seconds)
 
     def view(self, client_id: str, state: ClockState) -> dict[str, object]:
         """The clock as ``GET /_sandbox/clock`` shows it."""

@@ -77,8 +77,7 @@ class Reports:
     async def submit(self, client_id: str, report: dict[str, Any]) -> None:
         """Store ``report`` as pending and queue its job in one step; 409 past the quota."""
         cap = self.settings.quota_reports
-        # t0: when it was accepted on the client's clock, which its steps are due by.
-        job = {"client_id": client_id, "report_id": report["id"], "t0": self.clock()}
+        job = {"client_id": client_id, "report_id": report["id"]}
         try:
             held = await self.reports.add(client_id, report, cap, job)
         except QueueClosed:
