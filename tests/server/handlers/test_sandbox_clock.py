@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from loopback_receiver import Receiver
-from webhook_helpers import create_patient, deliveries, register, verify, wait_until
 
 from harness import Sandbox
+from loopback_receiver import Receiver
+from webhook_helpers import create_patient, deliveries, register, verify, wait_until
 
 CLOCK = "/_sandbox/clock"
 T0 = "2030-01-01T00:00:00Z"
@@ -172,8 +172,9 @@ def test_a_retry_schedule_is_replayed_by_four_advances_in_order(
         assert seconds(log[-1]["next_retry_at"]) == expected[-1] + step
         advance(sb, step)
         expected.append(expected[-1] + step)
-        receiver.wait_for(len(expected))
-        wait_until(lambda n=len(expected): len(deliveries(sb, hook["id"])) == n)
+        count = len(expected)
+        receiver.wait_for(count)
+        wait_until(lambda count=count: len(deliveries(sb, hook["id"])) == count)
     log = deliveries(sb, hook["id"])
     assert [entry["attempt"] for entry in log] == [1, 2, 3, 4, 5, 6]
     assert [seconds(entry["attempted_at"]) for entry in log] == expected
