@@ -17,6 +17,7 @@ import click
 
 from pin_mock.contract.command import contract  # cheap: click only
 from pin_mock.contract.tools_command import diff, proxy  # cheap: click only
+from pin_mock.sandbox_cli.clock import clock  # cheap: click and httpx
 
 if TYPE_CHECKING:
     from pin_mock.server.settings import Settings
@@ -251,6 +252,7 @@ def _clients_summary(settings: Settings) -> list[str]:
 main.add_command(contract)
 main.add_command(proxy)
 main.add_command(diff)
+main.add_command(clock)
 
 if __name__ == "__main__":
     sys.exit(main())
