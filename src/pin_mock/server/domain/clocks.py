@@ -93,6 +93,11 @@ class ClientClocks:
     async def resume(self, client_id: str) -> ClockState:
         return await self._moved(client_id, await self.store.resume(client_id, self.real()))
 
+    async def reset(self, client_id: str) -> None:
+        """The client's sandbox was reset, clock included: the real clock from now on."""
+        await self.store.dropped(client_id)
+        await self._moved(client_id, REAL)
+
     async def _moved(self, client_id: str, state: ClockState) -> ClockState:
         _ENTERED.set(state)
         moved = self._moves.pop(client_id, None)

@@ -19,7 +19,7 @@ from pin_mock.server.domain.store import Store
 from pin_mock.server.errors import InvalidRequest
 
 
-async def reset_sandbox(store: Store, caller: Caller) -> dict[str, Any]:
+async def reset_sandbox(store: Store, caller: Caller, clocks: ClientClocks) -> dict[str, Any]:
     """``POST /_sandbox/reset``: drop what the caller created, in one step (both engines).
 
     Its pending webhook deliveries and their scheduled retries are cancelled too
@@ -29,6 +29,7 @@ async def reset_sandbox(store: Store, caller: Caller) -> dict[str, Any]:
     # what a reset removes (the overlay's ``security``), so a least-privilege token
     # cannot destroy what it could not have written.
     removed = await store.reset(caller.client_id)
+    await clocks.reset(caller.client_id)  # its clock went with the rest: the real one again
     return {"client_id": caller.client_id, "reset": True, "removed": removed}
 
 

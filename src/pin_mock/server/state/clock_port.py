@@ -87,6 +87,11 @@ class ClockStore(Protocol):
         clock's version is no longer ``seen``, it moved meanwhile: queue the job now."""
         ...
 
+    async def dropped(self, client_id: str) -> None:
+        """The client's sandbox was reset (``TenantState.reset`` removed its clock with the
+        rest): every worker reads the real clock for it from now on."""
+        ...
+
     async def wake(self, client_id: str) -> int:
         """Queue every held or scheduled job of the client now, by due time; how many."""
         ...

@@ -59,5 +59,8 @@ class MemoryClocks:
         else:
             queue.put_nowait(job, delay)
 
+    async def dropped(self, client_id: str) -> None:
+        """Nothing to tell: the reset dropped the tenant, clock and all."""
+
     async def wake(self, client_id: str) -> int:
         return sum(queue.wake(client_id) for queue in self._queues.values())

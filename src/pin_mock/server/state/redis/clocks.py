@@ -9,7 +9,8 @@ so a reset or an idle sandbox's expiry removes them)::
     T retries          HASH  (``webhooks.py``) delivery -> its job on the delivery retry set
 
 Every move is one script (two workers advancing at once both count) that bumps
-``version``; ``later`` compares the version the job saw in the same script, so
+``version``, then is announced to every worker (``clock_cache.py``: each keeps
+the clocks it read until it hears of a move); ``later`` compares the version the job saw in the same script, so
 a job that read the clock just before a move is queued again at once rather
 than held past it. ``wake`` moves the client's held and scheduled jobs to
 their stream in one script, in the order of their due times.
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pin_mock.server.state.clock_port import ClockState
+from pin_mock.server.state.redis.clock_cache import ClockCache
 from pin_mock.server.state.redis.keyspace import encode_job
 
 if TYPE_CHECKING:
@@ -104,8 +106,20 @@ class RedisClocks:
         self._move = self.redis.register_script(_MOVE)
         self._later = self.redis.register_script(_LATER)
         self._wake = self.redis.register_script(_WAKE)
+        # PUBLISH reaches every database of the server: the channel names this one.
+        db = self.redis.connection_pool.connection_kwargs.get("db", 0)
+        self.cache = ClockCache(self.redis, f"{keyspace.key('clock-moves')}:{db}", self._load)
 
     async def read(self, client_id: str) -> ClockState:
+        return await self.cache.read(client_id)
+
+    async def dropped(self, client_id: str) -> None:
+        await self.cache.moved(client_id)  # the reset removed the key with the tenant's
+
+    async def aclose(self) -> None:
+        await self.cache.aclose()
+
+    async def _load(self, client_id: str) -> ClockState:
         offset, frozen, version = await self.redis.hmget(
             self.tk(client_id, "clock"), ["offset", "frozen_at", "version"]
         )
@@ -117,6 +131,7 @@ class RedisClocks:
         offset, frozen, version = await self._move(
             keys=[self.tk(client_id, "clock")], args=[op, value, repr(real)]
         )
+        await self.cache.moved(client_id)  # every worker reads the moved clock from now on
         return ClockState(float(offset), float(frozen) if frozen else None, int(version))
 
     async def freeze(self, client_id: str, at: float | None, real: float) -> ClockState:
