@@ -91,3 +91,41 @@ def test_without_a_live_subscription_every_read_goes_to_redis() -> None:
             await state.aclose()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("engine", ["memory", "redis"])
+def test_a_wake_queues_the_clients_waiting_jobs_in_the_order_they_fall_due(engine: str) -> None:
+    url = "memory://" if engine == "memory" else fresh_db().url
+
+    async def main() -> list[int]:
+        state = open_state(url)
+        ran: list[int] = []
+        try:
+            await state.deliveries.start(lambda job: _record(ran, job), concurrency=1)
+            clocks = state.clocks
+            # Held (a frozen clock) and scheduled (a running one), put out of order; and
+            # another client's, which this client's wake leaves alone.
+            for n, due, delay in ((3, 30.0, None), (1, 10.0, None), (4, 15.0, 3600.0)):
+                job = {"client_id": "a", "m": f"m{n}", "a": 2, "n": n, "due": due}
+                await clocks.later("deliveries", job, f"m{n}", delay, 0)
+            other = {"client_id": "b", "m": "m9", "a": 2, "n": 9, "due": 1.0}
+            await clocks.later("deliveries", other, "m9", None, 0)
+            await clocks.later("deliveries", {**other, "n": 2, "due": 20.0}, "m2", None, 1)
+            assert await clocks.wake("a") == 3
+            deadline = asyncio.get_running_loop().time() + 10
+            while len(ran) < 4:  # the last: "b"'s job seen at a version it no longer has
+                assert asyncio.get_running_loop().time() < deadline, ran
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)
+            return ran
+        finally:
+            await state.deliveries.aclose()
+            await state.aclose()
+
+    ran = asyncio.run(main())
+    # "b"'s job put with a stale version ran at once; then "a"'s three by due time.
+    assert ran == [2, 1, 4, 3]
+
+
+async def _record(ran: list[int], job: dict) -> None:
+    ran.append(int(job["n"]))
