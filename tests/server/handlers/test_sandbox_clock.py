@@ -281,3 +281,15 @@ def test_a_reset_puts_the_client_back_on_the_real_clock(sandbox: Sandbox) -> Non
     assert sandbox.post("/_sandbox/reset").status_code == 200
     back = clock(sandbox)
     assert (back["frozen"], back["offset_seconds"]) == (False, 0.0)
+
+
+def test_ages_follow_the_clients_clock_and_no_one_elses(sandbox: Sandbox) -> None:
+    def bands(as_client: str = "sandbox-enterprise") -> dict[str, int]:
+        answer = sandbox.get("/v1/analytics/population-health", as_client=as_client).json()
+        return {band["band"]: band["patients"] for band in answer["by_age_band"]}
+
+    now = bands()
+    freeze(sandbox, "2090-01-01T00:00:00Z")
+    later = bands()
+    assert later["80+"] > now["80+"] and sum(later.values()) == sum(now.values())
+    assert bands("sandbox-professional") == now
