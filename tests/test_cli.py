@@ -73,7 +73,7 @@ def test_server_modules_are_the_server_extra() -> None:
         for line in extra.splitlines()
         if line.strip().startswith('"')
     }
-    import_names = {"pyjwt": "jwt", "fpdf2": "fpdf"}
+    import_names = {"pyjwt": "jwt", "fpdf2": "fpdf", "prometheus-client": "prometheus_client"}
     assert {import_names.get(d, d) for d in distributions} == set(SERVER_MODULES)
 
 

@@ -166,11 +166,39 @@ def test_base_requirements_cover_what_the_kit_imports(wheel: Path) -> None:
     assert not needed & SERVER_DISTRIBUTIONS
 
 
+#: The one module that imports the ``traces`` extra (OpenTelemetry), only when --traces.
+TRACING = SRC / "server" / "observability" / "tracing.py"
+
+
 def test_server_requirements_cover_what_the_server_imports(wheel: Path) -> None:
-    server = _parse(sorted((SRC / "server").rglob("*.py")))
+    server = _parse(sorted(p for p in (SRC / "server").rglob("*.py") if p != TRACING))
     needed = _distributions(_third_party_imports(server))
     declared = {name for name, _, extra in _requirements(wheel) if extra in {"", "server"}}
     assert needed <= declared, f"the server imports {sorted(needed - declared)}, undeclared"
+
+
+def test_the_traces_extra_covers_what_tracing_imports(wheel: Path) -> None:
+    tree = _parse([TRACING])[0]
+    modules = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom)
+        and node.module
+        and node.module.startswith("opentelemetry")
+    }
+    # opentelemetry is a namespace shared by several distributions: map each module to its own.
+    owners = {
+        "opentelemetry": "opentelemetry-api",
+        "opentelemetry.sdk": "opentelemetry-sdk",
+        "opentelemetry.exporter.otlp.proto.http": "opentelemetry-exporter-otlp-proto-http",
+    }
+    needed = {
+        owners[max((o for o in owners if m == o or m.startswith(o + ".")), key=len)]
+        for m in modules
+    }
+    traces = {name for name, _, extra in _requirements(wheel) if extra == "traces"}
+    assert needed == set(owners.values()) and needed <= traces, (needed, traces)
+    assert "traces" in (_metadata(wheel).get_all("Provides-Extra") or [])
 
 
 def test_constraints_pin_every_declared_dependency(wheel: Path) -> None:

@@ -36,6 +36,7 @@ SERVER_MODULES = (
     "jinja2",
     "orjson",
     "redis",
+    "prometheus_client",
 )
 
 SERVER_INSTALL_HINT = "pip install 'pin-mock[server]'"
@@ -196,6 +197,17 @@ def main() -> None:
     type=float,
     help="On SIGTERM, abandon (and log) requests still running after s (default 5).",
 )
+@click.option(
+    "--metrics/--no-metrics",
+    default=None,
+    help="Prometheus metrics at /metrics, across workers (default off; docs/deploy.md).",
+)
+@click.option(
+    "--traces/--no-traces",
+    default=None,
+    help="OpenTelemetry spans per request and background job, exported where OTEL_* says "
+    "(default off; needs pip install 'pin-mock[traces]').",
+)
 def serve(**options: object) -> None:
     """Start the sandbox (PIN_MOCK_* environment variables also apply).
 
@@ -236,6 +248,8 @@ def serve(**options: object) -> None:
     view = sandbox_view(settings.spec, load_spec(settings.spec))
     click.echo(f"  reference: {base}/reference{reference_note(view)}")
     click.echo(f"  state: {serving.redacted(settings.state)}    workers: {settings.workers}")
+    metrics = f"{base}/metrics" if settings.metrics else "off (--metrics)"
+    click.echo(f"  probes: {base}/healthz {base}/readyz    metrics: {metrics}")
     click.echo("  clients (secret = <client_id>-secret):")
     for client in _clients_summary(settings):
         click.echo(f"    {client}")

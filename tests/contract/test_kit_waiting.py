@@ -30,6 +30,10 @@ def test_a_url_is_ready_when_it_answers_below_500() -> None:
     never = wait_until_ready("http://t/", 1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s),
                              get=lambda *a, **k: httpx.Response(503))  # fmt: skip
     assert never[:2] == (False, "answered 503")
+    envelope = {"error": {"code": "SERVICE_UNAVAILABLE", "message": "Not ready: state: lost."}}
+    said = wait_until_ready("http://t/readyz", 1.0, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s),
+                            get=lambda *a, **k: httpx.Response(503, json=envelope))  # fmt: skip
+    assert said[:2] == (False, "answered 503: Not ready: state: lost.")
     assert readiness_url("http://t:1/base/", "/readyz") == "http://t:1/base/readyz"
     assert readiness_url("http://t:1", "http://elsewhere/healthz") == "http://elsewhere/healthz"
 

@@ -39,6 +39,8 @@ BASE = "http://127.0.0.1:8080"
 REPORT_ID = re.compile(r"\brpt_[0-9a-f]{12}\b")
 WEBHOOK_ID = re.compile(r"\bwh_[0-9a-f]{12}\b")
 LANGS = ("Shell", "Python", "JavaScript")
+#: The probes and the scrape take no token (pipeline/observing.py).
+UNAUTHENTICATED = ("checkHealth", "checkReadiness", "scrapeMetrics")
 
 
 def _operations() -> dict[str, dict[str, Any]]:
@@ -119,7 +121,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live() -> Iterator[Live]:
-    settings = Settings(report_delay=0.0, webhook_timeout=1.0)
+    settings = Settings(report_delay=0.0, webhook_timeout=1.0, metrics=True)
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=0, log_level="error", loop="asyncio"
     )
@@ -130,13 +132,15 @@ def live() -> Iterator[Live]:
 
 
 def test_every_operation_has_a_curl_a_python_and_a_javascript_sample() -> None:
-    assert len(OPERATIONS) == 23  # PIN's 18, the sandbox's reset and its clock's four
+    assert (
+        len(OPERATIONS) == 26
+    )  # PIN's 18, the sandbox's reset, probes and scrape, its clock's four
     for operation_id, operation in OPERATIONS.items():
         samples = operation.get("x-codeSamples", [])
         assert [s["lang"] for s in samples] == list(LANGS), operation_id
         for sample in samples:
             assert sample["label"] and BASE in sample["source"], operation_id
-            if operation_id != "issueToken":
+            if operation_id not in ("issueToken", *UNAUTHENTICATED):
                 assert "PIN_TOKEN" in sample["source"], (operation_id, sample["lang"])
 
 

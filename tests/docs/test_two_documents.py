@@ -33,6 +33,8 @@ CLOCK_PATHS = {f"/_sandbox/clock{tail}" for tail in ("", "/freeze", "/advance", 
 #: Every option of `pin-mock serve` (``--quota-patients``...): sandbox settings.
 SERVE_OPTIONS = sorted(opt for p in serve.params for opt in p.opts if opt.startswith("--"))
 SETTINGS = {f"PIN_MOCK_{f.name.upper()}" for f in dataclasses.fields(Settings)}
+#: The view-only paths outside /_sandbox: the probes and the scrape (pipeline/observing.py).
+PROBES = {"/healthz", "/readyz", "/metrics"}
 
 
 def _prose(node: Any, path: tuple = ()) -> Any:
@@ -83,8 +85,8 @@ def test_each_overlay_is_an_overlay_and_every_action_selects_something(name: str
 
 
 def test_the_view_adds_to_pins_operations_and_changes_none_of_their_rules() -> None:
-    assert set(VIEW["paths"]) - set(CONTRACT["paths"]) == {"/_sandbox/reset", *CLOCK_PATHS}
-    assert all(path.startswith("/_sandbox/") for path in set(VIEW["paths"]) - set(CONTRACT["paths"]))  # fmt: skip
+    assert set(VIEW["paths"]) - set(CONTRACT["paths"]) == {"/_sandbox/reset", *PROBES, *CLOCK_PATHS}
+    assert all(path.startswith("/_sandbox/") for path in set(VIEW["paths"]) - set(CONTRACT["paths"]) - PROBES)  # fmt: skip
     ignored = {"x-codeSamples", "x-request", "x-replay", "x-replay-reason", "description"}
 
     def rules(node: Any) -> Any:
@@ -104,7 +106,7 @@ def test_the_sandboxs_operations_are_tagged_secured_and_sampled() -> None:
     assert VIEW["tags"][-1]["name"] == "Sandbox"
     for path, item in VIEW["paths"].items():
         for method, operation in item.items():
-            if path.startswith("/_sandbox/"):
+            if path.startswith("/_sandbox/") or path in PROBES:
                 assert operation["tags"] == ["Sandbox"], path
                 assert operation["summary"] and operation["description"] and "security" in operation
             langs = [sample["lang"] for sample in operation["x-codeSamples"]]
@@ -140,7 +142,7 @@ def test_the_kit_reads_the_same_example_requests_as_the_sandbox() -> None:
 def test_a_revised_contract_skips_what_it_lacks() -> None:
     revised = {**CONTRACT, "paths": {"/oauth/token": CONTRACT["paths"]["/oauth/token"]}}
     view = overlays.sandbox_document(revised)
-    assert set(view["paths"]) == {"/oauth/token", "/_sandbox/reset", *CLOCK_PATHS}
+    assert set(view["paths"]) == {"/oauth/token", "/_sandbox/reset", *PROBES, *CLOCK_PATHS}
     with pytest.raises(overlays.OverlayError, match="select nothing"):
         overlays.sandbox_document(revised, strict=True)
 

@@ -105,11 +105,18 @@ def test_an_oversized_header_is_refused_before_it_ends() -> None:
 
 def test_too_many_header_fields_are_refused() -> None:
     fields = b"".join(b"X-F%d: 1\r\n" % i for i in range(150))
-    with serve_sandbox(**FAST) as base_url, _connect(base_url) as sock:
-        sock.sendall(b"GET /v1/patients HTTP/1.1\r\nHost: pin\r\n" + fields + b"\r\n")
-        status, _, body = _split(read_until_closed(sock, BOUND))
-    assert status.startswith("HTTP/1.1 431 ")
-    assert body["error"]["details"]["limit"] == 100
+    with serve_sandbox(**FAST) as base_url:
+        # The probes too: the head is refused before any path is looked at.
+        for path in (b"/v1/patients", b"/healthz", b"/readyz"):
+            with _connect(base_url) as sock:
+                sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: pin\r\n" + fields + b"\r\n")
+                status, _, body = _split(read_until_closed(sock, BOUND))
+            assert status.startswith("HTTP/1.1 431 "), path
+            assert body["error"] == {
+                "code": "HEADERS_TOO_LARGE",
+                "message": "The request has more than 100 header fields.",
+                "details": {"limit": 100},
+            }
 
 
 def test_sigterm_with_a_stalled_body_exits_within_the_bound_and_logs_it() -> None:

@@ -47,8 +47,9 @@ def test_servers_are_host_only_and_paths_are_full() -> None:
     assert all(p.startswith(("/v1/", "/oauth/")) for p in contract["paths"])
     # The sandbox's view: its own address, and its own operations under /_sandbox only.
     assert spec()["servers"][0]["url"] == "http://127.0.0.1:8080"
+    probes = {"/healthz", "/readyz", "/metrics"}  # answered by pipeline/observing.py
     clock = {f"/_sandbox/clock{tail}" for tail in ("", "/freeze", "/advance", "/resume")}
-    assert set(spec()["paths"]) - set(contract["paths"]) == {"/_sandbox/reset", *clock}
+    assert set(spec()["paths"]) - set(contract["paths"]) == {"/_sandbox/reset", *probes, *clock}
 
 
 @pytest.mark.parametrize(("method", "path", "scope"), SURFACE)

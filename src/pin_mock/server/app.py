@@ -3,6 +3,9 @@
 The request path, outer to inner (``create_app`` builds exactly this list; each
 layer is a module of ``pipeline/``)::
 
+    (request span)     --traces: one OpenTelemetry span a request (observability/tracing.py)
+    Observing          /healthz, /readyz, /metrics answered first (no Host check, token
+                       or rate limit); every other request timed and counted (--metrics)
     RequestId          X-Request-Id on every answer below, 429s included
     AllowedHosts       a Host the sandbox does not answer to: 400 (DNS rebinding; only
                        when --allowed-hosts lists names)
@@ -19,6 +22,7 @@ layer is a module of ``pipeline/``)::
     SwaggerUI          /docs assets (Connexion's own spec copy turned off)
     Routing            finds the operation (of the sandbox's view: /v1 and /_sandbox);
                        404 and 405 for what it lacks
+    OperationLabel     --metrics or --traces: tells Observing the operationId
     Prefer             Prefer: code= / example= / delay= scenarios (scenarios.py)
     Operation          scopes, parameters, body, handler call, answer
     Lifespan           starts and stops the background workers
@@ -58,6 +62,7 @@ from pin_mock.server.pipeline.body_deadline import BodyDeadlineMiddleware, InFli
 from pin_mock.server.pipeline.cors import CorsMiddleware
 from pin_mock.server.pipeline.docs_page import DocsPageMiddleware, oauth_defaults
 from pin_mock.server.pipeline.exception_handlers import register_error_handlers
+from pin_mock.server.pipeline.observing import PROBE_PATHS, observing_layers
 from pin_mock.server.pipeline.operations import OperationMiddleware, compile_operations
 from pin_mock.server.pipeline.rate_limits import RateLimitMiddleware
 from pin_mock.server.pipeline.request_bounds import RequestBoundsMiddleware
@@ -119,13 +124,18 @@ def create_app(
     # PIN's contract plus the sandbox's overlays: what is routed, validated and documented.
     spec = sandbox_view(settings.spec, load_spec(settings.spec))
     resolver = OperationIdResolver(spec)
-    operations = compile_operations(resolve_refs(spec), resolver)
+    # /healthz, /readyz and /metrics are documented in the view and answered by the
+    # observing layer before anything else: routing never sees them.
+    routed = {**spec, "paths": {p: v for p, v in spec["paths"].items() if p not in PROBE_PATHS}}
+    operations = compile_operations(resolve_refs(routed), resolver)
+    observing, after_routing = observing_layers(services.observability, routed)
 
     app = AsyncApp(
         "pin_mock",
         lifespan=_lifespan(services),
         swagger_ui_options=SwaggerUIOptions(swagger_ui_path="/docs", serve_spec=False),
         middlewares=[
+            *observing,
             RequestIdMiddleware,
             *_allowed_hosts(settings),
             partial(CorsMiddleware, cors_origins=settings.cors_origins),
@@ -153,6 +163,7 @@ def create_app(
             partial(DocsPageMiddleware, oauth=_docs_oauth(settings, services)),
             SwaggerUIMiddleware,
             RoutingMiddleware,
+            *after_routing,
             partial(
                 PreferMiddleware,
                 operations=operations,
@@ -164,13 +175,14 @@ def create_app(
             LifespanMiddleware,
         ],
     )
-    app.add_api(spec, resolver=resolver)
-    register_error_handlers(app, AllowedMethods(spec))
+    app.add_api(routed, resolver=resolver)
+    register_error_handlers(app, AllowedMethods(routed))
     add_docs_routes(app, settings.spec.read_bytes(), load_spec(settings.spec), spec)
     # A broken spec has already stopped us (``add_api`` validates it) and so has a
     # missing handler (``compile_operations``); Connexion wires the layers above
     # on the first request.
     services.warm()
+    services.observability.readiness.seeded = True
     return app
 
 
@@ -194,13 +206,17 @@ def _docs_oauth(settings: Settings, services: Services) -> dict[str, Any]:
 def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncContextManager]:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any]]:
+        readiness = services.observability.readiness
         for worker in services.workers:
             await worker.start()
+        readiness.started = True
         try:
             yield {}
         finally:
+            readiness.started = False  # /readyz says 503 while the workers stop
             # Stop in reverse order; workers flush or log what they could not finish.
             for worker in reversed(services.workers):
                 await worker.aclose()
+            services.observability.shutdown()  # the last spans exported
 
     return lifespan

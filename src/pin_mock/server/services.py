@@ -25,6 +25,7 @@ from pin_mock.server.domain.rate_limiter import RateLimiter
 from pin_mock.server.domain.reports.service import Reports
 from pin_mock.server.domain.store import Store
 from pin_mock.server.domain.token_throttle import TokenThrottle
+from pin_mock.server.observability import Observability
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.ports import WebhookStore
 
@@ -57,6 +58,8 @@ class Services:
     workers: tuple[Worker, ...]
     report_jobs: ReportJobs
     deliveries: WebhookDispatcher
+    #: /healthz, /readyz, metrics and traces (``observability/``).
+    observability: Observability
 
     def today(self) -> date:
         """The sandbox clock's date (UTC): ages and "latest" figures are computed on it."""

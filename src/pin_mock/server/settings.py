@@ -107,6 +107,11 @@ class Settings:
     header_timeout: float = 10.0  # the whole request head, from its first byte
     body_timeout: float = 30.0  # the whole request body, from the end of the head
     graceful_shutdown_timeout: float = 5.0
+    # Observability (observability/): Prometheus metrics at /metrics, and OpenTelemetry
+    # traces exported where the OTEL_* variables say (the ``traces`` extra). /healthz and
+    # /readyz are always there.
+    metrics: bool = False
+    traces: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:

@@ -27,6 +27,7 @@ from pin_mock.server.domain.reports.service import Reports
 from pin_mock.server.domain.seed.generator import SeedData, generate
 from pin_mock.server.domain.store import Store
 from pin_mock.server.domain.token_throttle import TokenThrottle
+from pin_mock.server.observability import Observability
 from pin_mock.server.services import Services
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.engine import open_state
@@ -64,10 +65,19 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
     )
     store = Store(seed, ids, engine.tenants, settings)
     events = Events(engine.webhooks, ids, now, settings.quota_pending_deliveries)
+    observability = Observability.build(settings, engine.health)
     report_jobs = ReportJobs(
-        engine.report_jobs, engine.reports, store, events, clocks, settings.report_delay
+        engine.report_jobs,
+        engine.reports,
+        store,
+        events,
+        clocks,
+        settings.report_delay,
+        observability=observability,
     )
-    deliveries = WebhookDispatcher(engine.deliveries, engine.webhooks, ids, clocks, settings)
+    deliveries = WebhookDispatcher(
+        engine.deliveries, engine.webhooks, ids, clocks, settings, observability=observability
+    )
     return Services(
         settings=settings,
         clock=now,
@@ -85,6 +95,7 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
         workers=(SandboxExpiry(engine, settings.sandbox_ttl), deliveries, report_jobs),
         report_jobs=report_jobs,
         deliveries=deliveries,
+        observability=observability,
     )
 
 

@@ -130,3 +130,25 @@ def test_created_patients_are_searched_through_the_index(
     monkeypatch.setattr(search_index.TrigramIndex, "find", spy)
     env.search(CLIENT, "abd", 0, 10)
     assert 600 in consulted  # the tenant's index, next to the seeded one
+
+
+def test_search_between_creates_agrees_with_the_linear_scan(env: Env) -> None:
+    """Creates between searches: on Redis a worker scans only what was created since its
+    last search of a term (``state/redis/tenant_scripts.SEARCH``), deep pages and a reset
+    included; the answers stay those of the scan."""
+    client = "sandbox-professional"
+    rng = random.Random(13)
+    terms = ["a", "ab", "b", "zq", "patient_"]
+    for round_ in range(6):
+        for _ in range(rng.choice((1, 7, 60))):
+            name = "zq " + "".join(rng.choice("abAB ") for _ in range(rng.randint(1, 6)))
+            env.add(client, {"id": env.services.store.ids.new("patient"), "name": name})
+        for term in terms:
+            for offset, limit in ((0, 10), (5, 100), (190, 30), (250, 50), (40, 0)):
+                got = env.search(client, term, offset, limit)
+                assert got == _linear(env, client, term, offset, limit), (round_, term, offset)
+        if round_ == 3:  # a new generation: what a worker knew of the old one is dropped
+            env.run(env.services.store.reset(client))
+            env.created.pop(client)
+    env.run(env.services.store.reset(client))
+    env.created.pop(client, None)

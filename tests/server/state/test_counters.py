@@ -47,3 +47,36 @@ def test_memory_and_redis_counters_decide_alike() -> None:
             await engine.aclose()
 
     assert asyncio.run(run("memory://")) == asyncio.run(run(db.url))
+
+
+def test_memory_counts_start_no_thread_and_windows_still_expire(monkeypatch) -> None:
+    """``limits``' memory storage starts a timer thread from its hit path, and waiting for
+    a thread to start cost a fifth of a request on a busy machine (state/memory/counters.py)."""
+    import threading
+
+    from limits import RateLimitItemPerSecond
+
+    import pin_mock.server.state.memory.counters as memory_counters
+
+    started: list[threading.Thread] = []
+    real_start = threading.Thread.start
+    monkeypatch.setattr(threading.Thread, "start", lambda t: (started.append(t), real_start(t)))
+    counters = memory_counters.MemoryCounters()
+    started.clear()  # ``limits`` starts (and we cancel) one timer when it is built: once
+    item = RateLimitItemPerSecond(3, 1)
+
+    async def main() -> list[tuple[bool, float, int]]:
+        return [await counters.count(item, f"k{n % 2}") for n in range(8)]
+
+    counts = asyncio.run(main())
+    assert started == []
+    assert [c[0] for c in counts] == [True] * 6 + [False] * 2  # three each for k0 and k1
+    storage = counters._limiter.storage
+    # The sweep drops windows past their end that nobody counts any more.
+    for key in storage.expirations:
+        storage.expirations[key] = 0.0
+    monkeypatch.setattr(memory_counters, "SWEEP_EVERY", 0.0)
+    storage._next_sweep = 0.0
+    asyncio.run(counters.count(item, "k2"))
+    assert set(storage.storage) == {item.key_for("k2")}
+    assert started == []

@@ -41,6 +41,7 @@ from pin_mock.server.domain.reports.documents import GenerationFailed, build_doc
 from pin_mock.server.domain.reports.files import render
 from pin_mock.server.domain.reports.sources import ReportSources
 from pin_mock.server.domain.store import Store
+from pin_mock.server.observability import UNOBSERVED, Observability
 from pin_mock.server.state.outages import unavailable
 from pin_mock.server.state.ports import Job, JobQueue, ReportStore
 from pin_mock.server.timestamps import iso
@@ -69,8 +70,11 @@ class ReportJobs:
         events: Events,
         clocks: ClientClocks,
         report_delay: float,
+        *,
+        observability: Observability = UNOBSERVED,
     ) -> None:
         self.queue = queue
+        self.observability = observability
         self.reports = reports
         self.events = events
         self.clock = clocks.now
@@ -111,8 +115,10 @@ class ReportJobs:
         # t0: when the report first got under way, on the client's clock; a job held by a
         # frozen clock keeps it, so its steps stay due when they were.
         job = {**job, "t0": float(job.get("t0", self.clock()))}
+        attributes = {"pin.client_id": client_id, "pin.report_id": view["id"]}
         try:
-            await self._generate(client_id, view, job)
+            with self.observability.job("report.job", {**attributes, "pin.type": view["type"]}):
+                await self._generate(client_id, view, job)
         finally:
             await self.slots.release(client_id, "reports", token)
 
@@ -126,6 +132,7 @@ class ReportJobs:
                 client_id, view, ("pending",), {"status": "processing"}
             ):
                 return
+            self.observability.report("processing")
             view = {**view, "status": "processing"}
         if not await self.time.wait(job, job["t0"] + self.delay, view["id"]):
             return
@@ -159,6 +166,7 @@ class ReportJobs:
         }
         if not await self.reports.advance(client_id, view, UNFINISHED, changes, content):
             return  # finished already (a job run twice) or reset: nothing to announce
+        self.observability.report("abandoned" if code == "SANDBOX_SHUTDOWN" else changes["status"])
         if code == "SANDBOX_SHUTDOWN":
             logger.warning(
                 "report %s (%s, %s) abandoned at shutdown",

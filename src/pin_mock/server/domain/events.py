@@ -26,6 +26,7 @@ from pin_mock.server.domain.webhooks.deliveries import (
     new_event,
 )
 from pin_mock.server.state.ports import SHUTTING_DOWN, EventDeliveries, WebhookStore
+from pin_mock.server.state.unread import Subscribed
 
 T = TypeVar("T")
 Observer = Callable[[str, str, dict[str, Any]], None]
@@ -66,9 +67,18 @@ class Events:
         write: Callable[[EventDeliveries | None], Awaitable[T]],
     ) -> T:
         """Run ``write`` (a create, given the event's deliveries to queue in its own atomic
-        step) and announce its event; a refused write raises and announces nothing."""
-        staged = await self._stage(client_id, event_type, data)
-        result = await write(staged)
+        step) and announce its event; a refused write raises and announces nothing.
+
+        The write first goes without reading the webhooks (one Redis round trip, not
+        two), and stores only if no webhook subscribes to the event; else the
+        deliveries are staged and the write runs again with them (``state/unread.py``).
+        """
+        staged: EventDeliveries | None = None
+        try:
+            result = await write(EventDeliveries(client_id, [], self.cap, unread=event_type))
+        except Subscribed:
+            staged = await self._stage(client_id, event_type, data)
+            result = await write(staged)
         if staged is not None:
             await self._settle(staged)
         self._tell(client_id, event_type, data)

@@ -13,6 +13,7 @@ same on both engines.
 from __future__ import annotations
 
 import asyncio
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
@@ -36,6 +37,9 @@ class Store:
     DERIVED_MAX = 256
     #: Searches of created patients remembered (a page each: 100 patients at most).
     SEARCHES_MAX = 64
+    #: Seeded rows remembered per search term, at most this many in all (4 bytes each):
+    #: the seeded data never changes, so a term's rows are valid for the process's life.
+    SEEDED_ROWS_MAX = 1_000_000
 
     def __init__(
         self,
@@ -57,6 +61,8 @@ class Store:
         self._client_derived: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
         self._searches: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
         self._computing: dict[tuple[Any, int], asyncio.Future[Any]] = {}
+        self._seeded_rows: OrderedDict[str, array] = OrderedDict()
+        self._seeded_held = 0
 
     # -- tenants ---------------------------------------------------------------
 
@@ -89,11 +95,25 @@ class Store:
             created, count = await self.tenants.page(client_id, start, limit - len(page))
             return page + created, len(base) + count
         term = search.lower()
-        rows = self._search.find(term)
+        rows = self._find_seeded(term)
         page = [self.seed.patients[row] for row in rows[offset : offset + limit]]
         start = max(0, offset - len(rows))
         created, count = await self._search_created(client_id, term, start, limit - len(page))
         return page + created, len(rows) + count
+
+    def _find_seeded(self, term: str) -> array:
+        """The seeded rows holding ``term``, remembered (least recently used out first)."""
+        rows = self._seeded_rows.get(term)
+        if rows is not None:
+            self._seeded_rows.move_to_end(term)
+            return rows
+        rows = array("i", self._search.find(term))
+        if len(rows) <= self.SEEDED_ROWS_MAX:
+            self._seeded_rows[term] = rows
+            self._seeded_held += len(rows)
+            while self._seeded_held > self.SEEDED_ROWS_MAX:
+                self._seeded_held -= len(self._seeded_rows.popitem(last=False)[1])
+        return rows
 
     async def _search_created(
         self, client_id: str, term: str, start: int, count: int

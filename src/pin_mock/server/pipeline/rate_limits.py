@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pin_mock.server.domain.rate_limiter import RateLimiter
-from pin_mock.server.errors import RateLimited, render_raw
+from pin_mock.server.domain.rate_limiter import Decision, RateLimiter, refusal
+from pin_mock.server.errors import render_raw
 from pin_mock.server.pipeline.authentication import caller_of
 from pin_mock.server.state.outages import unavailable
 
@@ -49,33 +49,54 @@ class RateLimitMiddleware:
         else:
             key, tier = f"{self.namespace}addr:{caller.peer or 'unknown'}", "standard"
         try:
-            decision = await self.limiter.hit(key, tier)
+            pending = await self.limiter.defer(key, tier)
         except Exception as exc:
-            problem = unavailable(exc)  # Redis lost: 503, and nothing is counted
-            if problem is None:
-                raise
-            status, headers, body = render_raw(problem, scope["path"])
-            headers += API_HEADERS
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await self._unavailable(exc, scope, send)
             return
-        extra = [*decision.headers(), *API_HEADERS]
-        if not decision.allowed:
-            error = RateLimited(
-                f"Rate limit of {decision.limit} requests per window exceeded; "
-                f"retry in {decision.retry_after} s.",
-                {"limit": decision.limit, "retry_after": decision.retry_after},
-            )
-            status, headers, body = render_raw(error, scope["path"])
-            await send(
-                {"type": "http.response.start", "status": status, "headers": headers + extra}
-            )
-            await send({"type": "http.response.body", "body": body})
+        decision = pending.known()
+        if decision is not None and not decision.allowed:
+            await self._refuse(decision, scope, send)
             return
+        # On Redis the count rides on the request's first state call (one round trip,
+        # not two); a refused count raises there, before anything is written. What the
+        # app answers is then replaced by the 429 (or the 503) once its count is known.
+        replaced = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal decision, replaced
+            if replaced:
+                return  # the app's answer, replaced
             if message["type"] == "http.response.start":
+                if decision is None:
+                    try:
+                        decision = await pending.result()
+                    except Exception as exc:
+                        replaced = True
+                        await self._unavailable(exc, scope, send)
+                        return
+                if not decision.allowed:
+                    replaced = True
+                    await self._refuse(decision, scope, send)
+                    return
+                extra = [*decision.headers(), *API_HEADERS]
                 message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    async def _refuse(decision: Decision, scope: Scope, send: Send) -> None:
+        status, headers, body = render_raw(refusal(decision), scope["path"])
+        headers += [*decision.headers(), *API_HEADERS]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    @staticmethod
+    async def _unavailable(exc: Exception, scope: Scope, send: Send) -> None:
+        problem = unavailable(exc)  # Redis lost: 503, and nothing is counted
+        if problem is None:
+            raise exc
+        status, headers, body = render_raw(problem, scope["path"])
+        headers += API_HEADERS
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

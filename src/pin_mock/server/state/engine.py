@@ -20,8 +20,8 @@ from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from pin_mock.server.errors import ConfigError
+from pin_mock.server.state.health_port import MonitoredEngine
 from pin_mock.server.state.memory.engine import MemoryEngine
-from pin_mock.server.state.ports import StateEngine
 
 MEMORY = ("memory://", "memory", "")
 REDIS = ("redis://", "rediss://", "unix://")
@@ -34,7 +34,7 @@ def open_state(
     claim_timeout: float = 30.0,
     sandbox_ttl: int = 7 * 86_400,
     check: bool = True,
-) -> StateEngine:
+) -> MonitoredEngine:
     """The engine for ``url``; a ``ConfigError`` with one line of reason if it is unusable.
 
     ``clock``: the sandbox clock (activity of tenants, for ``sandbox_ttl``);

@@ -109,6 +109,8 @@ class EventDeliveries:
     jobs: list[tuple[str, Job]]
     cap: int
     given_up: list[GivenUp] = field(default_factory=list)
+    #: An event type whose webhooks were not read: no jobs, and ``state.unread.Subscribed``.
+    unread: str = ""
 
 
 class TenantState(Protocol):

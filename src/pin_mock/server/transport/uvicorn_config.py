@@ -17,6 +17,11 @@ so the CLI, the tests and the soak all serve the app the same way:
 - **shutdown**: on SIGTERM, requests still running after
   ``graceful_shutdown_timeout`` seconds are cancelled and logged as abandoned
   (``body_deadline.InFlight``); the workers then log what they abandon;
+- **metrics across workers**: with ``--metrics`` and several workers, one fresh
+  directory for this run, named in ``PROMETHEUS_MULTIPROC_DIR`` before the workers
+  start (prometheus-client's multiprocess mode: each worker writes its samples
+  there, ``/metrics`` reads them all) and removed when the server stops; under
+  the operator's own ``PROMETHEUS_MULTIPROC_DIR`` if set, so no run reads another's;
 - **workers**: with ``workers > 1`` (Redis state only: ``Settings`` refuses it
   in memory) uvicorn's supervisor starts that many processes on one socket and
   replaces one that dies. Each builds its own app (seeded data, spec,
@@ -28,7 +33,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
 from functools import partial
@@ -144,6 +152,8 @@ class SandboxConfig(uvicorn.Config):
         self.create_app = create_app
         self.in_flight = in_flight if in_flight is not None else InFlight()
         self.freeze = freeze
+        #: This run's directory of metrics samples (several workers), removed by ``run``.
+        self.metrics_dir: str | None = None
 
     def load(self) -> None:
         settings = self.settings
@@ -199,12 +209,36 @@ def prepare(settings: Settings, create_app: AppFactory) -> SandboxConfig:
     only checked to be reachable, so an unreachable Redis is one line, not N
     workers failing one after another.
     """
+    metrics_dir = _metrics_directory(settings)
     if settings.workers == 1:
         in_flight = InFlight()
         app = create_app(settings, in_flight=in_flight)
-        return SandboxConfig(settings, app=app, in_flight=in_flight, freeze=True)
-    check_reachable(settings.state)  # pings Redis: ConfigError if unreachable
-    return SandboxConfig(settings, create_app=create_app, freeze=True)
+        config = SandboxConfig(settings, app=app, in_flight=in_flight, freeze=True)
+    else:
+        check_reachable(settings.state)  # pings Redis: ConfigError if unreachable
+        config = SandboxConfig(settings, create_app=create_app, freeze=True)
+    config.metrics_dir = metrics_dir
+    return config
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _metrics_directory(settings: Settings) -> str | None:
+    """This run's directory for every worker's samples, named in the environment.
+
+    Several workers: always (they are spawned after this, so prometheus-client starts in
+    multiprocess mode in each). One: only if the operator set the variable (then this
+    process is in that mode already and must not read an earlier run's files).
+    """
+    if not settings.metrics or (settings.workers == 1 and MULTIPROC_ENV not in os.environ):
+        return None
+    parent = os.environ.get(MULTIPROC_ENV) or None
+    if parent is not None:
+        os.makedirs(parent, exist_ok=True)
+    directory = tempfile.mkdtemp(prefix="pin-mock-metrics-", dir=parent)
+    os.environ[MULTIPROC_ENV] = directory
+    return directory
 
 
 def run(config: SandboxConfig) -> None:
@@ -215,10 +249,14 @@ def run(config: SandboxConfig) -> None:
         named["state"] = redacted(str(named["state"]))
     summary = ", ".join(f"{k}={v}" for k, v in named.items())
     log.info("pin-mock sandbox starting: %s", summary, extra=named)
-    if config.workers == 1:
-        uvicorn.Server(config).run()
-        return
-    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-    supervisor.run()
-    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
-        raise SystemExit(STARTUP_FAILURE)
+    try:
+        if config.workers == 1:
+            uvicorn.Server(config).run()
+            return
+        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+        supervisor.run()
+        if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+            raise SystemExit(STARTUP_FAILURE)
+    finally:
+        if config.metrics_dir is not None:  # this run's samples go with it
+            shutil.rmtree(config.metrics_dir, ignore_errors=True)

@@ -55,6 +55,7 @@ from pin_mock.server.domain.webhooks.deliveries import (
     entry,
     give_up,
 )
+from pin_mock.server.observability import UNOBSERVED, Observability
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.ports import Job, JobQueue, WebhookStore
 from pin_mock.server.timestamps import iso_millis as iso
@@ -79,8 +80,11 @@ class WebhookDispatcher:
         ids: IdFactory,
         clocks: ClientClocks,
         settings: Settings,
+        *,
+        observability: Observability = UNOBSERVED,
     ) -> None:
         self.queue = queue
+        self.observability = observability
         self.webhooks = webhooks
         self.ids = ids
         self.clock = clocks.now
@@ -151,15 +155,19 @@ class WebhookDispatcher:
         if not await self.slots.acquire(client_id, message.webhook_id, token, job):
             return  # parked until a slot of its webhook or client is free
         self._on_wire.add(member)
-        try:
-            started = self.clock()
-            clock = time.perf_counter()
-            outcome = await self.poster.attempt(message)
-            duration_ms = round((time.perf_counter() - clock) * 1000, 1)
-        finally:
-            self._on_wire.discard(member)
-            await self.slots.release(client_id, message.webhook_id, token)
-        await self._record(job, message, attempt, outcome, started, duration_ms)
+        span = {"pin.client_id": client_id, "pin.webhook_id": message.webhook_id}
+        with self.observability.job("webhook.delivery", {**span, "pin.attempt": attempt}):
+            try:
+                started = self.clock()
+                clock = time.perf_counter()
+                outcome = await self.poster.attempt(message)
+                seconds = time.perf_counter() - clock
+                duration_ms = round(seconds * 1000, 1)
+            finally:
+                self._on_wire.discard(member)
+                await self.slots.release(client_id, message.webhook_id, token)
+            status = await self._record(job, message, attempt, outcome, started, duration_ms)
+        self.observability.delivery(status, seconds)
 
     async def _record(
         self,
@@ -169,7 +177,8 @@ class WebhookDispatcher:
         outcome: Outcome,
         started: float,
         duration_ms: float,
-    ) -> None:
+    ) -> str:
+        """Log the attempt (once, whichever worker ran it); its status."""
         if outcome.succeeded:
             status, delay = "succeeded", None
         elif outcome.blocked:
@@ -200,3 +209,4 @@ class WebhookDispatcher:
         )
         if recorded:  # else another worker logged this attempt (a job run twice)
             announce(message, attempt, status, outcome, duration_ms)
+        return status

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pin_mock.server.state.memory.clocks import MemoryClocks
 from pin_mock.server.state.memory.counters import MemoryCounters
+from pin_mock.server.state.memory.health import MemoryHealth
 from pin_mock.server.state.memory.keys import MemoryIdSpace, MemorySigningKeys
 from pin_mock.server.state.memory.queue import MemoryQueue
 from pin_mock.server.state.memory.reports import MemoryReports
@@ -29,8 +30,10 @@ class MemoryEngine:
         self.tenants = MemoryTenants(registry, self.webhooks, (self.deliveries, self.report_jobs))
         self.keys = MemorySigningKeys()
         self.ids = MemoryIdSpace()
-        queues = {"reports": self.report_jobs, "deliveries": self.deliveries}
-        self.clocks = MemoryClocks(registry, queues)
+        self.health = MemoryHealth({"reports": self.report_jobs, "deliveries": self.deliveries})
+        self.clocks = MemoryClocks(
+            registry, {"reports": self.report_jobs, "deliveries": self.deliveries}
+        )
         self._counters: dict[str, MemoryCounters] = {}
 
     def counters(self, name: str) -> MemoryCounters:

@@ -157,6 +157,10 @@ class MemoryQueue:
     async def drain(self) -> None:
         await self._idle.wait()
 
+    def depth(self) -> tuple[int, int]:
+        """(jobs waiting or running, jobs scheduled for later): for ``/metrics``."""
+        return len(self._ready) + len(self._running), len(self._scheduled)
+
     def cancel(self, client_id: str) -> None:
         """Drop the client's queued, scheduled and parked jobs (jobs under way run on)."""
         self._ready = deque(job for job in self._ready if job["client_id"] != client_id)

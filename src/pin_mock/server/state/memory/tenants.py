@@ -22,6 +22,7 @@ from pin_mock.server.state.ports import (
     TenantData,
     WriteResult,
 )
+from pin_mock.server.state.unread import Subscribed
 
 #: Versions are drawn from one process-wide counter, so a reset tenant never
 #: repeats a version a derived view was cached at before the reset.
@@ -77,6 +78,7 @@ class MemoryTenants:
     ) -> WriteResult:
         tenant = self.tenant(client_id)
         held = len(tenant.patients)
+        self._unread(then)
         if held >= cap:
             return WriteResult(False, held, QUOTA_FULL)
         tenant.patients[patient["id"]] = patient
@@ -96,6 +98,7 @@ class MemoryTenants:
         then: EventDeliveries | None = None,
     ) -> WriteResult:
         tenant = self.tenant(client_id)
+        self._unread(then)
         if not seeded_patient and entry["patient_id"] not in tenant.patients:
             return WriteResult(False, tenant.entry_count, NO_PATIENT)
         if tenant.entry_count >= cap:
@@ -106,6 +109,15 @@ class MemoryTenants:
         if then is not None:
             self._webhooks.enqueue_now(then)
         return WriteResult(True, tenant.entry_count)
+
+    def _unread(self, then: EventDeliveries | None) -> None:
+        """``Subscribed`` if ``then`` was staged unread and someone subscribes after all."""
+        if (
+            then is not None
+            and then.unread
+            and self._webhooks.subscribed(then.client_id, then.unread)
+        ):
+            raise Subscribed(then.unread)
 
     async def version(self, client_id: str) -> int:
         tenant = self._tenants.peek(client_id)

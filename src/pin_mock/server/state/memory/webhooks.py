@@ -51,6 +51,10 @@ class MemoryWebhooks:
     async def all(self, client_id: str) -> list[dict[str, Any]]:
         return list(self.tenant(client_id).webhooks.values())
 
+    def subscribed(self, client_id: str, event_type: str) -> bool:
+        """Whether a webhook of the client subscribes to ``event_type`` (``state/unread.py``)."""
+        return any(event_type in w["events"] for w in self.tenant(client_id).webhooks.values())
+
     async def delete(self, client_id: str, webhook_id: str) -> bool:
         tenant = self.tenant(client_id)
         tenant.deliveries.pop(webhook_id, None)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from pin_mock.server.state.redis.trips import Trips
+
 if TYPE_CHECKING:
     from pin_mock.server.state.redis.keyspace import Keyspace
 
@@ -35,6 +37,18 @@ if KEYS[6] then redis.call('XADD', KEYS[6], '*', 'job', ARGV[6]) end
 return -1
 """
 
+# Every object, oldest first, in one trip (a request's rate-limit count rides on it).
+# KEYS: items, order.  -> the objects' JSON (nil for an id without one)
+_ALL = """
+local ids = redis.call('ZRANGE', KEYS[2], 0, -1)
+local out = {}
+for i = 1, #ids, 1000 do
+  local some = redis.call('HMGET', KEYS[1], unpack(ids, i, math.min(i + 999, #ids)))
+  for _, raw in ipairs(some) do out[#out + 1] = raw end
+end
+return out
+"""
+
 
 class RedisCollection:
     """The ``name`` objects of every client, shared by every worker and replica."""
@@ -46,6 +60,7 @@ class RedisCollection:
         self.name = name
         self.clock = keyspace.clock
         self._add_script = self.redis.register_script(_ADD)
+        self.trips = keyspace.trips or Trips(self.redis)
 
     def items_key(self, client_id: str) -> str:
         """``T {name}``: the objects by id."""
@@ -81,10 +96,8 @@ class RedisCollection:
 
     async def all(self, client_id: str) -> list[dict[str, Any]]:
         """Every object of the client, oldest first."""
-        ids = await self.redis.zrange(self.order_key(client_id), 0, -1)
-        if not ids:
-            return []
-        raws = await self.redis.hmget(self.items_key(client_id), ids)
+        keys = [self.items_key(client_id), self.order_key(client_id)]
+        raws = await self.trips.script(_ALL, keys, [])
         return [json.loads(raw) for raw in raws if raw is not None]
 
     async def count(self, client_id: str) -> int:

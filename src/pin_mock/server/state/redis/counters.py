@@ -1,19 +1,25 @@
 """Fixed-window counters on Redis (the ``Counters`` port), shared by every worker.
 
-``limits``' Redis storage counts with a Lua script, so N+k simultaneous hits on
-however many workers admit exactly N. The remainder of a hit is computed from
-the count that hit produced (not a later read), and a window's end is read
-from Redis once per window and worker: a hit costs one round trip.
+A hit is one Lua script (``trips.LIMIT``: the count and the time left in its
+window), so N+k simultaneous hits on however many workers admit exactly N. The
+keys and values are ``limits``' own (``limits``' Redis storage still answers
+``hit``, ``test`` and ``stats``, for the token throttle). A ``/v1`` request's
+count is deferred (``defer``): it rides on the request's first Redis call
+(``trips.py``), so a simple request costs one round trip, not two.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
+from redis.asyncio import Redis
+
+from pin_mock.server.state.deferred_counts import Count, Refusal
+from pin_mock.server.state.redis import trips
 
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool
@@ -30,23 +36,43 @@ class RedisCounters:
             "async+" + url, implementation="redispy", key_prefix=prefix, connection_pool=pool
         )
         self._limiter = FixedWindowRateLimiter(self._storage)
+        self._prefix = prefix
+        # A plain client on the same pool: the count is the one call that never waits
+        # for a count (``trips.CountingRedis``).
+        self._limit = Redis(connection_pool=pool).register_script(trips.LIMIT)
         self._resets: dict[str, float] = {}
 
-    async def count(self, item: RateLimitItem, key: str) -> tuple[bool, float, int]:
-        name = item.key_for(key)
-        count = await self._storage.incr(name, item.get_expiry(), amount=1)
-        # A window's end never moves, so it is read from Redis once per window and
-        # worker: a hit costs one round trip, not two.
-        now = time.time()
-        reset_at = self._resets.get(name)
-        if count == 1:
-            reset_at = now + item.get_expiry()  # this hit opened the window
-        elif reset_at is None or reset_at <= now:
-            reset_at = await self._storage.get_expiry(name)
-        if len(self._resets) >= _RESETS_MAX:
-            self._resets.clear()
-        self._resets[name] = reset_at
-        return count <= item.amount, reset_at, max(0, item.amount - count)
+    def _name(self, item: RateLimitItem, key: str) -> str:
+        return f"{self._prefix}:{item.key_for(key)}"  # ``limits``' own key
+
+    def _reader(self, name: str, item: RateLimitItem) -> Any:
+        def read(raw: list[Any]) -> Count:
+            allowed, count, left_ms = int(raw[0]), int(raw[1]), int(raw[2])
+            # A window's end never moves: remembered per window and worker, so every
+            # answer of a window names the same second.
+            now = time.time()
+            reset_at = self._resets.get(name)
+            if count == 1 or reset_at is None or reset_at <= now:
+                reset_at = now + (item.get_expiry() if count == 1 else left_ms / 1000)
+                if len(self._resets) >= _RESETS_MAX:
+                    self._resets.clear()
+                self._resets[name] = reset_at
+            return allowed == 1, reset_at, max(0, item.amount - count)
+
+        return read
+
+    async def _send(self, name: str, args: list[int]) -> Any:
+        return await self._limit(keys=[name], args=args)
+
+    async def count(self, item: RateLimitItem, key: str) -> Count:
+        name = self._name(item, key)
+        args = [item.get_expiry(), item.amount]
+        return self._reader(name, item)(await self._send(name, args))
+
+    async def defer(self, item: RateLimitItem, key: str, refusal: Refusal) -> trips.Pending:
+        name = self._name(item, key)
+        args = [item.get_expiry(), item.amount]
+        return trips.defer(trips.Pending(name, args, self._reader(name, item), refusal, self._send))
 
     async def hit(self, item: RateLimitItem, key: str) -> bool:
         return await self._limiter.hit(item, key)
@@ -60,4 +86,4 @@ class RedisCounters:
 
     async def forget(self, item: RateLimitItem, key: str) -> None:
         await self._limiter.clear(item, key)
-        self._resets.pop(item.key_for(key), None)
+        self._resets.pop(self._name(item, key), None)

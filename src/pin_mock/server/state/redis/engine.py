@@ -6,6 +6,17 @@ request waits for a free one, never errors) serves every port, the rate-limit
 counters included; a blocking client serves the rare synchronous look-ups
 (signing keys, id incarnations). A call that has not answered in
 ``SOCKET_TIMEOUT`` is a lost Redis (503, ``state/outages.py``), not a slow one.
+
+Recovery: a pooled connection that broke while Redis was away (restarted,
+failed over) is found out by the first command sent on it. That command is
+sent once more, at once, on a new connection (``RETRY``: on a connection
+error only, never on a timeout), and a connection idle for
+``HEALTH_CHECK_INTERVAL`` is pinged (and replaced) before it carries a command,
+so no request fails once Redis answers again. Sending twice is safe: the
+command never reached a live Redis the first time (a Redis that dies mid-command
+is still dead when the second try comes, so that try fails: 503), and the writes
+a client repeats are idempotent anyway (a create by its id, a count at worst
+counted twice).
 """
 
 from __future__ import annotations
@@ -14,15 +25,20 @@ import time
 from collections.abc import Callable
 
 import redis as sync_redis
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import BlockingConnectionPool
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as ConnectionLost
 
 from pin_mock.server.state.redis.clocks import RedisClocks
 from pin_mock.server.state.redis.counters import RedisCounters
+from pin_mock.server.state.redis.health import RedisHealth
 from pin_mock.server.state.redis.keys import RedisIdSpace, RedisSigningKeys
 from pin_mock.server.state.redis.keyspace import Keyspace
 from pin_mock.server.state.redis.queue import RedisQueue
 from pin_mock.server.state.redis.reports import RedisReports
 from pin_mock.server.state.redis.tenants import RedisTenants
+from pin_mock.server.state.redis.trips import CountingRedis, Trips
 from pin_mock.server.state.redis.webhooks import RedisWebhooks
 
 #: Connections one process keeps to Redis; a request waits for a free one (never errors).
@@ -31,6 +47,16 @@ POOL_SIZE = 64
 SOCKET_TIMEOUT = 5.0
 #: The same for the blocking client (start-up, and signing keys: at most once per 5 s).
 SYNC_TIMEOUT = 1.0
+#: A connection idle this long is pinged before it carries a command (seconds).
+HEALTH_CHECK_INTERVAL = 10
+
+
+def _recovery(retry: type) -> dict[str, object]:
+    """Connection options: one more try, at once, on a broken connection; health checks."""
+    return {
+        "retry": retry(NoBackoff(), 1, supported_errors=(ConnectionLost,)),
+        "health_check_interval": HEALTH_CHECK_INTERVAL,
+    }
 
 
 class RedisEngine:
@@ -47,13 +73,19 @@ class RedisEngine:
     ) -> None:
         self.url = url
         timeouts = {"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": SOCKET_TIMEOUT}
-        pool = BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, **timeouts)
-        self.redis = Redis(connection_pool=pool)
+        pool = BlockingConnectionPool.from_url(
+            url, max_connections=POOL_SIZE, **timeouts, **_recovery(Retry)
+        )
+        # Every command waits for its request's rate-limit count, or carries it (trips.py).
+        self.redis = CountingRedis(connection_pool=pool)
         # The blocking client runs on the event loop (rare key look-ups): short timeouts.
         self.sync = sync_redis.Redis.from_url(
-            url, socket_timeout=SYNC_TIMEOUT, socket_connect_timeout=SYNC_TIMEOUT
+            url,
+            socket_timeout=SYNC_TIMEOUT,
+            socket_connect_timeout=SYNC_TIMEOUT,
+            **_recovery(sync_redis.retry.Retry),
         )
-        space = Keyspace(self.redis, namespace, clock)
+        space = Keyspace(self.redis, namespace, clock, Trips(self.redis))
         self.keyspace = space
 
         def queue(kind: str) -> RedisQueue:
@@ -68,6 +100,7 @@ class RedisEngine:
         self.keys = RedisSigningKeys(self.sync, space.key("keys"))
         self.ids = RedisIdSpace(self.sync, namespace)
         queues = {"reports": self.report_jobs, "deliveries": self.deliveries}
+        self.health = RedisHealth(self.redis, space.key("health"), queues)
         self.clocks = RedisClocks(space, queues)
         self._counters: dict[str, RedisCounters] = {}
 

@@ -21,6 +21,8 @@ from pin_mock.server.state.ports import Job
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from pin_mock.server.state.redis.trips import Trips
+
 
 def encode_job(job: Job) -> str:
     """A job as the engine writes it (a stream entry's ``job`` field, a retry-set member)."""
@@ -29,11 +31,13 @@ def encode_job(job: Job) -> str:
 
 @dataclass(frozen=True)
 class Keyspace:
-    """The async client (bytes, not decoded), the namespace and the sandbox clock."""
+    """The async client (bytes, not decoded), the namespace, the sandbox clock, and the
+    scripts that carry a request's rate-limit count (``trips.py``)."""
 
     redis: Redis
     namespace: str = "pin"
     clock: Callable[[], float] = field(default=time.time)
+    trips: Trips | None = None
 
     def key(self, *parts: str) -> str:
         """A namespaced key: ``key("tenants")`` -> ``pin:tenants``."""

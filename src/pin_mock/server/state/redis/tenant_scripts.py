@@ -12,7 +12,9 @@ by another worker's write, and a write is either wholly done or not at all
                            lower-cased), ``\1``, its id, ``\0`` (``SEARCH``)
 ``T e:{pid}``      list    created entries of one patient (JSON), in creation order
 ``T ep``           set     patient ids with created entries
-``T m``            hash    ``version`` (from the global ``pin:version``), ``entries`` count
+``T m``            hash    ``version`` (from the global ``pin:version``), ``entries`` count,
+                           ``born``: the version of the first create since a reset
+                           (names the generation of ``lines``, which only grows within one)
 ``T keys``         set     the tenant's variable keys (entry lists...),
                            so a reset finds them without scanning the database
 ``T retries``      hash    delivery -> its scheduled retry (``webhooks.py``),
@@ -25,13 +27,18 @@ from __future__ import annotations
 
 # KEYS: p, order, lines, m, tenants, version
 # ARGV: id, json, search line, cap, now, client id
+# A create sent twice (a retry on a broken connection) is stored once: ids are unique.
 ADD_PATIENT = """
 local held = redis.call('LLEN', KEYS[2])
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {1, held} end
 if held >= tonumber(ARGV[4]) then return {0, held} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('APPEND', KEYS[3], ARGV[3])
-redis.call('HSET', KEYS[4], 'version', redis.call('INCR', KEYS[6]))
+local version = redis.call('INCR', KEYS[6])
+redis.call('HSET', KEYS[4], 'version', version)
+-- ``born``: this generation's name, unique even if Redis restarted empty (the counter too)
+redis.call('HSETNX', KEYS[4], 'born', version .. '@' .. table.concat(redis.call('TIME'), '.'))
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
 return {1, held + 1}
 """
@@ -69,31 +76,82 @@ end
 return out
 """
 
-# KEYS: lines, p.  ARGV: term, start, count.  -> {total, json...}
+# Whether a create that read no webhooks may store (``state/unread.py``), run before it in
+# the same script (``then``). KEYS: the tenant's webhooks.  ARGV: the event type.
+# -> {1} if no webhook subscribes to it, else {0}
+UNSUBSCRIBED = """
+for _, raw in ipairs(redis.call('HVALS', KEYS[1])) do
+  local events = cjson.decode(raw)['events']
+  if type(events) == 'table' then
+    for _, event in ipairs(events) do
+      if event == ARGV[1] then return {0} end
+    end
+  end
+end
+return {1}
+"""
+
+# Reads of one round trip each, written as scripts so a request's rate-limit count can ride
+# on them (``trips.py``).
+# KEYS: a hash.  ARGV: a field.  -> its value or nil
+FIELD = "return redis.call('HGET', KEYS[1], ARGV[1])"
+# KEYS: a list.  -> its items
+ITEMS = "return redis.call('LRANGE', KEYS[1], 0, -1)"
+# KEYS: p, e:{pid}.  ARGV: pid.  -> {patient JSON or false, entry JSON...}
+PATIENT_AND_ENTRIES = """
+local out = {redis.call('HGET', KEYS[1], ARGV[1])}
+if out[1] then
+  for _, raw in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do out[#out + 1] = raw end
+end
+return out
+"""
+
+# KEYS: lines, p, m.  ARGV: term, start, count, born, from, seen, have, keep, then the ids
+# of the page among the matches before ``from`` (what the worker remembers).
+# -> {born, scanned up to, new matches, n kept, the kept ids..., the page's JSON...}
 # ``lines`` holds one line per created patient, in creation order:
 # "<search key>\1<id>\0". Lua's plain ``string.find`` (memchr + memcmp) jumps
 # from one match to the next; a match is attributed to its line (the id after
 # the next \1) and the scan resumes after that line, so each patient counts
 # once. A term cannot hold \0 or \1, so it never matches across lines, and a
 # match inside the id copy is always preceded by one in the key itself.
+#
+# Incremental: ``lines`` only grows until the tenant is reset, and ``m born`` names
+# the tenant's generation (set by its first create after a reset). A worker that
+# scanned ``lines`` up to byte ``from`` in generation ``born`` (``seen`` matches, the
+# first ``have`` ids of them kept) sends what it knows; only the bytes after ``from``
+# are scanned. Another generation (or none: a tenant from before ``born``) is
+# scanned whole and the worker's knowledge dropped. Up to ``keep`` ids of new
+# matches come back, so the worker can serve the first pages from what it keeps.
 SEARCH = """
-local lines = redis.call('GET', KEYS[1])
-if not lines then return {0} end
+local born = redis.call('HGET', KEYS[3], 'born')
 local term, start, count = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local from, seen, keep = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[8])
+local page = {}
+if born and born == ARGV[4] then
+  keep = keep - tonumber(ARGV[7])
+  for i = 9, #ARGV do page[#page + 1] = ARGV[i] end
+else
+  born, from, seen = born or '', 0, 0
+end
+local lines = redis.call('GETRANGE', KEYS[1], from, -1)
 local find, sub = string.find, string.sub
-local pos, total, ids = 1, 0, {}
+local pos, n, kept = 1, 0, {}
 while true do
   local at = find(lines, term, pos, true)
   if not at then break end
   local id_at = find(lines, '\1', at, true)
   local stop = find(lines, '\0', id_at, true)
-  if total >= start and #ids < count then ids[#ids + 1] = sub(lines, id_at + 1, stop - 1) end
-  total = total + 1
+  local row = seen + n
+  if row >= start and row < start + count then page[#page + 1] = sub(lines, id_at + 1, stop - 1) end
+  if #kept < keep then kept[#kept + 1] = sub(lines, id_at + 1, stop - 1) end
+  n = n + 1
   pos = stop + 1
 end
-local out = {total}
-if #ids > 0 then
-  local bodies = redis.call('HMGET', KEYS[2], unpack(ids))
+local out = {born, from + #lines, n, #kept}
+for i = 1, #kept do out[#out + 1] = kept[i] end
+if #page > 0 then
+  local bodies = redis.call('HMGET', KEYS[2], unpack(page))
   for i = 1, #bodies do out[#out + 1] = bodies[i] end
 end
 return out

@@ -17,6 +17,8 @@ scheduled delivery retries off the shared retry set (``webhooks.py``).
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -33,6 +35,8 @@ from pin_mock.server.state.ports import (
 )
 from pin_mock.server.state.redis import tenant_scripts as lua
 from pin_mock.server.state.redis.clocks import KEYS as CLOCK_KEYS
+from pin_mock.server.state.redis.trips import Trips
+from pin_mock.server.state.unread import Subscribed
 
 if TYPE_CHECKING:
     from pin_mock.server.state.redis.keyspace import Keyspace
@@ -51,6 +55,21 @@ TOUCH_EVERY = 60.0
 _TOUCHED_MAX = 10_000
 #: Offsets are clamped here: Lua numbers are doubles, and no tenant holds more rows.
 _MAX_ROW = 1 << 31
+#: Searches (client, term) whose scan this worker remembers, and the ids of each one's
+#: first matches it keeps (pages up to there need no scan of what it has seen).
+SEARCHES_KEPT = 256
+SEARCH_IDS_KEPT = 200
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What this worker knows of one search: ``T lines`` of generation ``born`` scanned up
+    to byte ``scanned``, ``seen`` matches in it, the ids of the first ones."""
+
+    born: bytes
+    scanned: int
+    seen: int
+    ids: list[bytes]
 
 
 def _bytes(text: str) -> bytes:
@@ -84,13 +103,11 @@ class RedisTenants:
         self._tenants = keyspace.key("tenants")
         self._version = keyspace.key("version")
         self._touched: dict[str, float] = {}
-        register = self.redis.register_script
-        self._add_patient = register(lua.ADD_PATIENT)
-        self._add_entry = register(lua.ADD_ENTRY)
-        self._page = register(lua.PAGE)
-        self._search = register(lua.SEARCH)
-        self._reset = register(lua.RESET)
-        self._composed: dict[tuple[str, str], Any] = {}  # (create, then) -> one script
+        self._scans: OrderedDict[tuple[str, str], _Scan] = OrderedDict()
+        # The hot calls carry the request's rate-limit count (trips.py): one trip each.
+        self.trips = keyspace.trips or Trips(self.redis)
+        self._reset = self.redis.register_script(lua.RESET)
+        self._composed: dict[tuple[str, str], str] = {}  # (create, then) -> one script
 
     async def _write(
         self, source: str, keys: list[str], args: list[Any], then: EventDeliveries | None
@@ -98,15 +115,25 @@ class RedisTenants:
         """Run the create script ``source``; with ``then`` (its event's deliveries), both in
         one atomic script: a create and its queued event are stored together or not at all."""
         if then is None:
-            script = self._add_patient if source is lua.ADD_PATIENT else self._add_entry
-            return await script(keys=keys, args=args)
+            return await self.trips.script(source, keys, args)
+        if then.unread:  # no webhook was read: store only if none subscribes (state/unread.py)
+            guarded = self._composed.get((lua.UNSUBSCRIBED, source))
+            if guarded is None:
+                guarded = lua.then(lua.UNSUBSCRIBED, source)
+                self._composed[(lua.UNSUBSCRIBED, source)] = guarded
+            hooks = self.webhooks.hooks.items_key(then.client_id)
+            free, done = await self.trips.script(
+                guarded, [hooks, *keys], [1, 1, then.unread, *args]
+            )
+            if int(free[0]) != 1:
+                raise Subscribed(then.unread)
+            return done
         second, then_keys, then_args = self.webhooks.enqueue_script(then)
-        script = self._composed.get((source, second))
-        if script is None:
-            script = self.redis.register_script(lua.then(source, second))
-            self._composed[(source, second)] = script
-        done, answer = await script(
-            keys=[*keys, *then_keys], args=[len(keys), len(args), *args, *then_args]
+        both = self._composed.get((source, second))
+        if both is None:
+            both = self._composed[(source, second)] = lua.then(source, second)
+        done, answer = await self.trips.script(
+            both, [*keys, *then_keys], [len(keys), len(args), *args, *then_args]
         )
         self.webhooks.given_up(then, answer or [])
         return done
@@ -129,9 +156,10 @@ class RedisTenants:
 
     async def page(self, client_id: str, start: int, count: int) -> tuple[list[Patient], int]:
         await self._touch(client_id)
-        out = await self._page(
-            keys=[self._key(client_id, "order"), self._key(client_id, "p")],
-            args=[min(start, _MAX_ROW), max(0, count)],
+        out = await self.trips.script(
+            lua.PAGE,
+            [self._key(client_id, "order"), self._key(client_id, "p")],
+            [min(start, _MAX_ROW), max(0, count)],
         )
         return [_load(raw) for raw in out[1:] if raw], int(out[0])
 
@@ -141,15 +169,42 @@ class RedisTenants:
         await self._touch(client_id)
         if any(sep in term for sep in _SEPARATORS):
             return [], 0  # no search key holds them (they are blanked in ``_line``)
-        out = await self._search(
-            keys=[self._key(client_id, "lines"), self._key(client_id, "p")],
-            args=[_bytes(term), min(start, _MAX_ROW), max(0, count)],
+        start, count = min(start, _MAX_ROW), max(0, count)
+        slot = (client_id, term)
+        known = self._scans.get(slot)
+        page_ids: list[bytes] = []
+        if known is not None:
+            upto = min(start + count, known.seen)
+            if upto > len(known.ids):
+                known = None  # a page deeper than the ids kept: scan from the start
+            else:
+                page_ids = known.ids[start:upto]
+        born, scanned, seen, have = (
+            (known.born, known.scanned, known.seen, len(known.ids)) if known else (b"", 0, 0, 0)
         )
-        return [_load(raw) for raw in out[1:] if raw], int(out[0])
+        out = await self.trips.script(
+            lua.SEARCH,
+            [self._key(client_id, "lines"), self._key(client_id, "p"), self._key(client_id, "m")],
+            [_bytes(term), start, count, born, scanned, seen, have, SEARCH_IDS_KEPT, *page_ids],
+        )
+        now_born, now_scanned, found, n_kept = out[0], int(out[1]), int(out[2]), int(out[3])
+        kept, bodies = out[4 : 4 + n_kept], out[4 + n_kept :]
+        if known is not None and known.born and now_born == known.born:
+            learnt = _Scan(now_born, now_scanned, seen + found, [*known.ids, *kept])
+        else:  # scanned from the start: a first search, a deep page, another generation
+            learnt = _Scan(now_born, now_scanned, found, kept)
+        # Each state describes ``lines`` up to its byte: keep the one that has seen most.
+        held = self._scans.get(slot)
+        if held is None or held.born != learnt.born or held.scanned <= learnt.scanned:
+            self._scans[slot] = learnt
+            self._scans.move_to_end(slot)
+            while len(self._scans) > SEARCHES_KEPT:
+                self._scans.popitem(last=False)
+        return [_load(raw) for raw in bodies if raw], learnt.seen
 
     async def get_patient(self, client_id: str, patient_id: str) -> Patient | None:
         await self._touch(client_id)
-        raw = await self.redis.hget(self._key(client_id, "p"), patient_id)
+        raw = await self.trips.script(lua.FIELD, [self._key(client_id, "p")], [patient_id])
         return None if raw is None else _load(raw)
 
     async def patient_and_entries(
@@ -158,17 +213,17 @@ class RedisTenants:
         await self._touch(client_id)
         entries_key = self._key(client_id, "e:" + patient_id)
         if seeded:
-            return None, [_load(raw) for raw in await self.redis.lrange(entries_key, 0, -1)]
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(self._key(client_id, "p"), patient_id)
-            pipe.lrange(entries_key, 0, -1)
-            raw_patient, raw_entries = await pipe.execute()
-        if raw_patient is None:
+            raws = await self.trips.script(lua.ITEMS, [entries_key], [])
+            return None, [_load(raw) for raw in raws]
+        out = await self.trips.script(
+            lua.PATIENT_AND_ENTRIES, [self._key(client_id, "p"), entries_key], [patient_id]
+        )
+        if not out or out[0] is None:
             return None, []
-        return _load(raw_patient), [_load(raw) for raw in raw_entries]
+        return _load(out[0]), [_load(raw) for raw in out[1:]]
 
     async def version(self, client_id: str) -> int:
-        raw = await self.redis.hget(self._key(client_id, "m"), "version")
+        raw = await self.trips.script(lua.FIELD, [self._key(client_id, "m")], ["version"])
         return int(raw or 0)
 
     async def data(self, client_id: str) -> TenantData:
