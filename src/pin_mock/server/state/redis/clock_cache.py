@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import secrets
 import time
@@ -56,8 +57,10 @@ class ClockCache:
 
     async def read(self, client_id: str) -> ClockState:
         if self._listener is None:
+            # A context of its own: nothing of the request that happened to start it
+            # (its clock, its deferred rate-limit count) rides along.
             self._listener = asyncio.get_running_loop().create_task(
-                self._listen(), name=f"{self.channel} listener"
+                self._listen(), name=f"{self.channel} listener", context=contextvars.Context()
             )
         if self.live:
             entry = self._entries.get(client_id)
