@@ -348,8 +348,6 @@ class Counters(Protocol):
         """``(reset_at, remaining)`` of ``key``'s window."""
         ...
 
-    async def forget(self, item: RateLimitItem, key: str) -> None: ...  # a clock moved past it
-
 
 class SigningKeys(Protocol):
     """Where the tokens' signing keys are kept, by ``kid`` (blocking calls: rare)."""
