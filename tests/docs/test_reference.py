@@ -99,9 +99,7 @@ def test_redoc_is_told_every_language_of_the_samples(built: Path) -> None:
     listed = [entry["lang"] for entry in json.loads(found.group(1))["languages"]]
     definition = _definition(page)
     operations = [op for item in definition["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]  # fmt: skip
-    assert (
-        len(operations) == 26
-    )  # PIN's 18, the sandbox's reset, probes and scrape, its clock's four
+    assert len(operations) == 26  # PIN's 18, reset, probes and scrape, the clock's four
     for operation in operations:
         langs = [sample["lang"] for sample in operation["x-codeSamples"]]
         assert langs == listed == ["Shell", "Python", "JavaScript"], operation["operationId"]

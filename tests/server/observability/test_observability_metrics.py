@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
@@ -183,3 +185,34 @@ def test_a_lost_redis_is_counted_and_the_scrape_still_answers(
         )
         private_redis.start()
         wait_until(lambda: value(scrape(http), "pin_mock_state_up") == 1, timeout=20)
+
+
+def test_background_jobs_a_lost_redis_interrupts_are_counted(
+    sandbox_factory, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb: Sandbox = sandbox_factory(metrics=True, **FAST)
+    once: list[str] = []
+
+    def lost_once(name: str, real: Any) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if name not in once:
+                once.append(name)
+                raise redis.ConnectionError("Connection refused")  # what a lost Redis raises
+            return await real(*args, **kwargs)
+
+        return call
+
+    jobs, dispatcher = sb.services.report_jobs, sb.services.deliveries
+    monkeypatch.setattr(jobs, "_generate", lost_once("reports", jobs._generate))
+    monkeypatch.setattr(dispatcher.poster, "attempt", lost_once("deliveries", dispatcher.poster.attempt))  # fmt: skip
+    register(sb, receiver.url("/hook"), ["patient.created"])
+    create_patient(sb)
+    assert sb.post("/v1/reports", json=REPORT).status_code == 202
+
+    def counted() -> dict[Any, float] | None:
+        samples = scrape(sb.http)
+        errors = "pin_mock_state_errors_total"
+        both = value(samples, errors, queue="reports"), value(samples, errors, queue="deliveries")
+        return samples if both == (1, 1) else None
+
+    wait_until(counted)

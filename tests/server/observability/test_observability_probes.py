@@ -45,6 +45,16 @@ def test_probes_answer_any_host_with_no_token_or_budget(sandbox_factory) -> None
     assert head.status_code == 200 and head.content == b""
 
 
+def test_probes_never_spend_a_budget(sandbox_factory) -> None:
+    limits = {"standard": 3, "professional": 3, "enterprise": 3}
+    sb: Sandbox = sandbox_factory(tier_limits=limits, metrics=True)
+    for _ in range(10):  # far past any budget of 3
+        for path in ("/healthz", "/readyz", "/metrics"):
+            assert sb.http.get(path).status_code == 200
+    first = sb.get("/v1/patients?limit=1")
+    assert first.status_code == 200 and first.headers["X-RateLimit-Remaining"] == "2"
+
+
 def test_other_methods_are_405_with_the_envelope(sandbox: Sandbox) -> None:
     for path in ("/healthz", "/readyz"):
         refused = sandbox.http.post(path)

@@ -8,6 +8,7 @@ collector on loopback named by ``OTEL_EXPORTER_OTLP_ENDPOINT``, as an operator w
 from __future__ import annotations
 
 import http.server
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -182,3 +183,11 @@ def test_spans_are_exported_where_the_otel_variables_say(monkeypatch: pytest.Mon
         assert collector.service == "team-sandbox"
     finally:
         collector.close()
+
+
+def test_traces_without_the_extra_stop_start_up_saying_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry.sdk.trace", None)  # as if not installed
+    with pytest.raises(ConfigError, match=r"pip install 'pin-mock\[server,traces\]'"):
+        Tracing.from_environment()

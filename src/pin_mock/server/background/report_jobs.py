@@ -119,6 +119,10 @@ class ReportJobs:
         try:
             with self.observability.job("report.job", {**attributes, "pin.type": view["type"]}):
                 await self._generate(client_id, view, job)
+        except Exception as exc:
+            if unavailable(exc) is not None:  # Redis lost: counted; the job runs again
+                self.observability.state_error("reports")
+            raise
         finally:
             await self.slots.release(client_id, "reports", token)
 

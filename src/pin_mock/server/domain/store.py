@@ -35,8 +35,6 @@ class Store:
     #: Derived views kept: per parameter set for the seeded data, per (client, parameters)
     #: for clients. Bounded, so a worker's memory does not grow with its clients.
     DERIVED_MAX = 256
-    #: Searches of created patients remembered (a page each: 100 patients at most).
-    SEARCHES_MAX = 64
     #: Seeded rows remembered per search term, at most this many in all (4 bytes each):
     #: the seeded data never changes, so a term's rows are valid for the process's life.
     SEEDED_ROWS_MAX = 1_000_000
@@ -59,7 +57,6 @@ class Store:
         self._derived: dict[Hashable, Any] = {}
         # Derived views of clients: (client, key) -> (version, value), least recent first.
         self._client_derived: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
-        self._searches: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
         self._computing: dict[tuple[Any, int], asyncio.Future[Any]] = {}
         self._seeded_rows: OrderedDict[str, array] = OrderedDict()
         self._seeded_held = 0
@@ -73,9 +70,8 @@ class Store:
         scheduled retries too (``TenantState.reset``).
         """
         removed = await self.tenants.reset(client_id)
-        for cache in (self._client_derived, self._searches):
-            for key in [k for k in cache if k[0] == client_id]:
-                del cache[key]
+        for key in [k for k in self._client_derived if k[0] == client_id]:
+            del self._client_derived[key]
         return removed
 
     async def usage(self, client_id: str) -> dict[str, int]:
@@ -118,22 +114,11 @@ class Store:
     async def _search_created(
         self, client_id: str, term: str, start: int, count: int
     ) -> tuple[list[dict[str, Any]], int]:
-        """The tenant's matches, remembered until the tenant's next write.
-
-        A repeated search then costs one version read instead of a scan (on Redis,
-        which serves every worker, scans are what would queue).
-        """
-        slot = (client_id, ("search", term, start, count))
-        version = await self.tenants.version(client_id)
-        hit = self._searches.get(slot)
-        if hit is not None and hit[0] == version:
-            self._searches.move_to_end(slot)
-            return hit[1]
-        found = await self.tenants.search(client_id, term, start, count)
-        self._searches[slot] = (version, found)
-        while len(self._searches) > self.SEARCHES_MAX:
-            self._searches.popitem(last=False)
-        return found
+        """The tenant's matches: one call, which each engine makes cheap its own way (memory:
+        the tenant's trigram index, its answers remembered until the tenant's next write;
+        Redis: one script that scans only what was created since this worker's last search
+        of the term). No version is read first: on Redis that was a round trip more."""
+        return await self.tenants.search(client_id, term, start, count)
 
     async def get_patient(self, client_id: str, patient_id: str) -> dict[str, Any]:
         """The patient, or ``NotFound`` (also for another client's patients)."""

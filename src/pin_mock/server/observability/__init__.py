@@ -58,6 +58,11 @@ class Observability:
         if self.metrics is not None:
             self.metrics.delivery(outcome, seconds)
 
+    def state_error(self, queue: str) -> None:
+        """A job of ``queue`` met a lost state engine (it stays queued)."""
+        if self.metrics is not None:
+            self.metrics.state_errors.labels(queue).inc()
+
     def report(self, state: str) -> None:
         if self.metrics is not None:
             self.metrics.report(state)

@@ -102,6 +102,13 @@ class Metrics:
             "Requests answered 503 because the state engine (Redis) was lost, read-only or full.",
             registry=r,
         )
+        self.state_errors = Counter(
+            "pin_mock_state_errors",
+            "Background jobs interrupted by a lost, read-only or full state engine (Redis), "
+            "by queue; the job stays queued and runs again.",
+            ["queue"],
+            registry=r,
+        )
         self.deliveries = Counter(
             "pin_mock_webhook_deliveries",
             "Webhook delivery attempts, by outcome (succeeded, failed, blocked, not_delivered).",

@@ -57,6 +57,7 @@ from pin_mock.server.domain.webhooks.deliveries import (
 )
 from pin_mock.server.observability import UNOBSERVED, Observability
 from pin_mock.server.settings import Settings
+from pin_mock.server.state.outages import unavailable
 from pin_mock.server.state.ports import Job, JobQueue, WebhookStore
 from pin_mock.server.timestamps import iso_millis as iso
 
@@ -139,6 +140,14 @@ class WebhookDispatcher:
     # -- one attempt -----------------------------------------------------------
 
     async def _handle(self, job: Job) -> None:
+        try:
+            await self._attempt(job)
+        except Exception as exc:
+            if unavailable(exc) is not None:  # Redis lost: counted; the job runs again
+                self.observability.state_error("deliveries")
+            raise
+
+    async def _attempt(self, job: Job) -> None:
         client_id, member, attempt = job["client_id"], job["m"], int(job["a"])
         await self.time.enter(job)
         message = Message.of(client_id, member, None, b"")

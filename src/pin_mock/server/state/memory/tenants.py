@@ -8,7 +8,9 @@ fast as the dictionaries it reads.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from itertools import count, islice
+from typing import Any
 
 from pin_mock.server.state.memory.queue import MemoryQueue
 from pin_mock.server.state.memory.tenant import Tenants
@@ -27,6 +29,8 @@ from pin_mock.server.state.unread import Subscribed
 #: Versions are drawn from one process-wide counter, so a reset tenant never
 #: repeats a version a derived view was cached at before the reset.
 _VERSIONS = count(1)
+#: Searches of created patients remembered (``search``).
+SEARCHES_KEPT = 64
 
 
 class MemoryTenants:
@@ -39,6 +43,8 @@ class MemoryTenants:
         self._tenants = tenants
         self._webhooks = webhooks
         self._queues = queues
+        #: Searches remembered, each until its tenant's next write (a page each: 100 at most).
+        self._searches: OrderedDict[tuple[str, str, int, int], tuple[int, Any]] = OrderedDict()
 
     async def page(self, client_id: str, start: int, count: int) -> tuple[list[Patient], int]:
         patients = self.tenant(client_id).patients
@@ -51,12 +57,22 @@ class MemoryTenants:
         self, client_id: str, term: str, start: int, count: int
     ) -> tuple[list[Patient], int]:
         tenant = self.tenant(client_id)
+        slot = (client_id, term, start, count)
+        hit = self._searches.get(slot)
+        if hit is not None and hit[0] == tenant.version:  # no write since: the same answer
+            self._searches.move_to_end(slot)
+            return hit[1]
         rows = tenant.search.find(term)
         if not rows or count <= 0:
-            return [], len(rows)
-        # The tenant's index rows are its patients in creation order.
-        created = list(tenant.patients.values())
-        return [created[row] for row in rows[start : start + count]], len(rows)
+            found: tuple[list[Patient], int] = ([], len(rows))
+        else:
+            # The tenant's index rows are its patients in creation order.
+            created = list(tenant.patients.values())
+            found = [created[row] for row in rows[start : start + count]], len(rows)
+        self._searches[slot] = (tenant.version, found)
+        while len(self._searches) > SEARCHES_KEPT:
+            self._searches.popitem(last=False)
+        return found
 
     async def get_patient(self, client_id: str, patient_id: str) -> Patient | None:
         return self.tenant(client_id).patients.get(patient_id)
