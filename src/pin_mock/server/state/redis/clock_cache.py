@@ -56,7 +56,11 @@ class ClockCache:
         self._listener: asyncio.Task[None] | None = None
 
     async def read(self, client_id: str) -> ClockState:
-        if self._listener is None:
+        if self._listener is None or self._listener.done():
+            # None yet, or it ended with the event loop that ran it (a tool running several
+            # loops): listen again from this one, with nothing kept from before.
+            self.live = False
+            self._entries.clear()
             # A context of its own: nothing of the request that happened to start it
             # (its clock, its deferred rate-limit count) rides along.
             self._listener = asyncio.get_running_loop().create_task(
