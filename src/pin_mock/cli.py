@@ -18,6 +18,7 @@ import click
 from pin_mock.contract.command import contract  # cheap: click only
 from pin_mock.contract.tools_command import diff, proxy  # cheap: click only
 from pin_mock.sandbox_cli.chaos import chaos  # click and httpx only
+from pin_mock.sandbox_cli.clock import clock  # cheap: click and httpx
 from pin_mock.sandbox_cli.listen import listen
 from pin_mock.sandbox_cli.logs import logs  # cheap: click and httpx
 from pin_mock.sandbox_cli.trigger import resend, trigger
@@ -290,6 +291,7 @@ main.add_command(resend)
 main.add_command(listen)
 main.add_command(logs)
 main.add_command(chaos)
+main.add_command(clock)
 
 if __name__ == "__main__":
     sys.exit(main())

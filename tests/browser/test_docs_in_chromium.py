@@ -194,7 +194,9 @@ def test_the_reference_shows_every_language_of_every_operation(
     page.goto(f"{sandbox_url}/reference")
     page.get_by_test_id("menu-item-label").first.wait_for()
     shown = {op: samples_as_rendered(page, tag, op) for tag, op in operations()}
-    assert len(shown) == 29  # PIN's 18; reset, probes (3), journal (2), chaos (3), events (2)
+    assert (
+        len(shown) == 33
+    )  # PIN's 18; reset, probes (3), journal (2), chaos (3), events (2), clock (4)
     for op, samples in shown.items():
         assert list(samples) == list(LANGUAGES), op
         for label, text in samples.items():

@@ -36,7 +36,7 @@ DATE_TIME = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z\b")
 JWT = re.compile(r"^[\w-]+\.[\w-]+\.[\w-]+$")
 SECRET = re.compile(r"^whsec_[A-Za-z0-9+/=]+$")
 #: Fields whose value is measured, not derived from the data: compared by type.
-MEASURED = {"duration_ms"}
+MEASURED = {"duration_ms", "offset_seconds"}  # offset: a sandbox clock from the real one
 #: The request journal's entry ids and request ids (``req_`` + a per-process prefix and a
 #: counter), and the rate-limit headers it shows: they depend on when and in which
 #: process an example was replayed, so they are compared by shape.

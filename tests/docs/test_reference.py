@@ -101,8 +101,8 @@ def test_redoc_is_told_every_language_of_the_samples(built: Path) -> None:
     definition = _definition(page)
     operations = [op for item in definition["paths"].values() for op in item.values() if isinstance(op, dict) and "operationId" in op]  # fmt: skip
     assert (
-        len(operations) == 29
-    )  # PIN's 18; the sandbox's reset, probes (3), journal (2), chaos (3), events (2)
+        len(operations) == 33
+    )  # PIN's 18; the sandbox's reset, probes (3), journal (2), chaos (3), events (2), clock (4)
     for operation in operations:
         langs = [sample["lang"] for sample in operation["x-codeSamples"]]
         assert langs == listed == ["Shell", "Python", "JavaScript"], operation["operationId"]

@@ -28,6 +28,8 @@ from pin_mock.server import Settings, create_app
 RAW = spec_path().read_bytes()
 CONTRACT = yaml.safe_load(RAW)
 VIEW = overlays.sandbox_document(CONTRACT, strict=True)
+#: The sandbox clock's paths (view-only).
+CLOCK_PATHS = {f"/_sandbox/clock{tail}" for tail in ("", "/freeze", "/advance", "/resume")}
 #: Every option of `pin-mock serve` (``--quota-patients``...): sandbox settings.
 SERVE_OPTIONS = sorted(opt for p in serve.params for opt in p.opts if opt.startswith("--"))
 SETTINGS = {f"PIN_MOCK_{f.name.upper()}" for f in dataclasses.fields(Settings)}
@@ -92,6 +94,7 @@ def test_the_view_adds_to_pins_operations_and_changes_none_of_their_rules() -> N
         *PROBES,
         "/_sandbox/events",
         "/_sandbox/events/{event_id}/resend",
+        *CLOCK_PATHS,
     }
     assert all(path.startswith("/_sandbox/") for path in set(VIEW["paths"]) - set(CONTRACT["paths"]) - PROBES)  # fmt: skip
     ignored = {"x-codeSamples", "x-request", "x-replay", "x-replay-reason", "description"}
@@ -157,6 +160,7 @@ def test_a_revised_contract_skips_what_it_lacks() -> None:
         *PROBES,
         "/_sandbox/events",
         "/_sandbox/events/{event_id}/resend",
+        *CLOCK_PATHS,
     }
     with pytest.raises(overlays.OverlayError, match="select nothing"):
         overlays.sandbox_document(revised, strict=True)

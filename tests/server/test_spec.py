@@ -48,6 +48,7 @@ def test_servers_are_host_only_and_paths_are_full() -> None:
     # The sandbox's view: its own address, and its own operations under /_sandbox only.
     assert spec()["servers"][0]["url"] == "http://127.0.0.1:8080"
     probes = {"/healthz", "/readyz", "/metrics"}  # answered by pipeline/observing.py
+    clock = {f"/_sandbox/clock{tail}" for tail in ("", "/freeze", "/advance", "/resume")}
     journal = {"/_sandbox/requests", "/_sandbox/requests/stream"}
     assert set(spec()["paths"]) - set(contract["paths"]) == {
         "/_sandbox/reset",
@@ -56,6 +57,7 @@ def test_servers_are_host_only_and_paths_are_full() -> None:
         *probes,
         "/_sandbox/events",
         "/_sandbox/events/{event_id}/resend",
+        *clock,
     }
 
 

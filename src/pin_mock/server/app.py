@@ -152,9 +152,18 @@ def create_app(
             RequestIdMiddleware,
             *_allowed_hosts(settings),
             partial(CorsMiddleware, cors_origins=settings.cors_origins),
-            partial(AuthenticationMiddleware, tokens=services.tokens),
-            # /v1, and the sandbox's chaos control: validated and counted like /v1.
+            partial(AuthenticationMiddleware, tokens=services.tokens, clocks=services.clocks),
+            # /v1 and the sandbox's operations (not its clock: below): counted like /v1.
             partial(RateLimitMiddleware, limiter=services.limiter),
+            # The clock's controls count on a budget of their own (same size), so a client
+            # whose /v1 budget is spent can still advance its clock past the window's end.
+            partial(
+                RateLimitMiddleware,
+                limiter=services.limiter,
+                prefix=("/_sandbox/clock",),
+                free=(),
+                namespace="sandbox:",
+            ),
             partial(BodyDeadlineMiddleware, timeout=settings.body_timeout, in_flight=in_flight),
             ServerErrorMiddleware,
             ExceptionMiddleware,

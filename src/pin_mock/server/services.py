@@ -20,6 +20,7 @@ from pin_mock.server.background.webhooks.dispatcher import WebhookDispatcher
 from pin_mock.server.domain import analytics
 from pin_mock.server.domain.auth import ClientRegistry, TokenService
 from pin_mock.server.domain.chaos import Chaos
+from pin_mock.server.domain.clocks import ClientClocks
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.journal.service import Journal
 from pin_mock.server.domain.rate_limiter import RateLimiter
@@ -44,7 +45,9 @@ class Services:
     """Everything one sandbox runs on; a handler takes any of these by its name."""
 
     settings: Settings
+    #: The clock of the client served (``clocks.now``): what handlers date things by.
     clock: Callable[[], float]
+    clocks: ClientClocks
     clients: ClientRegistry
     tokens: TokenService
     limiter: RateLimiter

@@ -19,6 +19,7 @@ from pin_mock.server.background.sandbox_expiry import SandboxExpiry
 from pin_mock.server.background.webhooks.dispatcher import WebhookDispatcher
 from pin_mock.server.domain.auth import ClientRegistry, TokenService
 from pin_mock.server.domain.chaos import Chaos
+from pin_mock.server.domain.clocks import ClientClocks
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.domain.journal.service import Journal
@@ -57,15 +58,23 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
     )
     # Created ids: random per process in memory; unique across workers and restarts on Redis.
     ids = IdFactory(engine.ids)
+    # Each client's clock over ``clock`` (the sandbox's): what everything below dates and
+    # waits by is the clock of the client served (``domain/clocks.py``); the engine's own
+    # book-keeping (activity, leases, retry sets) and the signing keys stay on ``clock``.
+    clocks = ClientClocks(engine.clocks, clock)
+    now = clocks.now
+    limiter = RateLimiter(
+        settings.tier_limits, settings.rate_limit_window, engine.counters("limits"), clocks.offset
+    )
     store = Store(seed, ids, engine.tenants, settings)
-    events = Events(engine.webhooks, ids, clock, settings.quota_pending_deliveries, engine.archive)
+    events = Events(engine.webhooks, ids, now, settings.quota_pending_deliveries, engine.archive)
     observability = Observability.build(settings, engine.health)
     report_jobs = ReportJobs(
         engine.report_jobs,
         engine.reports,
         store,
         events,
-        clock,
+        clocks,
         settings.report_delay,
         observability=observability,
     )
@@ -76,23 +85,22 @@ def build_services(settings: Settings, clock: Callable[[], float] = time.time) -
         engine.deliveries,
         engine.webhooks,
         ids,
-        clock,
+        clocks,
         settings,
         journal=journal,
         observability=observability,
     )
     return Services(
         settings=settings,
-        clock=clock,
+        clock=now,
+        clocks=clocks,
         clients=clients,
-        tokens=TokenService(ttl=settings.token_ttl, issuer=settings.issuer, clock=clock, keys=keys),
-        limiter=RateLimiter(
-            settings.tier_limits, settings.rate_limit_window, engine.counters("limits")
-        ),
+        tokens=TokenService(ttl=settings.token_ttl, issuer=settings.issuer, clock=now, keys=keys),
+        limiter=limiter,
         token_throttle=TokenThrottle(settings, engine.counters("throttle")),
         store=store,
         events=events,
-        reports=Reports(store, engine.reports, clock, settings),
+        reports=Reports(store, engine.reports, now, settings),
         webhooks=engine.webhooks,
         # The engine's expiry first, so it stops last (the others may write while stopping);
         # webhooks before reports, so they stop after them and hear reports' last events.

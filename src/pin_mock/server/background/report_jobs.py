@@ -7,6 +7,11 @@ the job, on the engine's report queue, moves it along::
         build ok    -> completed (+ file)  -> emit report.completed
         build fails -> failed (+ error)    -> emit report.failed
 
+The steps fall due on the client's clock (``client_time.py``), counted from
+when the report got under way (the job's ``t0``): the job waits for each in its
+slot on a running clock, and gives the slot up and is held while the client's
+clock is frozen, so an advance completes a frozen report at once.
+
 Each step is a compare-and-set on the status (``ReportStore.advance``), so a
 job run twice (taken over from a worker that was slow, not dead) completes the
 report and announces it once. A worker that takes over a ``processing`` report
@@ -26,10 +31,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Callable
 from typing import Any
 
+from pin_mock.server.background.client_time import ClientTime
 from pin_mock.server.background.fair_queue import FairQueue
+from pin_mock.server.domain.clocks import ClientClocks
 from pin_mock.server.domain.events import Events
 from pin_mock.server.domain.reports.documents import GenerationFailed, build_document
 from pin_mock.server.domain.reports.files import render
@@ -62,7 +68,7 @@ class ReportJobs:
         reports: ReportStore,
         store: Store,
         events: Events,
-        clock: Callable[[], float],
+        clocks: ClientClocks,
         report_delay: float,
         *,
         observability: Observability = UNOBSERVED,
@@ -71,9 +77,10 @@ class ReportJobs:
         self.observability = observability
         self.reports = reports
         self.events = events
-        self.clock = clock
+        self.clock = clocks.now
+        self.time = ClientTime(clocks, "reports")
         self.delay = report_delay
-        self.sources = ReportSources(store, clock)
+        self.sources = ReportSources(store, self.clock)
         # The longest a report should take: a lease that long needs no renewal.
         self.jobs = FairQueue(
             queue, lease=report_delay + 60.0, group_slots=CLIENT_SLOTS, client_slots=CLIENT_SLOTS
@@ -98,16 +105,20 @@ class ReportJobs:
 
     async def _handle(self, job: Job) -> None:
         client_id = job["client_id"]
+        await self.time.enter(job)
         view = await self.reports.get(client_id, job["report_id"])
         if view is None or view["status"] not in UNFINISHED:
             return  # the sandbox was reset, or another worker finished it
         token = secrets.token_hex(8)
         if not await self.slots.acquire(client_id, "reports", token, job):
             return  # parked until one of the client's reports ends
+        # t0: when the report first got under way, on the client's clock; a job held by a
+        # frozen clock keeps it, so its steps stay due when they were.
+        job = {**job, "t0": float(job.get("t0", self.clock()))}
         attributes = {"pin.client_id": client_id, "pin.report_id": view["id"]}
         try:
             with self.observability.job("report.job", {**attributes, "pin.type": view["type"]}):
-                await self._generate(client_id, view)
+                await self._generate(client_id, view, job)
         except Exception as exc:
             if unavailable(exc) is not None:  # Redis lost: counted; the job runs again
                 self.observability.state_error("reports")
@@ -115,16 +126,20 @@ class ReportJobs:
         finally:
             await self.slots.release(client_id, "reports", token)
 
-    async def _generate(self, client_id: str, view: dict[str, Any]) -> None:
+    async def _generate(self, client_id: str, view: dict[str, Any], job: Job) -> None:
+        # Each step waits for its due time holding the slot (a report under way), unless
+        # the client's clock is frozen first: then the job is held until it moves.
         if view["status"] == "pending":
-            await asyncio.sleep(self.delay / 2)
+            if not await self.time.wait(job, job["t0"] + self.delay / 2, view["id"]):
+                return
             if not await self.reports.advance(
                 client_id, view, ("pending",), {"status": "processing"}
             ):
                 return
             self.observability.report("processing")
             view = {**view, "status": "processing"}
-        await asyncio.sleep(self.delay / 2)
+        if not await self.time.wait(job, job["t0"] + self.delay, view["id"]):
+            return
         try:
             document = await build_document(self.sources, client_id, view)
             content = await asyncio.to_thread(render, view["format"], document)

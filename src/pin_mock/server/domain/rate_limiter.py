@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from limits import RateLimitItem, RateLimitItemPerSecond
@@ -55,9 +55,10 @@ def refusal(decision: Decision) -> RateLimited:
     )
 
 
-def _decision(item: RateLimitItem, count: Count) -> Decision:
+def _decision(item: RateLimitItem, count: Count, offset: float = 0.0) -> Decision:
     allowed, reset_at, remaining = count
-    reset = math.ceil(reset_at)
+    # The window runs on the real clock; its end is written on the caller's clock.
+    reset = math.ceil(reset_at + offset)
     retry_after = max(1, math.ceil(reset_at - time.time()))
     return Decision(allowed, item.amount, max(0, remaining), reset, retry_after)
 
@@ -68,30 +69,37 @@ class PendingDecision:
 
     item: RateLimitItem
     count: DeferredCount
+    offset: Callable[[], float] = lambda: 0.0
 
     def known(self) -> Decision | None:
         """The decision if the count is made (always in memory), else None."""
         count = self.count.known()
-        return None if count is None else _decision(self.item, count)
+        return None if count is None else _decision(self.item, count, self.offset())
 
     async def result(self) -> Decision:
         """The decision, counting now if no state call carried the count."""
-        return _decision(self.item, await self.count.result())
+        return _decision(self.item, await self.count.result(), self.offset())
 
 
 class RateLimiter:
     """Fixed-window counters per key, one limit per tier."""
 
     def __init__(
-        self, tier_limits: Mapping[str, int], window: int, counters: DeferringCounters
+        self,
+        tier_limits: Mapping[str, int],
+        window: int,
+        counters: DeferringCounters,
+        offset: Callable[[], float] = lambda: 0.0,
     ) -> None:
         self._items = {tier: RateLimitItemPerSecond(n, window) for tier, n in tier_limits.items()}
         self._counters = counters
+        # How far the caller's clock is from the real one (``domain/clocks.py``).
+        self._offset = offset
 
     async def hit(self, key: str, tier: str) -> Decision:
         """Count one request for ``key`` and say whether it may proceed."""
         item = self._items[tier]
-        return _decision(item, await self._counters.count(item, key))
+        return _decision(item, await self._counters.count(item, key), self._offset())
 
     async def defer(self, key: str, tier: str) -> PendingDecision:
         """Count one request for ``key`` now or with the request's first state call
@@ -99,6 +107,16 @@ class RateLimiter:
         item = self._items[tier]
 
         def refuse(count: Count) -> RateLimited:
-            return refusal(_decision(item, count))
+            return refusal(_decision(item, count, self._offset()))
 
-        return PendingDecision(item, await self._counters.defer(item, key, refuse))
+        return PendingDecision(item, await self._counters.defer(item, key, refuse), self._offset)
+
+    async def forget(self, key: str, tier: str, seconds: float) -> None:
+        """``key``'s clock moved ``seconds`` ahead: if that passes its window's end, the
+        window is over (the next hit opens a new one, with the whole budget)."""
+        item = self._items.get(tier)
+        if item is None:
+            return
+        reset_at, _remaining = await self._counters.stats(item, key)
+        if reset_at - time.time() <= seconds:
+            await self._counters.forget(item, key)

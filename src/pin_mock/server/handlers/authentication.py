@@ -9,6 +9,7 @@ from urllib.parse import unquote_plus
 
 from pin_mock.server.domain.auth import ClientRegistry, TokenService, requested_scopes
 from pin_mock.server.domain.callers import Caller
+from pin_mock.server.domain.clocks import ClientClocks
 from pin_mock.server.domain.token_throttle import TokenThrottle
 from pin_mock.server.errors import OAuthError
 
@@ -20,6 +21,7 @@ async def issue_token(
     tokens: TokenService,
     token_throttle: TokenThrottle,
     caller: Caller,
+    clocks: ClientClocks,
     body: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], int, dict]:
     """Authenticate the client and issue a bearer token (throttled: ``domain/token_throttle.py``)."""
@@ -27,7 +29,7 @@ async def issue_token(
     address = caller.peer or "unknown"
     await throttle.check_address(address)
     try:
-        return await _issue(clients, tokens, throttle, caller, body or {}, address)
+        return await _issue(clients, tokens, throttle, caller, body or {}, address, clocks)
     except OAuthError as error:
         # Failed client authentications count against the address; a malformed
         # request (400) guesses no secret: it has its own, generous budget
@@ -44,6 +46,7 @@ async def _issue(
     caller: Caller,
     form: dict[str, Any],
     address: str,
+    clocks: ClientClocks,
 ) -> tuple[dict[str, Any], int, dict]:
     client_id, client_secret, used_basic = _credentials(form, caller.authorization)
     grant_type = form.get("grant_type")
@@ -66,6 +69,7 @@ async def _issue(
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "grant_type must be client_credentials.")
     scopes = requested_scopes(client, form.get("scope"))
+    await clocks.enter(client.client_id)  # the token is dated (iat, exp) on the client's clock
     return tokens.issue(client, scopes), 200, NO_STORE
 
 

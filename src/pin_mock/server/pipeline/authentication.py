@@ -17,10 +17,17 @@ never uvicorn's plain-text 500 on every path.
 
 from __future__ import annotations
 
+import logging
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pin_mock.server.domain.auth import TokenService
 from pin_mock.server.domain.callers import ANONYMOUS, Caller, identify
+from pin_mock.server.domain.clocks import ClientClocks
+from pin_mock.server.errors import InternalError, Unauthorized
+from pin_mock.server.state.outages import unavailable
+
+log = logging.getLogger("pin_mock.errors")
 
 #: Where the caller is kept in the ASGI scope's ``state`` (shared by the
 #: shallow copies Connexion's routing makes of the scope).
@@ -37,9 +44,10 @@ def caller_of(scope: Scope) -> Caller:
 class AuthenticationMiddleware:
     """Parse and verify the ``Authorization`` header once; keep the result in the scope."""
 
-    def __init__(self, app: ASGIApp, *, tokens: TokenService) -> None:
+    def __init__(self, app: ASGIApp, *, tokens: TokenService, clocks: ClientClocks) -> None:
         self.app = app
         self.tokens = tokens
+        self.clocks = clocks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -49,9 +57,28 @@ class AuthenticationMiddleware:
                     authorization = value.decode("latin-1")  # the last one counts
             client = scope.get("client")
             peer = str(client[0]) if client else ""
+            self.clocks.enter_real()  # until a token names its client
             if scope["path"].startswith(TOKEN_PATHS):
-                caller = identify(authorization, self.tokens, peer)
+                caller = await self._on_its_clock(identify(authorization, self.tokens, peer))
             else:  # the token endpoint reads Basic from it; nothing else reads a token
                 caller = Caller(authorization, peer=peer)
             scope.setdefault("state", {})[STATE_KEY] = caller
         await self.app(scope, receive, send)
+
+    async def _on_its_clock(self, caller: Caller) -> Caller:
+        """Enter the caller's clock for the whole request; its token expires on that clock."""
+        if caller.client_id is None:
+            return caller
+        assert caller.claims is not None
+        try:
+            await self.clocks.enter(caller.client_id)
+        except Exception as exc:
+            problem = unavailable(exc)  # Redis lost: 503 for the operation that needs it
+            if problem is None:
+                log.exception("could not read the clock of %s", caller.client_id)
+                problem = InternalError("The access token could not be checked.")
+            return Caller(caller.authorization, problem=problem, peer=caller.peer)
+        if self.tokens.expired(caller.claims):
+            problem = Unauthorized("The access token has expired.")
+            return Caller(caller.authorization, problem=problem, peer=caller.peer)
+        return caller

@@ -24,8 +24,10 @@ from pin_mock.server.state.outages import unavailable
 API_HEADERS = [(b"cache-control", b"no-store"), (b"x-content-type-options", b"nosniff")]
 #: What counts against a budget: PIN's API and the sandbox's own operations...
 COUNTED = ("/v1/", "/_sandbox/")
-#: ...but not the sandbox's documents and pages (no token, nothing to spend).
-FREE = ("/_sandbox/openapi.json", "/_sandbox/inspector")
+#: ...but not the sandbox's documents and pages (no token, nothing to spend), nor its
+#: clock, which counts on a budget of its own (``app.py``): a client whose budget is spent
+#: must still be able to advance its clock past the window's end.
+FREE = ("/_sandbox/openapi.json", "/_sandbox/inspector", "/_sandbox/clock")
 
 
 class RateLimitMiddleware:
@@ -42,11 +44,14 @@ class RateLimitMiddleware:
         limiter: RateLimiter,
         prefix: tuple[str, ...] = COUNTED,
         free: tuple[str, ...] = FREE,
+        namespace: str = "",
     ) -> None:
         self.app = app
         self.limiter = limiter
         self.prefix = prefix
         self.free = free
+        # Keys of another budget (``sandbox:``: the clock's controls, ``app.py``).
+        self.namespace = namespace
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"] if scope["type"] == "http" else ""
@@ -55,9 +60,9 @@ class RateLimitMiddleware:
             return
         caller = caller_of(scope)
         if caller.client_id is not None:
-            key, tier = f"client:{caller.client_id}", caller.tier or "standard"
+            key, tier = f"{self.namespace}client:{caller.client_id}", caller.tier or "standard"
         else:
-            key, tier = f"addr:{caller.peer or 'unknown'}", "standard"
+            key, tier = f"{self.namespace}addr:{caller.peer or 'unknown'}", "standard"
         try:
             pending = await self.limiter.defer(key, tier)
         except Exception as exc:

@@ -63,3 +63,7 @@ class DeferringCounters(Counters, Protocol):
     async def defer(self, item: RateLimitItem, key: str, refusal: Refusal) -> DeferredCount:
         """Count one for ``key`` now or with this task's next state call (see the module)."""
         ...
+
+    async def forget(self, item: RateLimitItem, key: str) -> None:
+        """End ``key``'s window now (its client's clock was advanced past its end)."""
+        ...

@@ -11,7 +11,11 @@ whichever worker takes one makes one attempt::
     the last failure (or a 410 Gone) has no ``next_retry_at``.
 
 A receiver's ``Retry-After`` (on a 429 or gateway 5xx) lengthens the wait, up
-to ``attempts.MAX_RETRY_AFTER``. Redirects are not followed. An attempt lasts
+to ``attempts.MAX_RETRY_AFTER``. The waits are on the client's clock
+(``client_time.py``): a retry job carries its ``due`` time and, started early,
+waits for it (held while the clock is frozen), so an advance delivers at once
+what fell due. Events and attempts are dated on that clock; the signature's
+timestamp stays real (receivers check it against their own clock). Redirects are not followed. An attempt lasts
 at most ``webhook_timeout`` in all (``attempts.py``).
 
 Each attempt is logged with a compare-and-set on the delivery's attempt
@@ -38,10 +42,11 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Callable
 
+from pin_mock.server.background.client_time import ClientTime
 from pin_mock.server.background.fair_queue import FairQueue
 from pin_mock.server.background.webhooks.attempts import Poster
+from pin_mock.server.domain.clocks import ClientClocks
 from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.domain.journal.service import Journal
 from pin_mock.server.domain.webhooks.deliveries import (
@@ -75,7 +80,7 @@ class WebhookDispatcher:
         queue: JobQueue,
         webhooks: WebhookStore,
         ids: IdFactory,
-        clock: Callable[[], float],
+        clocks: ClientClocks,
         settings: Settings,
         *,
         journal: Journal | None = None,
@@ -86,8 +91,10 @@ class WebhookDispatcher:
         self.observability = observability
         self.webhooks = webhooks
         self.ids = ids
-        self.clock = clock
-        self.poster = Poster(settings, clock, TOTAL_SLOTS)
+        self.clock = clocks.now
+        self.time = ClientTime(clocks, "deliveries")
+        # The signature's timestamp: the real clock (a receiver's replay window is real).
+        self.poster = Poster(settings, clocks.real, TOTAL_SLOTS)
         # An attempt lasts at most webhook_timeout, so a lease that long needs no renewal.
         self.jobs = FairQueue(
             queue,
@@ -145,6 +152,7 @@ class WebhookDispatcher:
 
     async def _attempt(self, job: Job) -> None:
         client_id, member, attempt = job["client_id"], job["m"], int(job["a"])
+        await self.time.enter(job)
         message = Message.of(client_id, member, None, b"")
         due, webhook = await self.webhooks.due_and_webhook(client_id, member, message.webhook_id)
         if due is None or due != attempt:
@@ -152,6 +160,8 @@ class WebhookDispatcher:
         if webhook is None:  # removed: no further deliveries, nothing more in its log
             await self.webhooks.release(client_id, member)
             return
+        if "due" in job and not await self.time.due(job, float(job["due"]), member):
+            return  # a retry started before its time on the client's clock: it waits
         message = Message.of(client_id, member, webhook, job["body"].encode())
         token = secrets.token_hex(8)
         if not await self.slots.acquire(client_id, message.webhook_id, token, job):
@@ -201,7 +211,11 @@ class WebhookDispatcher:
             next_at,
             None,
         )
-        retry = None if delay is None else (delay, {**job, "a": attempt + 1})
+        retry = (
+            None
+            if delay is None
+            else (delay, {**job, "a": attempt + 1, "due": self.clock() + delay})
+        )
         recorded = await self.webhooks.record(
             message.client_id, message.webhook_id, job["m"], attempt, record, retry=retry
         )

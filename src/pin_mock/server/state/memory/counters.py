@@ -66,3 +66,6 @@ class MemoryCounters:
     async def stats(self, item: RateLimitItem, key: str) -> tuple[float, int]:
         reset_at, remaining = self._limiter.get_window_stats(item, key)
         return reset_at, remaining
+
+    async def forget(self, item: RateLimitItem, key: str) -> None:
+        self._limiter.clear(item, key)

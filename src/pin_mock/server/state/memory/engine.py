@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pin_mock.server.state.journal_port import JournalLimits
 from pin_mock.server.state.memory.chaos import MemoryChaos
+from pin_mock.server.state.memory.clocks import MemoryClocks
 from pin_mock.server.state.memory.counters import MemoryCounters
 from pin_mock.server.state.memory.event_archive import MemoryEventArchive
 from pin_mock.server.state.memory.health import MemoryHealth
@@ -36,6 +37,9 @@ class MemoryEngine:
         self.ids = MemoryIdSpace()
         self.chaos = MemoryChaos()
         self.health = MemoryHealth({"reports": self.report_jobs, "deliveries": self.deliveries})
+        self.clocks = MemoryClocks(
+            registry, {"reports": self.report_jobs, "deliveries": self.deliveries}
+        )
         self._counters: dict[str, MemoryCounters] = {}
 
     def counters(self, name: str) -> MemoryCounters:

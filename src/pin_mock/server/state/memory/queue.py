@@ -36,6 +36,8 @@ class MemoryQueue:
         self._concurrency = 1
         self._ready: deque[Job] = deque()
         self._scheduled: dict[asyncio.TimerHandle, Job] = {}
+        # Jobs waiting for their client's frozen clock to move (not work to drain).
+        self._held: dict[str, list[Job]] = {}
         self._running: dict[asyncio.Task[None], Job] = {}
         self._slots: list[MemorySlots] = []
         self._closed = False  # aclose has begun
@@ -73,6 +75,28 @@ class MemoryQueue:
         if job is not None and not self._closed:
             self._ready.append(job)
             self._pump()
+
+    def hold(self, job: Job) -> None:
+        """Keep ``job`` until its client's clock moves (``wake``)."""
+        if self._closed:
+            self.put_nowait(job)  # handed back with the rest
+            return
+        self._held.setdefault(job["client_id"], []).append(job)
+
+    def wake(self, client_id: str) -> int:
+        """Queue the client's held and scheduled jobs now, by their due time (``job["due"]``)."""
+        if self._closed:
+            return 0
+        woken = self._held.pop(client_id, [])
+        for handle, job in list(self._scheduled.items()):
+            if job["client_id"] == client_id:
+                handle.cancel()
+                del self._scheduled[handle]
+                woken.append(job)
+        woken.sort(key=lambda job: float(job.get("due") or 0.0))
+        for job in woken:
+            self.put_nowait(job)
+        return len(woken)
 
     # -- running ---------------------------------------------------------------
 
@@ -114,8 +138,10 @@ class MemoryQueue:
         for handle in self._scheduled:
             handle.cancel()
         left = [*self._ready, *self._scheduled.values()]
+        left += [job for jobs in self._held.values() for job in jobs]
         self._ready.clear()
         self._scheduled.clear()
+        self._held.clear()
         running = dict(self._running)
         if running and grace > 0:
             await asyncio.wait(running, timeout=grace)
@@ -142,6 +168,7 @@ class MemoryQueue:
             if job["client_id"] == client_id:
                 handle.cancel()
                 del self._scheduled[handle]
+        self._held.pop(client_id, None)
         for slots in self._slots:
             slots.cancel(client_id)
         self._check_idle()

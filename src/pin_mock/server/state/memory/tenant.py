@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pin_mock.server.search_index import TrigramIndex
+from pin_mock.server.state.clock_port import REAL, ClockState
 
 
 @dataclass
@@ -44,6 +45,7 @@ class Tenant:
     search: TrigramIndex = field(default_factory=TrigramIndex)
     entry_count: int = 0  # created clinical-data entries, over all patients
     version: int = 0  # changed on every write, so derived views can be cached
+    clock: ClockState = REAL  # the client's clock (``memory/clocks.py``); a reset drops it
 
     def pending_count(self) -> int:
         return sum(len(members) for members in self.pending.values())

@@ -83,3 +83,7 @@ class RedisCounters:
     async def stats(self, item: RateLimitItem, key: str) -> tuple[float, int]:
         reset_at, remaining = await self._limiter.get_window_stats(item, key)
         return reset_at, remaining
+
+    async def forget(self, item: RateLimitItem, key: str) -> None:
+        await self._limiter.clear(item, key)
+        self._resets.pop(self._name(item, key), None)

@@ -32,6 +32,7 @@ from redis.exceptions import ConnectionError as ConnectionLost
 
 from pin_mock.server.state.journal_port import JournalLimits
 from pin_mock.server.state.redis.chaos import RedisChaos
+from pin_mock.server.state.redis.clocks import RedisClocks
 from pin_mock.server.state.redis.counters import RedisCounters
 from pin_mock.server.state.redis.event_archive import RedisEventArchive
 from pin_mock.server.state.redis.health import RedisHealth
@@ -106,6 +107,7 @@ class RedisEngine:
         self.chaos = RedisChaos(space, sandbox_ttl)
         queues = {"reports": self.report_jobs, "deliveries": self.deliveries}
         self.health = RedisHealth(self.redis, space.key("health"), queues)
+        self.clocks = RedisClocks(space, queues)
         self._counters: dict[str, RedisCounters] = {}
 
     def counters(self, name: str) -> RedisCounters:
@@ -127,6 +129,7 @@ class RedisEngine:
         return None
 
     async def aclose(self) -> None:
+        await self.clocks.aclose()  # its listener holds a connection of the pool
         await self.redis.aclose()
         # The pool is shared with the rate limiter's storage: close it for both.
         await self.redis.connection_pool.disconnect()

@@ -34,6 +34,7 @@ from pin_mock.server.state.ports import (
     WriteResult,
 )
 from pin_mock.server.state.redis import tenant_scripts as lua
+from pin_mock.server.state.redis.clocks import KEYS as CLOCK_KEYS
 from pin_mock.server.state.redis.trips import Trips
 from pin_mock.server.state.unread import Subscribed
 
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 #: Per-tenant keys with fixed names, removed by a reset besides the ``keys`` set's members
 #: (reports and webhooks: the reset counts them, whatever their Redis type).
 FIXED_KEYS = ["order", "m", "reports", "webhooks", "p", "lines", "ep", "deliveries"]
+FIXED_KEYS += CLOCK_KEYS  # the client's clock and the jobs waiting for it (``clocks.py``)
 #: Besides ``FIXED_KEYS``: the tenant's scheduled retries, each cancelled by the reset.
 RETRIES = "retries"
 #: What separates the search lines (``tenant_scripts.SEARCH``); never in a term.
