@@ -54,6 +54,7 @@ class ClockCache:
         self._entries: dict[str, tuple[ClockState, float]] = {}
         self._generation: dict[str, int] = {}
         self._listener: asyncio.Task[None] | None = None
+        self._closing = False
 
     async def read(self, client_id: str) -> ClockState:
         if self._listener is None or self._listener.done():
@@ -102,11 +103,13 @@ class ClockCache:
             self._entries.clear()
 
     async def _listen(self) -> None:
-        while True:
+        # A flag as well as the cancellation: redis-py's read timeout can swallow a cancel
+        # that lands as it fires (the task then reads on, and a shutdown awaiting it hangs).
+        while not self._closing:
             pubsub = self.redis.pubsub()
             try:
                 await pubsub.subscribe(self.channel)
-                while True:
+                while not self._closing:
                     message = await pubsub.get_message(timeout=1.0)
                     if message is None:
                         continue
@@ -131,7 +134,9 @@ class ClockCache:
 
     async def aclose(self) -> None:
         if self._listener is not None:
+            self._closing = True
             self._listener.cancel()
-            with contextlib.suppress(BaseException):
-                await self._listener
+            # Ends within a read timeout (1 s) even if the cancel was swallowed (_listen).
+            await asyncio.wait({self._listener}, timeout=2 * BACKOFF + 2.0)
             self._listener = None
+            self._closing = False
