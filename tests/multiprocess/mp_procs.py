@@ -194,7 +194,6 @@ def pinned(server: Serve, per_worker: int = 1) -> dict[int, list[http.client.HTT
     """At least ``per_worker`` open keep-alive connections held by each worker process."""
     pids = server.workers()
     held: dict[int, list[http.client.HTTPConnection]] = {pid: [] for pid in pids}
-    spare: list[http.client.HTTPConnection] = []
     deadline = time.monotonic() + BOUND
     while any(len(c) < per_worker for c in held.values()):
         if time.monotonic() > deadline:
@@ -207,11 +206,12 @@ def pinned(server: Serve, per_worker: int = 1) -> dict[int, list[http.client.HTT
         assert conn.sock is not None
         owner = _owner(server.port, conn.sock.getsockname()[1], pids)
         if owner is None or len(held[owner]) >= per_worker:
-            spare.append(conn)
+            # Closed at once: a busy machine can hand a hundred connections in a row to
+            # one worker, and kept open they would reach its cap of connections from one
+            # address (100: transport/connection_limits.py) and make it answer 503.
+            conn.close()
         else:
             held[owner].append(conn)
-    for conn in spare:
-        conn.close()
     return held
 
 
