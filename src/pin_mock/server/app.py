@@ -44,8 +44,10 @@ uses of them.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
+import logging
 from collections.abc import AsyncIterator, Callable
 from functools import lru_cache, partial
 from pathlib import Path
@@ -236,6 +238,11 @@ def _docs_oauth(settings: Settings, services: Services) -> dict[str, Any]:
     return oauth_defaults(client.client_id, None if settings.clients else client.client_secret)
 
 
+#: Seconds past the graceful shutdown a worker may take to stop before it is abandoned.
+STOP_MARGIN = 15.0
+logger = logging.getLogger(__name__)
+
+
 def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncContextManager]:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Any) -> AsyncIterator[dict[str, Any]]:
@@ -248,8 +255,14 @@ def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncCon
         finally:
             readiness.started = False  # /readyz says 503 while the workers stop
             # Stop in reverse order; workers flush or log what they could not finish.
+            bound = services.settings.graceful_shutdown_timeout + STOP_MARGIN
             for worker in reversed(services.workers):
-                await worker.aclose()
+                try:
+                    await asyncio.wait_for(worker.aclose(), bound)
+                except TimeoutError:
+                    # A shutdown always ends: a worker that has not stopped by then is
+                    # abandoned, and says so (its work is on the engine's queue on Redis).
+                    logger.warning("%s did not stop within %.0f s", type(worker).__name__, bound)
             services.observability.shutdown()  # the last spans exported
 
     return lifespan
