@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import Callable
 
 import pytest
+from starlette.middleware.cors import CORSMiddleware
 
 from harness import Sandbox
 from pin_mock.server.errors import ConfigError
+from pin_mock.server.pipeline.cors import CorsMiddleware, cors_options
 from pin_mock.server.settings import Settings
 
 LOCAL_APP = "http://localhost:5173"
@@ -179,3 +182,47 @@ def test_the_serve_flag_reaches_the_settings() -> None:
     result = CliRunner().invoke(main, ["serve", "--cors-origins", "local,app.example"])
     assert result.exit_code == 2  # refused before anything starts
     assert "cors_origins: 'app.example' is not an origin" in result.output
+
+
+@pytest.mark.parametrize(
+    "vary",
+    [[], [b"Accept-Encoding"], [b"Accept", b"Accept-Encoding"]],
+    ids=["none", "one", "two"],
+)
+def test_an_answer_to_no_origin_varies_on_origin_as_starlettes_layer_makes_it(
+    vary: list[bytes],
+) -> None:
+    """Without an Origin the layer skips Starlette's and adds ``Vary: Origin`` itself:
+    the same headers, in the same order, as Starlette's ``CORSMiddleware`` answers."""
+
+    async def app(scope, receive, send) -> None:
+        headers = [(b"content-type", b"application/json")]
+        headers += [(b"vary", value) for value in vary] + [(b"x-request-id", b"req_1")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    def answer(layer) -> list:
+        sent: list = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/v1/patients", "headers": []}
+        asyncio.run(layer(scope, receive, send))
+        return sent[0]["headers"]
+
+    ours = answer(CorsMiddleware(app, cors_origins="local"))
+    starlettes = answer(CORSMiddleware(app, **cors_options("local")))
+    assert ours == starlettes
+    assert ours[-1 if not vary else 1][0] == b"vary"
+    assert [v for n, v in ours if n == b"vary"] == [b", ".join([*vary, b"Origin"])]
+
+
+def test_an_api_answer_without_an_origin_varies_on_origin(sandbox: Sandbox) -> None:
+    response = sandbox.get("/v1/patients?limit=1")
+    assert response.status_code == 200
+    assert response.headers["vary"] == "Origin"
+    assert "access-control-allow-origin" not in response.headers

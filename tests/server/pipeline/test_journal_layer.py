@@ -59,3 +59,28 @@ def test_a_failed_token_request_fills_nobodys_journal(faulty: TestClient) -> Non
         assert refused.status_code == 401
     token = fetch_token(faulty, "sandbox-standard")
     assert [e["status"] for e in _journal(faulty, token)] == [200]  # its own sign-in only
+
+
+def test_a_granted_token_request_goes_in_its_clients_journal_however_it_named_it(
+    faulty: TestClient,
+) -> None:
+    """The client is read off the form (its name percent-encoded or not) or Basic."""
+    encoded = "grant_type=client_credentials&client%5Fid=sandbox-standard&client_secret=" + (
+        "sandbox-standard-secret"
+    )
+    granted = faulty.post(
+        "/oauth/token",
+        content=encoded,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert granted.status_code == 200, granted.text
+    basic = faulty.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("sandbox-standard", "sandbox-standard-secret"),
+    )
+    assert basic.status_code == 200, basic.text
+    token = basic.json()["access_token"]
+    entries = _journal(faulty, token)
+    assert [(e["path"], e["status"]) for e in entries] == [("/oauth/token", 200)] * 2
+    assert all("sandbox-standard-secret" not in str(e) for e in entries)

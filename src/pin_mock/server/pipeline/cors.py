@@ -103,12 +103,33 @@ class CorsMiddleware:
         cors = self.cors
         if cors is None:
             await self.app(scope, receive, send)
-        elif preflight and origin is not None and not cors.is_allowed_origin(origin):
+        elif origin is None:
+            # No page is asking (curl, SDKs, the benchmarks): only ``Vary: Origin``, so
+            # no cache hands this answer without CORS headers to a page that needs them.
+            # What Starlette's layer would do here, without its per-request objects.
+            await self.app(scope, receive, _vary_origin(send))
+        elif preflight and not cors.is_allowed_origin(origin):
             await self.app(scope, receive, send)  # no CORS answer: the router's 405
         else:
-            # Also without an Origin: Starlette then adds ``Vary: Origin``, so no
-            # cache hands an answer without CORS headers to a page that needs them.
             await cors(scope, receive, send)
+
+
+def _vary_origin(send: Send) -> Send:
+    async def send_varying(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            found = [i for i, (name, _value) in enumerate(headers) if name == b"vary"]
+            vary = (b"vary", b", ".join([*(headers[i][1] for i in found), b"Origin"]))
+            for i in reversed(found[1:]):
+                del headers[i]
+            if found:
+                headers[found[0]] = vary
+            else:
+                headers.append(vary)
+            message["headers"] = headers
+        await send(message)
+
+    return send_varying
 
 
 def _without_basic_challenge(send: Send) -> Send:

@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qs, unquote_plus
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -230,5 +230,12 @@ def _token_client(scope: Scope, body: bytes) -> str | None:
             except (ValueError, UnicodeDecodeError):
                 return None
             return unquote_plus(decoded.partition(":")[0]) or None
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=16)
-    return (fields.get("client_id") or [None])[0]
+    # The grant succeeded, so the form was well formed and named its client once
+    # (operations.py refuses a repeated field): the first client_id is the one.
+    for field in body.split(b"&", 16):
+        name, _, value = field.partition(b"=")
+        if b"%" in name or b"+" in name:  # an encoded name: compare it decoded
+            name = unquote_plus(name.decode("utf-8", "replace")).encode()
+        if name == b"client_id":
+            return unquote_plus(value.decode("utf-8", "replace")) or None
+    return None

@@ -45,14 +45,23 @@ def redact(raw: bytes) -> bytes:
     # than a substring search.
     named = b"secret" in raw or b"token" in raw or b"password" in raw
     if named and (b'":' in raw or b'" :' in raw):
-        raw = _JSON_SECRET.sub(rb'"\1"\2"[redacted]"', raw)
+        raw = _JSON_SECRET.sub(_json_redacted, raw)
     if named and b"=" in raw:
-        raw = _FORM_SECRET.sub(rb"\1\2=[redacted]", raw)
+        raw = _FORM_SECRET.sub(_form_redacted, raw)
     if b"eyJ" in raw:
         raw = _JWT.sub(REDACTED, raw)
     if b"whsec_" in raw:
         raw = _WEBHOOK_SECRET.sub(b"whsec_" + REDACTED, raw)
     return raw
+
+
+# Replacements as functions: re's template expansion (``\\1``) costs twice as much per call.
+def _json_redacted(match: re.Match[bytes]) -> bytes:
+    return b'"' + match[1] + b'"' + match[2] + b'"[redacted]"'
+
+
+def _form_redacted(match: re.Match[bytes]) -> bytes:
+    return match[1] + match[2] + b"=[redacted]"
 
 
 def redact_credentials(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -74,12 +83,15 @@ def _credential(name: bytes, value: bytes) -> bytes:
 
 def redact_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     """Headers with credentials replaced (an ``Authorization`` keeps its scheme)."""
+    # One search over all the values first: most lists hold no secret outside the
+    # credential headers, and then no value needs a search of its own.
+    marked = _marked(b"\n".join([value for _name, value in headers]))
     safe = []
     for name, value in headers:
         lower = name.lower()
         if lower in SECRET_HEADERS:
             value = _credential(lower, value) if not value.endswith(REDACTED) else value
-        elif _marked(value):
+        elif marked and _marked(value):
             value = redact(value)
         safe.append((lower, value))
     return safe

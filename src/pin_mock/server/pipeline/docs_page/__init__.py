@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 TITLE = "PIN API sandbox"
@@ -53,10 +54,18 @@ class DocsPageMiddleware:
 
     def __init__(self, app: ASGIApp, *, oauth: dict[str, Any]) -> None:
         self.app = app
+        # Connexion's Swagger UI layer (the next one) answers only under /docs (the
+        # spec is served by the sandbox's own routes: ``serve_spec=False``), yet its
+        # router tries each of its routes, and copies the scope, for every request:
+        # any other path goes straight to the layer after it.
+        self.past_docs = app.app if isinstance(app, SwaggerUIMiddleware) else app
         self.oauth = oauth
         self.template = _TEMPLATES.get_template("index.j2")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not scope["path"].startswith(DOCS_PATH):
+            await self.past_docs(scope, receive, send)
+            return
         if (
             scope["type"] != "http"
             or scope["method"] not in ("GET", "HEAD")
