@@ -80,3 +80,33 @@ def test_memory_counts_start_no_thread_and_windows_still_expire(monkeypatch) -> 
     asyncio.run(counters.count(item, "k2"))
     assert set(storage.storage) == {item.key_for("k2")}
     assert started == []
+
+
+def test_a_gate_tests_budgets_then_counts_alike_on_both_engines_exactly_across_workers() -> None:
+    """``Counters.gate`` (a granted token request's one round trip): a spent tested budget
+    refuses and counts nothing; otherwise one is counted, exactly, across two workers."""
+    from limits import RateLimitItemPerSecond
+
+    db = fresh_db()
+    lock, grants = RateLimitItemPerSecond(3, 60), RateLimitItemPerSecond(10, 60)
+
+    async def run(state: str) -> tuple[list[int], list[int], int]:
+        engines = [open_state(state) for _ in range(1 if state == "memory://" else 2)]
+        counters = [e.counters("throttle") for e in engines]
+        try:
+            tested = [(lock, "address:a"), (lock, "pair:c|a")]
+            gates = [counters[n % len(counters)].gate(tested, grants, "c") for n in range(13)]
+            admitted = sorted(await asyncio.gather(*gates))
+            for _ in range(3):  # the pair's budget spent: refused before the count
+                await counters[0].hit(lock, "pair:c|a")
+            locked = [await c.gate(tested, grants, "other") for c in counters]
+            _, remaining = await counters[0].stats(grants, "other")
+            return admitted, locked, remaining
+        finally:
+            for engine in engines:
+                await engine.aclose()
+
+    memory, redis = asyncio.run(run("memory://")), asyncio.run(run(db.url))
+    assert memory[0] == redis[0] == [-1] * 10 + [2] * 3  # 10 admitted, 3 past the limit
+    assert memory[1] == [1] and redis[1] == [1, 1]  # the second tested budget is spent
+    assert memory[2] == redis[2] == 10  # and nothing was counted for "other"

@@ -85,3 +85,11 @@ def test_a_request_is_one_round_trip(sandbox_factory, monkeypatch: pytest.Monkey
     sent.clear()
     assert sandbox.post("/v1/patients", json=PATIENT).status_code == 201
     assert len(sent) == 1, sent
+    # A granted token request: the address's and the pair's budgets read and the grant
+    # counted in one script (``Counters.gate``); the client's clock is cached.
+    form = {"grant_type": "client_credentials", "client_id": CLIENT, "client_secret": CLIENT}
+    form["client_secret"] += "-secret"
+    for _ in range(2):
+        sent.clear()
+        assert sandbox.http.post("/oauth/token", data=form).status_code == 200
+    assert len(sent) == 1, sent

@@ -23,11 +23,13 @@ fixed window (``token_throttle_window``, 60 s by default) counted by the
 A request over a budget is answered ``429`` with ``Retry-After`` (seconds to
 the window's end) and an RFC 6749 body whose ``error`` is
 ``temporarily_unavailable``. A locked (client id, address), client id or
-address is refused *before* its secret is checked, so the lock also stops a
-guess that would have been right.
+address is refused whatever the secret it sent, so the lock also stops a
+guess that would have been right: the secret is compared (in this process)
+before the counters are read, but a refused request never learns the outcome.
 
-A token request reads two counters before its secret is checked, as before
-this budget grew to five: the (client id, address) and address budgets. The
+A granted token request reads the (client id, address) and address budgets and
+counts its grant in one call to the engine (``admit``: one round trip on
+Redis); a failed one reads the same two budgets first, then counts. The
 per-client-id ceiling and the malformed budget are read on the failure path
 only (a failure or a malformed request is counted anyway, and the count says
 whether the budget is spent), and what they lock is remembered by this process
@@ -128,13 +130,36 @@ class TokenThrottle:
         """Count one malformed token request (400, 413, 415...) from ``address``."""
         await self._hit_and_lock("malformed", "malformed:" + address)
 
-    async def granted(self, client_id: str) -> None:
-        """Count one token request of an authenticated client; 429 past its budget."""
-        item = self._items["grants"]
-        if not await self._counters.hit(item, "grants:" + client_id):
-            raise await self._throttled(
-                item, "grants:" + client_id, f"Too many token requests for client {client_id}"
-            )
+    async def admit(self, client_id: str, address: str) -> None:
+        """A client that gave its right secret: the checks of ``check_address`` and
+        ``check_client``, then count one token request (429 past its budget); on Redis
+        one round trip for the lot (``Counters.gate``)."""
+        self._refuse_if_locked(
+            "client_failures",
+            "client:" + client_id,
+            "Too many failed authentications for this client",
+        )
+        tested = [
+            (
+                "address_failures",
+                "address:" + address,
+                "Too many failed client authentications from this address",
+            ),
+            (
+                "pair_failures",
+                _pair(client_id, address),
+                "Too many failed authentications for this client from this address",
+            ),
+            ("grants", "grants:" + client_id, f"Too many token requests for client {client_id}"),
+        ]
+        refused = await self._counters.gate(
+            [(self._items[budget], key) for budget, key, _ in tested[:2]],
+            self._items["grants"],
+            "grants:" + client_id,
+        )
+        if refused >= 0:
+            budget, key, why = tested[refused]
+            raise await self._throttled(self._items[budget], key, why)
 
     # -- helpers ------------------------------------------------------------------
 

@@ -27,7 +27,6 @@ async def issue_token(
     """Authenticate the client and issue a bearer token (throttled: ``domain/token_throttle.py``)."""
     throttle = token_throttle
     address = caller.peer or "unknown"
-    await throttle.check_address(address)
     try:
         return await _issue(clients, tokens, throttle, caller, body or {}, address, clocks)
     except OAuthError as error:
@@ -48,13 +47,20 @@ async def _issue(
     address: str,
     clocks: ClientClocks,
 ) -> tuple[dict[str, Any], int, dict]:
-    client_id, client_secret, used_basic = _credentials(form, caller.authorization)
-    grant_type = form.get("grant_type")
-    if not grant_type:
-        raise OAuthError("invalid_request", "grant_type is required.")
-    await throttle.check_client(client_id, address)
+    try:
+        client_id, client_secret, used_basic = _credentials(form, caller.authorization)
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            raise OAuthError("invalid_request", "grant_type is required.")
+    except OAuthError:
+        await throttle.check_address(address)  # a locked address hears 429 whatever it sent
+        raise
+    # Compared here, but a locked address, client or pair hears 429 whatever the outcome
+    # (domain/token_throttle.py): the lock stops a right guess too.
     client = clients.authenticate(client_id, client_secret)
     if client is None:
+        await throttle.check_address(address)
+        await throttle.check_client(client_id, address)
         # Only registered ids have a lock: no secret opens an unknown one, and
         # counting arbitrary ids would let junk fill the counters.
         if client_id in clients:
@@ -65,7 +71,7 @@ async def _issue(
             status=401,
             basic_challenge=used_basic,
         )
-    await throttle.granted(client.client_id)
+    await throttle.admit(client.client_id, address)  # the locks, then the grant: one trip
     if grant_type != "client_credentials":
         raise OAuthError("unsupported_grant_type", "grant_type must be client_credentials.")
     scopes = requested_scopes(client, form.get("scope"))

@@ -348,6 +348,14 @@ class Counters(Protocol):
         """``(reset_at, remaining)`` of ``key``'s window."""
         ...
 
+    async def gate(
+        self, tested: list[tuple[RateLimitItem, str]], item: RateLimitItem, key: str
+    ) -> int:
+        """``test`` each of ``tested``, then, if none is spent, count one for ``key``; at once
+        (one round trip on Redis). The index of the first spent budget in ``tested``,
+        ``len(tested)`` if the count passed ``item``'s limit, or -1: counted and allowed."""
+        ...
+
 
 class SigningKeys(Protocol):
     """Where the tokens' signing keys are kept, by ``kid`` (blocking calls: rare)."""

@@ -67,5 +67,14 @@ class MemoryCounters:
         reset_at, remaining = self._limiter.get_window_stats(item, key)
         return reset_at, remaining
 
+    async def gate(
+        self, tested: list[tuple[RateLimitItem, str]], item: RateLimitItem, key: str
+    ) -> int:
+        # No await in between: atomic within the event loop.
+        for index, (budget, name) in enumerate(tested):
+            if not self._limiter.test(budget, name):
+                return index
+        return -1 if self._limiter.hit(item, key) else len(tested)
+
     async def forget(self, item: RateLimitItem, key: str) -> None:
         self._limiter.clear(item, key)

@@ -3,7 +3,8 @@
 A hit is one Lua script (``trips.LIMIT``: the count and the time left in its
 window), so N+k simultaneous hits on however many workers admit exactly N. The
 keys and values are ``limits``' own (``limits``' Redis storage still answers
-``hit``, ``test`` and ``stats``, for the token throttle). A ``/v1`` request's
+``hit``, ``test`` and ``stats``, for the token throttle's failure paths; a granted
+token request is one script, ``GATE``). A ``/v1`` request's
 count is deferred (``defer``): it rides on the request's first Redis call
 (``trips.py``), so a simple request costs one round trip, not two.
 """
@@ -24,6 +25,23 @@ from pin_mock.server.state.redis import trips
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool
 
+# ``Counters.gate`` in one script: ``limits``' test (the count is below the limit) of
+# each tested key, then, if none is spent, its hit on the last (``LIMIT``'s count).
+# KEYS: the tested counters, then the counted one; ARGV: each tested one's limit,
+# then the counted one's window seconds and limit.
+# -> 0: counted and allowed | i: the i-th tested is spent | #KEYS: the count passed its limit
+GATE = """
+local last = #KEYS
+for i = 1, last - 1 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[i]) then return i end
+end
+local count = redis.call('INCRBY', KEYS[last], 1)
+if count == 1 or redis.call('TTL', KEYS[last]) < 0 then
+  redis.call('EXPIRE', KEYS[last], ARGV[last])
+end
+if count > tonumber(ARGV[last + 1]) then return last end
+return 0
+"""
 #: Window ends remembered per process (``count``), then forgotten at once.
 _RESETS_MAX = 100_000
 
@@ -40,6 +58,7 @@ class RedisCounters:
         # A plain client on the same pool: the count is the one call that never waits
         # for a count (``trips.CountingRedis``).
         self._limit = Redis(connection_pool=pool).register_script(trips.LIMIT)
+        self._gate = Redis(connection_pool=pool).register_script(GATE)
         self._resets: dict[str, float] = {}
 
     def _name(self, item: RateLimitItem, key: str) -> str:
@@ -83,6 +102,13 @@ class RedisCounters:
     async def stats(self, item: RateLimitItem, key: str) -> tuple[float, int]:
         reset_at, remaining = await self._limiter.get_window_stats(item, key)
         return reset_at, remaining
+
+    async def gate(
+        self, tested: list[tuple[RateLimitItem, str]], item: RateLimitItem, key: str
+    ) -> int:
+        keys = [self._name(budget, name) for budget, name in tested] + [self._name(item, key)]
+        args = [budget.amount for budget, _ in tested] + [item.get_expiry(), item.amount]
+        return int(await self._gate(keys=keys, args=args)) - 1
 
     async def forget(self, item: RateLimitItem, key: str) -> None:
         await self._limiter.clear(item, key)
