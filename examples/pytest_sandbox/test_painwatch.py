@@ -31,6 +31,8 @@ def test_a_patient_the_app_admits_is_counted(app: PinClient, pin_sandbox) -> Non
     before = app.patient_count()
     app.admit("Ada Example", "1970-01-02")
     assert app.patient_count() == before + 1
+    # What the app sent, verified as WireMock's verify would: exactly one create.
+    assert pin_sandbox.count(operation="createPatient", status="201") == 1
 
 
 def test_each_test_starts_from_the_seeded_data(app: PinClient) -> None:

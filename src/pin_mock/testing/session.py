@@ -123,6 +123,13 @@ class Sandbox:
         body = _checked(self.client.get("/_sandbox/requests", params=params))
         return body["data"] if isinstance(body, dict) and "data" in body else body
 
+    def count(self, **filters: Any) -> int:
+        """How many recorded exchanges match ``filters`` (the journal's ``matched``, its
+        ``limit`` aside): a verification count, as WireMock's ``verify`` reads one."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        params.setdefault("limit", 1)
+        return int(_checked(self.client.get("/_sandbox/requests", params=params))["matched"])
+
     def trigger(self, event_type: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
         """``POST /_sandbox/events``: the event (``id``, ``data``...) and its ``webhook_ids``."""
         body: dict[str, Any] = {"type": event_type}

@@ -133,6 +133,8 @@ def test_filters_by_operation_status_time_and_limit(sandbox: Sandbox) -> None:
     assert [e["status"] for e in entries(sandbox, operation="getPatient", status="404")] == [404]
     assert len(entries(sandbox, operation="getPatient", limit=2)) == 2
     assert journal(sandbox, operation="getPatient", limit=2)["has_more"] is True
+    assert journal(sandbox, operation="getPatient", limit=1)["matched"] == 4  # limit aside
+    assert journal(sandbox, operation="getPatient", status="404")["matched"] == 1
     # Newest first.
     assert got[0]["status"] == 404 and got[0]["time"] >= got[-1]["time"]
     since = before.isoformat().replace("+00:00", "Z")

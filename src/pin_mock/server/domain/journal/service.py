@@ -110,6 +110,7 @@ class Journal:
             "client_id": client_id,
             "data": matching[:limit],
             "has_more": len(matching) > limit,
+            "matched": len(matching),
             "journal_size": self.size,
             "body_bytes": self.body_bytes,
         }
