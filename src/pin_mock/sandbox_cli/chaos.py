@@ -142,7 +142,8 @@ def show(**options: Any) -> None:
 @click.option("--probability", type=float, required=True, help="Chance of a fault, 0 to 1.")
 @click.option("--fault", "faults", multiple=True, metavar="NAME",
               help="connection_reset, empty_response, malformed_json, truncated_json, "
-                   "slow_body or headers_then_silence (repeat for several).")  # fmt: skip
+                   "slow_body, headers_then_silence or random_data_then_close "
+                   "(repeat for several).")  # fmt: skip
 @click.option("--operation", "operations", multiple=True, metavar="OPERATION_ID",
               help="A /v1 operationId covered (repeat; default every /v1 operation).")  # fmt: skip
 @click.option("--delay", metavar="DIST:NAME=VALUE,...",

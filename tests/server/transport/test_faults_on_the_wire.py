@@ -21,6 +21,7 @@ import pytest
 from loopback import running
 from pin_mock.server import Settings, create_app
 from pin_mock.server.domain.chaos import FAULTS, ChaosSetting, decide
+from pin_mock.server.pipeline.faults import GARBAGE_BYTES
 from pin_mock.server.transport.uvicorn_config import uvicorn_config
 from sandboxes import engine_url
 
@@ -72,6 +73,8 @@ class Served:
 def classify(received: bytes) -> str:
     if not received:
         return "empty_response"
+    if not received.startswith(b"HTTP/"):
+        return "random_data_then_close" if len(received) == GARBAGE_BYTES else "not HTTP"
     head, _, body = received.partition(b"\r\n\r\n")
     length = next(
         int(line.split(b":")[1])
@@ -120,6 +123,22 @@ def test_empty_response_closes_without_a_byte(served: Served) -> None:
     with pytest.raises(httpx.RemoteProtocolError, match="without sending"):
         httpx.get(served.url + ONE, headers={**served.auth, "Prefer": "fault=empty_response"})
     assert served.marked(2) == ["empty_response", "empty_response"]
+
+
+def test_random_data_then_close_sends_bytes_that_are_no_http_then_closes(served: Served) -> None:
+    assert served.raw(ONE, "fault=random_data_then_close") == "random_data_then_close"
+    with pytest.raises(httpx.RemoteProtocolError):
+        prefer = {"Prefer": "fault=random_data_then_close"}
+        httpx.get(served.url + ONE, headers={**served.auth, **prefer})
+    assert served.marked(2) == ["random_data_then_close"] * 2
+    # The operation did not run: nothing was created.
+    prefer = {"Prefer": "fault=random_data_then_close"}
+    patient = {"name": "Never Stored", "date_of_birth": "1990-01-01", "gender": "female"}
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.post(served.url + "/v1/patients", json=patient, headers={**served.auth, **prefer})
+    search = {"search": "never stored"}
+    found = httpx.get(served.url + "/v1/patients", params=search, headers=served.auth)
+    assert found.json()["data"] == []
 
 
 def test_malformed_json_is_a_whole_answer_that_is_not_json(served: Served) -> None:
@@ -179,7 +198,7 @@ def test_after_every_fault_the_server_answers_and_logs_no_error(
         for fault in FAULTS:
             served.raw(ONE, f"fault={fault}; ms=100")
             assert served.raw(ONE) == "ok", fault
-    assert served.marked(12) == [*(m for f in FAULTS for m in (f, None))]
+    assert served.marked(2 * len(FAULTS)) == [*(m for f in FAULTS for m in (f, None))]
     injected = [r for r in caplog.records if r.name == "pin_mock.faults"]
     assert [r.fault for r in injected] == list(FAULTS)
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]

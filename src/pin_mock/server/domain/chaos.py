@@ -38,9 +38,10 @@ FAULTS = (
     "truncated_json",  # the answer's Content-Length, half its body, then the connection closes
     "slow_body",  # the whole answer, its body dribbled in chunks over slow_body_ms
     "headers_then_silence",  # the status and headers, then nothing until the connection closes
+    "random_data_then_close",  # bytes that are no HTTP, then the connection closes: WireMock's
 )
 #: Faults decided before the operation runs: nothing is stored, nothing emitted.
-BEFORE_OPERATION = frozenset({"connection_reset", "empty_response"})
+BEFORE_OPERATION = frozenset({"connection_reset", "empty_response", "random_data_then_close"})
 #: The largest seed: a JSON number every client reads exactly (2^53 - 1).
 MAX_SEED = 2**53 - 1
 MAX_OPERATIONS = 200

@@ -15,7 +15,9 @@
   up to ``DRIBBLE_CHUNKS`` pieces spread over ``slow_body_ms``;
 - ``headers_then_silence``: the operation runs; its status and headers, then
   nothing until the client gives up or ``silence`` seconds pass (at most the
-  server's own send timeout), and the connection closes.
+  server's own send timeout), and the connection closes;
+- ``random_data_then_close``: ``GARBAGE_BYTES`` random bytes, which are no HTTP
+  answer, then the connection closes; the operation does not run.
 
 Those that end a connection need the connection itself, which ASGI does not
 give an app: the sandbox's connection protocol (``transport/``) puts a
@@ -28,6 +30,7 @@ instead of an answer, as it would over a socket.
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -38,6 +41,8 @@ from pin_mock.server.errors import ApiError, OAuthError, render_raw
 CONNECTION = "pin_mock.connection"
 #: At most this many pieces of a dribbled body.
 DRIBBLE_CHUNKS = 10
+#: How many random bytes a ``random_data_then_close`` sends.
+GARBAGE_BYTES = 256
 #: What follows the first half of the real body in a malformed one.
 MALFORMED_TAIL = b"<!-- pin-mock: malformed_json -->"
 
@@ -49,8 +54,8 @@ class Connection(Protocol):
         """Reset it now (RST): nothing written is delivered, nothing more is sent."""
         ...
 
-    def close(self) -> None:
-        """Close it once what was written is sent (FIN); nothing more is sent."""
+    def close(self, garbage: bytes = b"") -> None:
+        """Close it once what was written, then ``garbage`` (raw bytes), is sent (FIN)."""
         ...
 
 
@@ -66,14 +71,14 @@ class ConnectionFault(Exception):
         self.fault = fault
 
 
-def _end(scope: Scope, fault: str, *, reset: bool) -> None:
+def _end(scope: Scope, fault: str, *, reset: bool, garbage: bytes = b"") -> None:
     connection: Connection | None = scope.get("extensions", {}).get(CONNECTION)
     if connection is None:
         raise ConnectionFault(fault)
     if reset:
         connection.reset()
     else:
-        connection.close()
+        connection.close(garbage)
 
 
 async def inject(
@@ -87,8 +92,14 @@ async def inject(
     silence: float,
 ) -> None:
     """Serve the request with ``fault`` (one of ``domain.chaos.FAULTS``)."""
-    if fault in ("connection_reset", "empty_response"):
-        _end(scope, fault, reset=fault == "connection_reset")
+    if fault in ("connection_reset", "empty_response", "random_data_then_close"):
+        garbage = b""
+        if fault != "connection_reset":
+            # A socket closed with bytes of the request still unread sends RST, not FIN
+            # (and may drop what was written): the client would see a reset instead.
+            await _drain(receive)
+            garbage = _garbage() if fault == "random_data_then_close" else b""
+        _end(scope, fault, reset=fault == "connection_reset", garbage=garbage)
         await asyncio.sleep(0)  # let the protocol see the connection lost before we return
         return
     start, body = await _answer(app, scope, receive)
@@ -119,6 +130,20 @@ async def inject(
     else:  # pragma: no cover - the fault names are validated before they get here
         raise ValueError(fault)
     await asyncio.sleep(0)
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the request body to its end (the body limits bound it), unused."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+def _garbage() -> bytes:
+    """``GARBAGE_BYTES`` random bytes that cannot be read as the start of an HTTP answer."""
+    data = os.urandom(GARBAGE_BYTES)
+    return data if not data.startswith(b"H") else b"\x00" + data[1:]
 
 
 async def _answer(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[Message, bytes]:

@@ -1,4 +1,5 @@
-"""The connection as ``pipeline/faults.py`` may end it: reset (RST) or closed (FIN).
+"""The connection as ``pipeline/faults.py`` may end it: reset (RST) or closed (FIN), or
+closed after bytes that are no HTTP answer (written to the socket, past uvicorn).
 
 ASGI gives an app no way to drop its connection; a transport fault needs one.
 The connection protocol (``guarded_protocol.py``) makes one ``FaultConnection``
@@ -24,10 +25,10 @@ class FaultConnection:
     def reset(self) -> None:
         self._end(reset=True)
 
-    def close(self) -> None:
-        self._end(reset=False)
+    def close(self, garbage: bytes = b"") -> None:
+        self._end(reset=False, garbage=garbage)
 
-    def _end(self, *, reset: bool) -> None:
+    def _end(self, *, reset: bool, garbage: bytes = b"") -> None:
         protocol = self._protocol
         transport = protocol.transport
         if transport is None or transport.is_closing():
@@ -42,4 +43,6 @@ class FaultConnection:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             transport.abort()
         else:
+            if garbage:
+                transport.write(garbage)  # sent before the FIN: close() flushes the buffer
             transport.close()
