@@ -110,3 +110,30 @@ def test_a_gate_tests_budgets_then_counts_alike_on_both_engines_exactly_across_w
     assert memory[0] == redis[0] == [-1] * 10 + [2] * 3  # 10 admitted, 3 past the limit
     assert memory[1] == [1] and redis[1] == [1, 1]  # the second tested budget is spent
     assert memory[2] == redis[2] == 10  # and nothing was counted for "other"
+
+
+def test_a_window_opened_by_another_worker_after_a_forget_shows_its_own_end() -> None:
+    """A client's clock advanced past its window's end on worker A (``forget``); a new
+    window opens; worker B, which remembered the old window's end, names the new one."""
+    from limits import RateLimitItemPerSecond
+
+    db = fresh_db()
+    item = RateLimitItemPerSecond(10, 60)
+
+    async def main() -> tuple[float, float, float]:
+        a, b = open_state(db.url), open_state(db.url)
+        try:
+            first_a, first_b = a.counters("limits"), b.counters("limits")
+            _, old_end, _ = await first_b.count(item, "client:x")  # B remembers this end
+            await first_a.forget(item, "client:x")
+            await asyncio.sleep(1.5)  # the new window ends 1.5 s after the old one
+            _, new_end, _ = await first_a.count(item, "client:x")
+            _, seen_by_b, _ = await first_b.count(item, "client:x")
+            return old_end, new_end, seen_by_b
+        finally:
+            await a.aclose()
+            await b.aclose()
+
+    old_end, new_end, seen_by_b = asyncio.run(main())
+    assert new_end - old_end >= 1.4
+    assert abs(seen_by_b - new_end) < 0.5, (old_end, new_end, seen_by_b)

@@ -68,11 +68,14 @@ class RedisCounters:
         def read(raw: list[Any]) -> Count:
             allowed, count, left_ms = int(raw[0]), int(raw[1]), int(raw[2])
             # A window's end never moves: remembered per window and worker, so every
-            # answer of a window names the same second.
+            # answer of a window names the same second. One that Redis puts over a
+            # second away is another window's (opened by another worker after a
+            # client's clock moved past the old one's end: ``forget``).
             now = time.time()
             reset_at = self._resets.get(name)
-            if count == 1 or reset_at is None or reset_at <= now:
-                reset_at = now + (item.get_expiry() if count == 1 else left_ms / 1000)
+            ends = now + (item.get_expiry() if count == 1 else left_ms / 1000)
+            if count == 1 or reset_at is None or reset_at <= now or abs(reset_at - ends) > 1:
+                reset_at = ends
                 if len(self._resets) >= _RESETS_MAX:
                     self._resets.clear()
                 self._resets[name] = reset_at
