@@ -169,8 +169,19 @@ def logs(
 
 
 def _follow(session: Session, filters: dict[str, Any], as_json: bool) -> None:
-    """Read the stream; when the sandbox ends it, reconnect after the last entry seen."""
+    """Read the stream; when the sandbox ends it, reconnect after the last entry seen.
+
+    Without ``--since`` it starts after the newest entry there is now (read first), not
+    "from whenever the stream opens": nothing recorded between a stream's end and the
+    next one is lost, even when the first showed nothing.
+    """
     after: str | None = None
+    if "since" not in filters:
+        answer = session.get("/_sandbox/requests", {"limit": 1})
+        if answer.status_code != 200:
+            raise _refused(answer)
+        newest = answer.json()["data"]
+        after = newest[0]["id"] if newest else "0-0"
     first = True
     while True:
         params = dict(filters)
