@@ -129,3 +129,35 @@ def test_a_wake_queues_the_clients_waiting_jobs_in_the_order_they_fall_due(engin
 
 async def _record(ran: list[int], job: dict) -> None:
     ran.append(int(job["n"]))
+
+
+def test_a_sleeper_on_one_redis_worker_wakes_when_another_moves_the_clock() -> None:
+    """A report holding its slot sleeps until its due time on worker two; the client
+    advances its clock through worker one: worker two's sleeper wakes then, not at the
+    end of its sleep (``ClockStore.on_moves``)."""
+    from pin_mock.server.domain.clocks import ClientClocks
+
+    db = fresh_db()
+
+    async def main() -> float:
+        one, two = open_state(db.url), open_state(db.url)
+        try:
+            moving, sleeping = ClientClocks(one.clocks), ClientClocks(two.clocks)
+            await sleeping.enter("a")  # starts worker two's listener
+            deadline = asyncio.get_running_loop().time() + 10
+            while not two.clocks.cache.live:
+                assert asyncio.get_running_loop().time() < deadline
+                await asyncio.sleep(0.01)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            sleeper = asyncio.create_task(sleeping.sleep("a", 60.0))
+            await asyncio.sleep(0.05)
+            assert not sleeper.done()
+            await moving.advance("a", 3600)
+            await asyncio.wait_for(sleeper, 10)
+            return loop.time() - started
+        finally:
+            await one.aclose()
+            await two.aclose()
+
+    assert asyncio.run(main()) < 10  # woken by the move, not after its 60 s

@@ -46,8 +46,10 @@ class ClientClocks:
     def __init__(self, store: ClockStore, real: Callable[[], float] = time.time) -> None:
         self.store = store
         self.real = real
-        # Sleepers on a client's running clock, woken early by a move made in this process.
+        # Sleepers on a client's running clock, woken early by a move: made in this
+        # process, or announced by another worker (``on_moves``).
         self._moves: dict[str, asyncio.Event] = {}
+        store.on_moves(self._heard)
 
     # -- reading: the clock of the request or job under way ----------------------
 
@@ -100,15 +102,18 @@ class ClientClocks:
 
     async def _moved(self, client_id: str, state: ClockState) -> ClockState:
         _ENTERED.set(state)
-        moved = self._moves.pop(client_id, None)
-        if moved is not None:
-            moved.set()
+        self._heard(client_id)
         await self.store.wake(client_id)
         return state
 
+    def _heard(self, client_id: str) -> None:
+        moved = self._moves.pop(client_id, None)
+        if moved is not None:
+            moved.set()
+
     async def sleep(self, client_id: str, seconds: float) -> None:
         """Wait ``seconds`` of real time, less if the client's clock is moved meanwhile
-        (by this process: another worker's move is seen when the sleep ends)."""
+        (by this worker or, on Redis, by another: its move is announced to all)."""
         moved = self._moves.setdefault(client_id, asyncio.Event())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(moved.wait(), seconds)

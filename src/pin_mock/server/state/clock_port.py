@@ -17,6 +17,7 @@ due times, and each job checks its due time again on the moved clock.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -94,4 +95,9 @@ class ClockStore(Protocol):
 
     async def wake(self, client_id: str) -> int:
         """Queue every held or scheduled job of the client now, by due time; how many."""
+        ...
+
+    def on_moves(self, heard: Callable[[str], None]) -> None:
+        """Call ``heard(client_id)`` when another worker moved (or reset) a client's
+        clock, once this worker reads the moved clock (never in memory: one process)."""
         ...

@@ -8,6 +8,7 @@ clock's are on the queue's timers, and ``wake`` takes both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -64,3 +65,6 @@ class MemoryClocks:
 
     async def wake(self, client_id: str) -> int:
         return sum(queue.wake(client_id) for queue in self._queues.values())
+
+    def on_moves(self, heard: Callable[[str], None]) -> None:
+        """Nothing to hear: every move is made in this process."""

@@ -55,6 +55,8 @@ class ClockCache:
         self._generation: dict[str, int] = {}
         self._listener: asyncio.Task[None] | None = None
         self._closing = False
+        #: Told of each move another worker announced (``ClockStore.on_moves``).
+        self.heard: Callable[[str], None] = lambda _client_id: None
 
     async def read(self, client_id: str) -> ClockState:
         if self._listener is None or self._listener.done():
@@ -118,6 +120,7 @@ class ClockCache:
                     elif message["type"] == "message":
                         client_id, _, ack = message["data"].decode().partition("\n")
                         self._drop(client_id)
+                        self.heard(client_id)  # its sleepers wake and read the moved clock
                         await self.redis.incr(ack)
                         await self.redis.expire(ack, 60)
             except asyncio.CancelledError:

@@ -25,6 +25,8 @@ from pin_mock.server.state.redis.clock_cache import ClockCache
 from pin_mock.server.state.redis.keyspace import encode_job
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pin_mock.server.state.redis.keyspace import Keyspace
     from pin_mock.server.state.redis.queue import RedisQueue
 
@@ -115,6 +117,9 @@ class RedisClocks:
 
     async def dropped(self, client_id: str) -> None:
         await self.cache.moved(client_id)  # the reset removed the key with the tenant's
+
+    def on_moves(self, heard: Callable[[str], None]) -> None:
+        self.cache.heard = heard
 
     async def aclose(self) -> None:
         await self.cache.aclose()
