@@ -223,7 +223,7 @@ def _journal(services: Services, spec: dict[str, Any], operations: Any) -> list[
         return []
     reasons = Reasons(documented(spec, operations))
     layer = partial(JournalMiddleware, journal=services.journal, reasons=reasons)
-    return [partial(layer, tokens=services.tokens, clock=services.clock)]
+    return [partial(layer, clock=services.clock)]
 
 
 def _allowed_hosts(settings: Settings) -> list[Any]:

@@ -28,7 +28,6 @@ from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pin_mock.server.domain.auth import TokenService
 from pin_mock.server.domain.journal.entries import REDACTION_MARGIN, Exchange
 from pin_mock.server.domain.journal.reasons import Documented, Reasons
 from pin_mock.server.domain.journal.service import Journal
@@ -87,13 +86,11 @@ class JournalMiddleware:
         *,
         journal: Journal,
         reasons: Reasons,
-        tokens: TokenService,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self.journal = journal
         self.reasons = reasons
-        self.tokens = tokens
         self.clock = clock
         self.window = journal.body_bytes + REDACTION_MARGIN
 
