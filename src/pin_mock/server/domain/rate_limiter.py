@@ -1,6 +1,6 @@
 """Per-client rate limits: a fixed window per key, one limit per tier.
 
-Counted by the engine's ``Counters`` (``state/ports.py``): in memory atomic
+Counted by the engine's ``Counters`` (``state/counters_port.py``): in memory atomic
 within the event loop, on Redis across every worker and replica, so N+k
 simultaneous requests admit exactly N. ``defer`` lets the count ride on the
 request's first state call (``state/deferred_counts.py``: one Redis round trip

@@ -49,7 +49,7 @@ from limits import RateLimitItemPerSecond
 
 from pin_mock.server.errors import OAuthError
 from pin_mock.server.settings import Settings
-from pin_mock.server.state.ports import Counters
+from pin_mock.server.state.counters_port import Counters
 
 #: The RFC 6749 error code of a throttled token request. RFC 6749 defines none
 #: for rate limits; this one (section 4.1.2.1: "temporarily unable to handle the

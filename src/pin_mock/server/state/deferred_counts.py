@@ -23,7 +23,7 @@ from typing import Protocol
 
 from limits import RateLimitItem
 
-from pin_mock.server.state.ports import Counters
+from pin_mock.server.state.counters_port import Counters
 
 #: What a count says: ``(allowed, reset_at, remaining after it)`` (``Counters.count``).
 Count = tuple[bool, float, int]

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from limits import RateLimitItem
+from pin_mock.server.state.counters_port import Counters
 
 Patient = dict[str, Any]
 Entry = dict[str, Any]
@@ -326,34 +326,6 @@ class JobQueue(Protocol):
 
     def fair_slots(self, *, lease: float, group_slots: int, client_slots: int) -> Slots:
         """Slots over this queue's jobs; a slot is held at most ``lease`` seconds."""
-        ...
-
-
-class Counters(Protocol):
-    """Fixed-window counters (rate limits, the token throttle), counted by ``limits``."""
-
-    async def count(self, item: RateLimitItem, key: str) -> tuple[bool, float, int]:
-        """Count one for ``key``: ``(allowed, reset_at, remaining after it)``."""
-        ...
-
-    async def hit(self, item: RateLimitItem, key: str) -> bool:
-        """Count one for ``key``; False if that passed the limit."""
-        ...
-
-    async def test(self, item: RateLimitItem, key: str) -> bool:
-        """True if ``key`` may still be counted once."""
-        ...
-
-    async def stats(self, item: RateLimitItem, key: str) -> tuple[float, int]:
-        """``(reset_at, remaining)`` of ``key``'s window."""
-        ...
-
-    async def gate(
-        self, tested: list[tuple[RateLimitItem, str]], item: RateLimitItem, key: str
-    ) -> int:
-        """``test`` each of ``tested``, then, if none is spent, count one for ``key``; at once
-        (one round trip on Redis). The index of the first spent budget in ``tested``,
-        ``len(tested)`` if the count passed ``item``'s limit, or -1: counted and allowed."""
         ...
 
 
