@@ -139,6 +139,11 @@ def test_random_data_then_close_sends_bytes_that_are_no_http_then_closes(served:
     search = {"search": "never stored"}
     found = httpx.get(served.url + "/v1/patients", params=search, headers=served.auth)
     assert found.json()["data"] == []
+    # The journal marks each, with the request id the client never got to see.
+    journal = httpx.get(served.url + "/_sandbox/requests", headers=served.auth).json()["data"]
+    faulted = [e for e in journal if e["fault"] == "random_data_then_close"]
+    assert len(faulted) == 3 and all(e["response"]["headers"] == {} for e in faulted), faulted
+    assert all(e["request_id"] and e["request_id"].startswith("req_") for e in faulted)
 
 
 def test_malformed_json_is_a_whole_answer_that_is_not_json(served: Served) -> None:
@@ -201,6 +206,9 @@ def test_after_every_fault_the_server_answers_and_logs_no_error(
     assert served.marked(2 * len(FAULTS)) == [*(m for f in FAULTS for m in (f, None))]
     injected = [r for r in caplog.records if r.name == "pin_mock.faults"]
     assert [r.fault for r in injected] == list(FAULTS)
+    # Each names its request, answered or not (the journal's entry carries the same id).
+    ids = [r.request_id for r in injected]
+    assert all(i and i.startswith("req_") for i in ids) and len(set(ids)) == len(ids), ids
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, [r.getMessage() for r in errors]
     # The sandbox ended these connections: no "the client left" lines for them.

@@ -34,6 +34,7 @@ from pin_mock.server.errors import InvalidParameter
 from pin_mock.server.pipeline.authentication import caller_of
 from pin_mock.server.pipeline.faults import inject
 from pin_mock.server.pipeline.operations import ROUTING, Operation
+from pin_mock.server.pipeline.request_ids import REQUEST_ID_KEY
 
 log = logging.getLogger("pin_mock.faults")
 
@@ -149,6 +150,7 @@ class ChaosMiddleware:
                 "chaos_request": outcome.number or None,
                 "operation": routing.get("operation_id"),
                 "client": caller_of(scope).client_id,
+                "request_id": scope["state"].get(REQUEST_ID_KEY),
             },
         )
         # Never silent past the server's own send deadline (an unread answer's limit).

@@ -33,6 +33,7 @@ from pin_mock.server.domain.journal.reasons import Documented, Reasons
 from pin_mock.server.domain.journal.service import Journal
 from pin_mock.server.pipeline.authentication import STATE_KEY
 from pin_mock.server.pipeline.operations import ROUTING, Operation
+from pin_mock.server.pipeline.request_ids import REQUEST_ID_KEY
 
 log = logging.getLogger("pin_mock.journal")
 
@@ -126,8 +127,10 @@ class JournalMiddleware:
             b"".join(seen.response) if len(seen.response) > 1 else (seen.response or [b""])[0]
         )
         headers = seen.headers
-        request_id = None
-        for name, value in reversed(headers):  # RequestId adds it last
+        # The id the answer carried (RequestId adds it last), or, with no answer (a fault
+        # that ended the connection), the one the layer gave the request.
+        request_id = state.get(REQUEST_ID_KEY)
+        for name, value in reversed(headers):
             if name == b"x-request-id":
                 request_id = value.decode("latin-1")
                 break

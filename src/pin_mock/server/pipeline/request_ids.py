@@ -1,4 +1,9 @@
-"""Give every response an ``X-Request-Id``: the client's, if sane, or a new one."""
+"""Give every response an ``X-Request-Id``: the client's, if sane, or a new one.
+
+The id is also left in the scope's state (``REQUEST_ID_KEY``) for the layers that
+speak of a request with no answer to read it from: an injected fault that ends
+the connection (its log line, its journal entry).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _SANE = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+#: Where the request's id is left in ``scope["state"]``.
+REQUEST_ID_KEY = "pin_request_id"
 
 
 class RequestIdMiddleware:
@@ -32,6 +39,7 @@ class RequestIdMiddleware:
         if request_id is None:
             request_id = f"{self._prefix}{next(self._counter):08x}".encode()
         header = (b"x-request-id", request_id)
+        scope.setdefault("state", {})[REQUEST_ID_KEY] = request_id.decode("latin-1")
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
