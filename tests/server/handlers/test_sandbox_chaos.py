@@ -13,7 +13,7 @@ import time
 import pytest
 
 from harness import Sandbox
-from pin_mock.server.domain.chaos import ChaosSetting, decide
+from pin_mock.server.domain.chaos import FAULTS, ChaosSetting, decide
 from pin_mock.server.pipeline.faults import MALFORMED_TAIL
 
 CHAOS = "/_sandbox/chaos"
@@ -50,6 +50,13 @@ def test_off_until_set_then_shown_then_off_again(sandbox: Sandbox) -> None:
     assert sandbox.delete(CHAOS).json() == {"client_id": "sandbox-enterprise", "enabled": False}
     assert faulted(sandbox, 5) == [False] * 5
     assert sandbox.get(CHAOS).json()["enabled"] is False
+
+
+def test_every_fault_at_once_is_a_setting(sandbox: Sandbox) -> None:
+    body = {"probability": 0.5, "faults": list(FAULTS), "seed": 3}
+    stored = sandbox.request("PUT", CHAOS, json=body)
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["faults"] == list(FAULTS)
 
 
 def test_seeded_chaos_gives_the_same_faults_in_the_same_order_on_two_runs(
@@ -169,6 +176,7 @@ def test_a_bad_prefer_fault_or_delay_is_400(sandbox: Sandbox, prefer: str) -> No
         {"probability": 0.5, "faults": ["unplug"]},
         {"probability": 0.5, "faults": "empty_response"},
         {"probability": 0.5, "faults": ["empty_response"] * 7},
+        {"probability": 0.5, "faults": [*FAULTS, "empty_response"]},
         {"probability": 0.5, "faults": ["empty_response"], "operations": ["x" * 65]},
         {"probability": 0.5, "faults": ["empty_response"], "operations": ["noSuchOperation"]},
         {"probability": 0.5, "faults": ["empty_response"], "operations": ["issueToken"]},
