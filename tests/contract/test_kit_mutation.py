@@ -22,6 +22,7 @@ from kit_mutants_third import THIRD_MUTANTS
 from kit_servers import reset_sandbox, sandbox_app, serve
 from pin_mock.contract.checks.catalogue import CHECK_NAMES
 from pin_mock.contract.output.summary import render
+from pin_mock.contract.probes import webhooks
 from pin_mock.contract.probes.catalogue import probe_check_names
 
 #: Every broken implementation: the first edition's, the blind spots' (issue 11) and one per
@@ -35,6 +36,36 @@ SECOND_CLIENT = {
 }
 
 
+#: How long the webhook probe waits, against a mutant, for a delivery, its retry or its log
+#: entry (the kit's own bounds are 30 s). A broken implementation's missing retry or
+#: unlogged delivery never comes, so the full 30 s (twice for ``delivery-id-mismatch``)
+#: proved nothing 10 s does not: here deliveries, retries (``webhook_retry_factor`` 0.2:
+#: the first after about a second) and log entries are there within a second or two.
+#: The unbroken sandbox's focused runs keep the kit's own bounds.
+MUTANT_WEBHOOK_WAIT = 10.0
+#: How long the probe watches a deleted webhook for stray deliveries (the kit: 3 s), against
+#: every mutant but the one that sends them (``webhook-after-delete``, 0.5 s after the delete:
+#: it keeps the kit's 3 s). For the others the watch is not what kills them (about ten
+#: mutants' focus holds the webhook probe: the tenancy leaks, the broken deliveries).
+MUTANT_QUIET_WATCH = 1.0
+#: The mutants whose kill is the quiet watch itself.
+WATCHED_AFTER_DELETE = {"webhook-after-delete"}
+
+
+@pytest.fixture
+def mutant_webhook_waits(monkeypatch: pytest.MonkeyPatch, mutant: Mutant) -> None:
+    if mutant.name not in WATCHED_AFTER_DELETE:
+        monkeypatch.setattr(webhooks, "QUIET_WATCH", MUTANT_QUIET_WATCH)
+    original = webhooks._run
+
+    def run(ctx, receiver, base):
+        ctx.webhook_wait = MUTANT_WEBHOOK_WAIT
+        return original(ctx, receiver, base)
+
+    monkeypatch.setattr(webhooks, "_run", run)
+    monkeypatch.setattr(webhooks, "LOG_WAIT", MUTANT_WEBHOOK_WAIT)
+
+
 def killed_for_the_right_reason(mutant: Mutant, result) -> bool:
     if "rate-limited run" in mutant.kills:
         return result.exit_code == 1 and "429" in result.reason
@@ -43,7 +74,7 @@ def killed_for_the_right_reason(mutant: Mutant, result) -> bool:
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
-def test_kit_fails_a_broken_implementation(mutant, sandbox_url, run_kit):
+def test_kit_fails_a_broken_implementation(mutant, sandbox_url, run_kit, mutant_webhook_waits):
     reset_sandbox(sandbox_url)
     proxy = Proxy(sandbox_url, mutant)
     with serve(proxy) as url:
