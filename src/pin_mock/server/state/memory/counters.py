@@ -46,12 +46,15 @@ class MemoryCounters:
     """``Counters`` of this process."""
 
     def __init__(self) -> None:
-        self._limiter = FixedWindowRateLimiter(LoopMemoryStorage())
+        self._storage = LoopMemoryStorage()
+        self._limiter = FixedWindowRateLimiter(self._storage)
 
     async def count(self, item: RateLimitItem, key: str) -> tuple[bool, float, int]:
-        allowed = self._limiter.hit(item, key)
-        reset_at, remaining = self._limiter.get_window_stats(item, key)
-        return allowed, reset_at, remaining
+        # Every request's count: ``limits``' fixed window (its ``hit`` and then its
+        # ``get_window_stats``), on the storage at once, with the key made once.
+        name = item.key_for(key)
+        count = self._storage.incr(name, item.get_expiry())
+        return count <= item.amount, self._storage.get_expiry(name), max(0, item.amount - count)
 
     async def defer(self, item: RateLimitItem, key: str, refusal: Refusal) -> Counted:
         # Nothing to save in memory: counted at once (the caller answers a refusal).
