@@ -59,6 +59,15 @@ ERROR = "temporarily_unavailable"
 _LOCKS_MAX = 10_000
 
 
+#: Why each budget refuses, as the 429's description says it.
+WHY = {
+    "address_failures": "Too many failed client authentications from this address",
+    "pair_failures": "Too many failed authentications for this client from this address",
+    "client_failures": "Too many failed authentications for this client",
+    "malformed": "Too many malformed token requests from this address",
+}
+
+
 def _pair(client_id: str, address: str) -> str:
     return f"pair:{client_id}|{address}"
 
@@ -88,32 +97,16 @@ class TokenThrottle:
 
     async def check_address(self, address: str) -> None:
         """429 if ``address`` has used up its failed-authentication budget."""
-        await self._refuse_if_spent(
-            "address_failures",
-            "address:" + address,
-            "Too many failed client authentications from this address",
-        )
+        await self._refuse_if_spent("address_failures", "address:" + address)
 
     async def check_client(self, client_id: str, address: str) -> None:
         """429 if ``client_id`` from ``address``, or from everywhere, used up its budget."""
-        await self._refuse_if_spent(
-            "pair_failures",
-            _pair(client_id, address),
-            "Too many failed authentications for this client from this address",
-        )
-        self._refuse_if_locked(
-            "client_failures",
-            "client:" + client_id,
-            "Too many failed authentications for this client",
-        )
+        await self._refuse_if_spent("pair_failures", _pair(client_id, address))
+        self._refuse_if_locked("client_failures", "client:" + client_id)
 
     def check_malformed(self, address: str) -> None:
         """429 if ``address`` has sent its budget of malformed token requests."""
-        self._refuse_if_locked(
-            "malformed",
-            "malformed:" + address,
-            "Too many malformed token requests from this address",
-        )
+        self._refuse_if_locked("malformed", "malformed:" + address)
 
     # -- after it -----------------------------------------------------------------
 
@@ -134,32 +127,21 @@ class TokenThrottle:
         """A client that gave its right secret: the checks of ``check_address`` and
         ``check_client``, then count one token request (429 past its budget); on Redis
         one round trip for the lot (``Counters.gate``)."""
-        self._refuse_if_locked(
-            "client_failures",
-            "client:" + client_id,
-            "Too many failed authentications for this client",
-        )
+        self._refuse_if_locked("client_failures", "client:" + client_id)
         tested = [
-            (
-                "address_failures",
-                "address:" + address,
-                "Too many failed client authentications from this address",
-            ),
-            (
-                "pair_failures",
-                _pair(client_id, address),
-                "Too many failed authentications for this client from this address",
-            ),
-            ("grants", "grants:" + client_id, f"Too many token requests for client {client_id}"),
+            ("address_failures", "address:" + address),
+            ("pair_failures", _pair(client_id, address)),
         ]
+        grants = self._items["grants"], "grants:" + client_id
         refused = await self._counters.gate(
-            [(self._items[budget], key) for budget, key, _ in tested[:2]],
-            self._items["grants"],
-            "grants:" + client_id,
+            [(self._items[budget], key) for budget, key in tested], *grants
         )
+        if refused == len(tested):
+            why = f"Too many token requests for client {client_id}"
+            raise await self._throttled(*grants, why)
         if refused >= 0:
-            budget, key, why = tested[refused]
-            raise await self._throttled(self._items[budget], key, why)
+            budget, key = tested[refused]
+            raise await self._throttled(self._items[budget], key, WHY[budget])
 
     # -- helpers ------------------------------------------------------------------
 
@@ -173,19 +155,19 @@ class TokenThrottle:
                 self._locks = {k: t for k, t in self._locks.items() if t > now}
             self._locks[key] = reset_at
 
-    def _refuse_if_locked(self, budget: str, key: str, why: str) -> None:
+    def _refuse_if_locked(self, budget: str, key: str) -> None:
         until = self._locks.get(key)
         if until is None:
             return
         if until <= time.time():
             del self._locks[key]
             return
-        raise _error(self._items[budget], until, why)
+        raise _error(self._items[budget], until, WHY[budget])
 
-    async def _refuse_if_spent(self, budget: str, key: str, why: str) -> None:
+    async def _refuse_if_spent(self, budget: str, key: str) -> None:
         item = self._items[budget]
         if not await self._counters.test(item, key):
-            raise await self._throttled(item, key, why)
+            raise await self._throttled(item, key, WHY[budget])
 
     async def _throttled(self, item: RateLimitItemPerSecond, key: str, why: str) -> OAuthError:
         reset_at, _ = await self._counters.stats(item, key)
