@@ -338,7 +338,7 @@ def at_scale(name: str, workers: int, state: str, db: RedisDb | None, args) -> d
     base = f"http://127.0.0.1:{port}"
     out: dict = {}
     with sandbox(port, patients=args.seeded, workers=workers, state=state) as proc:
-        out["startup_s"] = wait_until_up(base + "/openapi.json", timeout=900)
+        out["startup_s"] = wait_until_up(base + "/readyz", timeout=900)
         pids = serving_pids(proc, workers)
         bearer = token(base)
         # Warm the paths the creates and searches take (first-use caches, the index).
@@ -416,7 +416,8 @@ def main() -> int:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             with sandbox(port, workers=workers, state=state) as proc:
-                results.setdefault("startup_s", {})[name] = wait_until_up(base + "/openapi.json")
+                # /readyz: every worker serves (else wrk's connections all land on the first).
+                results.setdefault("startup_s", {})[name] = wait_until_up(base + "/readyz")
                 pids = serving_pids(proc, workers)
                 results.setdefault("rss_mib", {})[name] = [rss_mib(p) for p in pids]
                 results["rows"][name] = run_endpoints(base, token(base), args)

@@ -3,13 +3,17 @@
 - ``--metrics``: every worker's counts in one scrape, whichever worker answers it
   (prometheus-client's multiprocess mode, a directory per run, removed at the end);
 - Redis stopped: each worker's ``/readyz`` answers 503 fast and ``/healthz`` 200,
-  and the kit's ``--wait-for /readyz`` waits until Redis is back.
+  and the kit's ``--wait-for /readyz`` waits until Redis is back;
+- a worker killed: ``/readyz`` answers 503 (``processes``: 1 of 2) until the
+  supervisor's replacement serves, so traffic never piles on one worker.
 
 Connections are pinned to known worker processes (``mp_procs.pinned``).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -100,3 +104,37 @@ def test_readyz_fails_fast_on_every_worker_while_redis_is_stopped(tmp_path: Path
     finally:
         server.stop()
         redis.crash()
+
+
+def test_readyz_waits_for_every_worker_process(redis_url: str, tmp_path: Path) -> None:
+    # TMPDIR: the run's roll of serving workers is made (and removed) where we can see it.
+    server = Serve("--workers", "2", env={"PIN_MOCK_STATE": redis_url, "TMPDIR": str(tmp_path)})
+    url = server.base_url
+    try:
+        ready, last, _ = wait_until_ready(readiness_url(url, "/readyz"), 60.0)
+        assert (ready, last) == (True, "200")
+        first = server.workers()
+        assert len(first) == 2  # ready means both serve
+        status, _, body = request(url, "GET", "/readyz")
+        assert status == 200 and body["checks"]["processes"] == "ok", body
+        (roll,) = tmp_path.glob("pin-mock-workers-*")
+        assert sorted(int(p.name) for p in roll.iterdir()) == sorted(first)
+
+        os.kill(first[0], signal.SIGKILL)  # a worker lost; the supervisor replaces it
+        seen: list[str] = []
+
+        def answers_503() -> bool:
+            status, _, body = request(url, "GET", "/readyz")
+            if status == 503:
+                seen.append(body["error"]["details"]["checks"]["processes"])
+            return status == 503
+
+        wait_for(answers_503, "/readyz 503 with a worker gone")
+        assert seen[0] == "1 of 2 worker processes have started", seen
+        ready, last, _ = wait_until_ready(readiness_url(url, "/readyz"), 60.0)
+        assert (ready, last) == (True, "200")
+        now = server.workers()
+        assert len(now) == 2 and first[0] not in now  # ready again: the replacement serves
+    finally:
+        assert server.stop() == 0
+    assert list(tmp_path.glob("pin-mock-workers-*")) == []  # removed with the run

@@ -249,11 +249,11 @@ def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncCon
         readiness = services.observability.readiness
         for worker in services.workers:
             await worker.start()
-        readiness.started = True
+        readiness.begin()
         try:
             yield {}
         finally:
-            readiness.started = False  # /readyz says 503 while the workers stop
+            readiness.end()  # /readyz says 503 while the workers stop
             # Stop in reverse order; workers flush or log what they could not finish.
             bound = services.settings.graceful_shutdown_timeout + STOP_MARGIN
             for worker in reversed(services.workers):

@@ -36,7 +36,7 @@ def test_probes_answer_any_host_with_no_token_or_budget(sandbox_factory) -> None
     assert alive.status_code == 200 and alive.json() == {"status": "ok"}
     ready = sb.http.get("/readyz", headers=PROBE_HOST)
     assert ready.status_code == 200, ready.text
-    assert ready.json() == {"status": "ready", "checks": {"state": "ok", "workers": "ok", "seed": "ok"}}  # fmt: skip
+    assert ready.json() == {"status": "ready", "checks": {"state": "ok", "workers": "ok", "seed": "ok", "processes": "ok"}}  # fmt: skip
     for answer in (alive, ready):
         assert answer.headers["content-type"] == "application/json"
         assert answer.headers["cache-control"] == "no-store"

@@ -1,7 +1,8 @@
 """Observability: what an operator sees of a running sandbox.
 
 - ``readiness.py``: ``/readyz`` (state engine reachable and writable, workers
-  started, seeded data built); ``/healthz`` needs nothing;
+  started, seeded data built, every worker process serving: ``roll.py``);
+  ``/healthz`` needs nothing;
 - ``metrics.py``, ``exposition.py``: Prometheus metrics at ``/metrics``
   (``--metrics``, off by default);
 - ``tracing.py``: OpenTelemetry spans per request and per background job
@@ -22,6 +23,7 @@ from typing import Any
 
 from pin_mock.server.observability.metrics import Metrics
 from pin_mock.server.observability.readiness import Readiness
+from pin_mock.server.observability.roll import ProcessRoll
 from pin_mock.server.observability.tracing import Tracing
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.health_port import EngineHealth
@@ -40,7 +42,7 @@ class Observability:
     @classmethod
     def build(cls, settings: Settings, health: EngineHealth) -> Observability:
         return cls(
-            Readiness(health),
+            Readiness(health, roll=ProcessRoll.from_environment(settings.workers)),
             Metrics() if settings.metrics else None,
             Tracing.from_environment() if settings.traces else None,
         )

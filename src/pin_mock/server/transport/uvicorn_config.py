@@ -24,7 +24,9 @@ so the CLI, the tests and the soak all serve the app the same way:
   the operator's own ``PROMETHEUS_MULTIPROC_DIR`` if set, so no run reads another's;
 - **workers**: with ``workers > 1`` (Redis state only: ``Settings`` refuses it
   in memory) uvicorn's supervisor starts that many processes on one socket and
-  replaces one that dies. Each builds its own app (seeded data, spec,
+  replaces one that dies. A fresh directory named in ``ROLL_ENV`` before they
+  start is where each says it serves (``observability/roll.py``): ``/readyz``
+  waits for all of them, and the directory goes when the server stops. Each builds its own app (seeded data, spec,
   connection protocol) from the pickled settings in ``SandboxConfig.load``:
   nothing built at run time crosses the process boundary.
 """
@@ -48,6 +50,7 @@ from uvicorn.lifespan.on import LifespanOn
 from uvicorn.supervisors import Multiprocess
 
 from pin_mock.server.errors import ConfigError
+from pin_mock.server.observability.roll import ROLL_ENV
 from pin_mock.server.pipeline.body_deadline import InFlight
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.engine import check_reachable, redacted
@@ -154,6 +157,8 @@ class SandboxConfig(uvicorn.Config):
         self.freeze = freeze
         #: This run's directory of metrics samples (several workers), removed by ``run``.
         self.metrics_dir: str | None = None
+        #: This run's roll of serving workers (several workers), removed by ``run``.
+        self.roll_dir: str | None = None
 
     def load(self) -> None:
         settings = self.settings
@@ -217,6 +222,8 @@ def prepare(settings: Settings, create_app: AppFactory) -> SandboxConfig:
     else:
         check_reachable(settings.state)  # pings Redis: ConfigError if unreachable
         config = SandboxConfig(settings, create_app=create_app, freeze=True)
+        # Named before the workers are spawned: each inherits it (observability/roll.py).
+        config.roll_dir = os.environ[ROLL_ENV] = tempfile.mkdtemp(prefix="pin-mock-workers-")
     config.metrics_dir = metrics_dir
     return config
 
@@ -258,5 +265,6 @@ def run(config: SandboxConfig) -> None:
         if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
             raise SystemExit(STARTUP_FAILURE)
     finally:
-        if config.metrics_dir is not None:  # this run's samples go with it
-            shutil.rmtree(config.metrics_dir, ignore_errors=True)
+        for directory in (config.metrics_dir, config.roll_dir):  # this run's, gone with it
+            if directory is not None:
+                shutil.rmtree(directory, ignore_errors=True)
