@@ -25,6 +25,8 @@ from pin_mock.server.state.redis import trips
 if TYPE_CHECKING:
     from redis.asyncio import ConnectionPool
 
+    from pin_mock.server.state.redis.batches import ScriptBatches
+
 # ``Counters.gate`` in one script: ``limits``' test (the count is below the limit) of
 # each tested key, then, if none is spent, its hit on the last (``LIMIT``'s count).
 # KEYS: the tested counters, then the counted one; ARGV: each tested one's limit,
@@ -49,7 +51,7 @@ _RESETS_MAX = 100_000
 class RedisCounters:
     """``Counters`` in Redis under ``prefix``, on the engine's connection pool."""
 
-    def __init__(self, url: str, pool: ConnectionPool, prefix: str) -> None:
+    def __init__(self, url: str, pool: ConnectionPool, prefix: str, batches: ScriptBatches) -> None:
         self._storage = RedisStorage(
             "async+" + url, implementation="redispy", key_prefix=prefix, connection_pool=pool
         )
@@ -59,6 +61,7 @@ class RedisCounters:
         # for a count (``trips.CountingRedis``).
         self._limit = Redis(connection_pool=pool).register_script(trips.LIMIT)
         self._gate = Redis(connection_pool=pool).register_script(GATE)
+        self._batches = batches  # sent with the worker's other scripts of the moment
         self._resets: dict[str, float] = {}
 
     def _name(self, item: RateLimitItem, key: str) -> str:
@@ -84,7 +87,7 @@ class RedisCounters:
         return read
 
     async def _send(self, name: str, args: list[int]) -> Any:
-        return await self._limit(keys=[name], args=args)
+        return await self._batches.run(self._limit, [name], args)
 
     async def count(self, item: RateLimitItem, key: str) -> Count:
         name = self._name(item, key)
@@ -111,7 +114,7 @@ class RedisCounters:
     ) -> int:
         keys = [self._name(budget, name) for budget, name in tested] + [self._name(item, key)]
         args = [budget.amount for budget, _ in tested] + [item.get_expiry(), item.amount]
-        return int(await self._gate(keys=keys, args=args)) - 1
+        return int(await self._batches.run(self._gate, keys, args)) - 1
 
     async def forget(self, item: RateLimitItem, key: str) -> None:
         await self._limiter.clear(item, key)

@@ -7,6 +7,9 @@ counters included; a blocking client serves the rare synchronous look-ups
 (signing keys, id incarnations). A call that has not answered in
 ``SOCKET_TIMEOUT`` is a lost Redis (503, ``state/outages.py``), not a slow one.
 
+The request's one script call goes together with the other calls of this
+worker waiting at the same moment, as one pipeline (``batches.py``).
+
 Recovery: a pooled connection that broke while Redis was away (restarted,
 failed over) is found out by the first command sent on it. That command is
 sent once more, at once, on a new connection (``RETRY``: on a connection
@@ -89,7 +92,8 @@ class RedisEngine:
             socket_connect_timeout=SYNC_TIMEOUT,
             **_recovery(sync_redis.retry.Retry),
         )
-        space = Keyspace(self.redis, namespace, clock, Trips(self.redis))
+        self.trips = Trips(self.redis)
+        space = Keyspace(self.redis, namespace, clock, self.trips)
         self.keyspace = space
 
         def queue(kind: str) -> RedisQueue:
@@ -113,7 +117,8 @@ class RedisEngine:
     def counters(self, name: str) -> RedisCounters:
         if name not in self._counters:
             pool = self.redis.connection_pool
-            self._counters[name] = RedisCounters(self.url, pool, self.keyspace.key(name))
+            key = self.keyspace.key(name)
+            self._counters[name] = RedisCounters(self.url, pool, key, self.trips.batches)
         return self._counters[name]
 
     def journal(self, limits: JournalLimits) -> RedisJournal:

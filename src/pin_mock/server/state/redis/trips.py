@@ -5,7 +5,8 @@ task (``state/deferred_counts.py`` has the contract). The engine's hot calls
 (a page, a search, a patient and its entries, a version, the webhooks an event
 goes to, every create) run through ``Trips.script``: with a count pending for
 this task, the script runs as ``then(LIMIT, script)``, one Lua script that
-counts and, only if the count allows it, runs the call. Any other command of
+counts and, only if the count allows it, runs the call (sent together with
+the worker's other calls of the moment: ``batches.py``). Any other command of
 the engine's client (``CountingRedis``), a pipeline included, first sends the
 count on its own and waits for it (a write never runs before its request's
 count is known); a refused count raises the limiter's refusal there.
@@ -26,6 +27,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from pin_mock.server.state.deferred_counts import Count, Refusal
+from pin_mock.server.state.redis.batches import ScriptBatches
 from pin_mock.server.state.redis.tenant_scripts import then
 
 if TYPE_CHECKING:
@@ -156,6 +158,7 @@ class Trips:
 
     def __init__(self, redis: Redis) -> None:
         self.redis = redis
+        self.batches = ScriptBatches(redis)
         self._scripts: dict[str, AsyncScript] = {}
         self._counted: dict[str, AsyncScript] = {}
 
@@ -170,13 +173,13 @@ class Trips:
         in the same script (the call runs only if the count allowed it)."""
         pending = _take()
         if pending is None:
-            return await self._script(source)(keys=keys, args=args)
+            return await self.batches.run(self._script(source), keys, args)
         counted = self._counted.get(source)
         if counted is None:
             counted = self._counted[source] = self.redis.register_script(then(LIMIT, source))
         try:
-            out = await counted(
-                keys=[pending.name, *keys], args=[1, len(pending.args), *pending.args, *args]
+            out = await self.batches.run(
+                counted, [pending.name, *keys], [1, len(pending.args), *pending.args, *args]
             )
         except BaseException as exc:
             pending.fail(exc)
