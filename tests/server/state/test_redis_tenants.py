@@ -210,3 +210,33 @@ def test_a_password_is_not_repeated_in_the_reason() -> None:
 def test_the_memory_engine_is_not_shared() -> None:
     engine = open_state("memory://")
     assert isinstance(engine, MemoryEngine) and engine.url == "memory://"
+
+
+@pytest.mark.parametrize("engine", ["memory", "redis"])
+def test_a_create_sent_again_is_stored_once(engine: str, db: ClaimedDb) -> None:
+    """A create Redis ran but whose answer was lost with its connection is sent once more
+    (``engine.py``'s retry): the second is acknowledged, not stored again."""
+    ids = IdFactory(MemoryIdSpace())
+    mine = patient(ids)
+    entry = {"id": ids.new("cd"), "patient_id": mine["id"], "recorded_at": "2024-01-01T00:00:00Z"}
+
+    async def body() -> list:
+        state = open_state("memory://" if engine == "memory" else db.url, sandbox_ttl=TTL)
+        tenants = state.tenants
+        try:
+            return [
+                await tenants.add_patient(A, mine, search_key(mine), 10),
+                await tenants.add_patient(A, mine, search_key(mine), 10),
+                await tenants.add_entry(A, entry, 10, seeded_patient=False),
+                await tenants.add_entry(A, entry, 10, seeded_patient=False),
+                await tenants.usage(A),
+                await tenants.patient_and_entries(A, mine["id"], seeded=False),
+                await tenants.page(A, 0, 10),
+            ]
+        finally:
+            await state.aclose()
+
+    *writes, usage, (_, entries), (page, total) = asyncio.run(body())
+    assert all(w.stored for w in writes) and [w.used for w in writes] == [1, 1, 1, 1]
+    assert usage == {"patients": 1, "entries": 1}
+    assert entries == [entry] and page == [mine] and total == 1

@@ -156,7 +156,10 @@ class TenantState(Protocol):
         seeded_patient: bool,
         then: EventDeliveries | None = None,
     ) -> WriteResult:
-        """Store ``entry`` unless ``cap`` entries are held or its patient is gone (``then``)."""
+        """Store ``entry`` unless ``cap`` entries are held or its patient is gone (``then``).
+
+        The same entry again right after it (a create Redis ran, whose answer a broken
+        connection lost, retried) is acknowledged and not stored twice."""
         ...
 
     async def version(self, client_id: str) -> int:

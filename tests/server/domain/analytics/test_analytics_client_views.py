@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import redis
 from analytics_helpers import OUTCOMES, POPULATION, entries_of
 
 from harness import Sandbox
@@ -82,3 +83,21 @@ def test_warm_caches_do_not_change_answers(sandbox_factory) -> None:
     first = cold.get(OUTCOMES, params={"start_date": "2024-01-01"}).content
     assert cold.get(OUTCOMES, params={"start_date": "2024-01-01"}).content == first
     assert cold.get(POPULATION).content == cold.get(POPULATION).content
+
+
+@pytest.mark.parametrize("sandbox_factory", ["redis"], indirect=True)
+def test_views_cached_before_redis_was_wiped_are_not_served_after(sandbox_factory) -> None:
+    """A Redis restarted empty (or flushed) starts its version counter again; a worker's
+    views cached on the earlier Redis's versions must not match the new ones."""
+    sandbox = sandbox_factory()
+    seeded = sandbox.get(POPULATION).json()["by_gender"]
+    female = {"name": "Before Wipe", "date_of_birth": "1980-01-01", "gender": "female"}
+    sandbox.post("/v1/patients", json=female)
+    before = sandbox.get(POPULATION).json()["by_gender"]  # cached on this version
+    assert before["female"] == seeded["female"] + 1
+    with redis.Redis.from_url(sandbox.services.settings.state) as wiped:
+        wiped.flushdb()
+    other = {"name": "After Wipe", "date_of_birth": "1980-01-01", "gender": "other"}
+    sandbox.post("/v1/patients", json=other)  # as many writes as before the wipe
+    after = sandbox.get(POPULATION).json()["by_gender"]
+    assert after == {**seeded, "other": seeded["other"] + 1}

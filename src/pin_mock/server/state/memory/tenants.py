@@ -95,6 +95,8 @@ class MemoryTenants:
         tenant = self.tenant(client_id)
         held = len(tenant.patients)
         self._unread(then)
+        if patient["id"] in tenant.patients:  # the same create again (as on Redis)
+            return WriteResult(True, held)
         if held >= cap:
             return WriteResult(False, held, QUOTA_FULL)
         tenant.patients[patient["id"]] = patient
@@ -117,6 +119,9 @@ class MemoryTenants:
         self._unread(then)
         if not seeded_patient and entry["patient_id"] not in tenant.patients:
             return WriteResult(False, tenant.entry_count, NO_PATIENT)
+        held = tenant.entries.get(entry["patient_id"])
+        if held and held[-1]["id"] == entry["id"]:  # the same create again (as on Redis)
+            return WriteResult(True, tenant.entry_count)
         if tenant.entry_count >= cap:
             return WriteResult(False, tenant.entry_count, QUOTA_FULL)
         tenant.entries.setdefault(entry["patient_id"], []).append(entry)

@@ -18,8 +18,8 @@ error only, never on a timeout), and a connection idle for
 so no request fails once Redis answers again. Sending twice is safe: the
 command never reached a live Redis the first time (a Redis that dies mid-command
 is still dead when the second try comes, so that try fails: 503), and the writes
-a client repeats are idempotent anyway (a create by its id, a count at worst
-counted twice).
+a client repeats are idempotent anyway (a patient by its id, an entry against
+its patient's last one; a count at worst counted twice).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ by another worker's write, and a write is either wholly done or not at all
                            lower-cased), ``\1``, its id, ``\0`` (``SEARCH``)
 ``T e:{pid}``      list    created entries of one patient (JSON), in creation order
 ``T ep``           set     patient ids with created entries
-``T m``            hash    ``version`` (from the global ``pin:version``), ``entries`` count,
+``T m``            hash    ``version`` (the global ``pin:version``, ``NEXT_VERSION``), ``entries`` count,
                            ``born``: the version of the first create since a reset
                            (names the generation of ``lines``, which only grows within one)
 ``T keys``         set     the tenant's variable keys (entry lists...),
@@ -25,40 +25,64 @@ by another worker's write, and a write is either wholly done or not at all
 
 from __future__ import annotations
 
+# The next of ``pin:version`` (KEYS[6]): a counter that a new or wiped Redis would start
+# again at 1, so that a worker's views cached on an earlier Redis's versions could match
+# again; a fresh counter therefore jumps to the microseconds since 1970 (Redis's TIME),
+# past every version an earlier Redis gave (unless it gave over a million a second).
+NEXT_VERSION = """
+local version = redis.call('INCR', KEYS[6])
+if version == 1 then
+  local now = redis.call('TIME')
+  version = redis.call('INCRBY', KEYS[6], now[1] .. string.format('%06d', now[2]))
+end
+"""
+
 # KEYS: p, order, lines, m, tenants, version
 # ARGV: id, json, search line, cap, now, client id
 # A create sent twice (a retry on a broken connection) is stored once: ids are unique.
-ADD_PATIENT = """
+ADD_PATIENT = (
+    """
 local held = redis.call('LLEN', KEYS[2])
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then return {1, held} end
 if held >= tonumber(ARGV[4]) then return {0, held} end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('RPUSH', KEYS[2], ARGV[1])
 redis.call('APPEND', KEYS[3], ARGV[3])
-local version = redis.call('INCR', KEYS[6])
+"""
+    + NEXT_VERSION
+    + """
 redis.call('HSET', KEYS[4], 'version', version)
 -- ``born``: this generation's name, unique even if Redis restarted empty (the counter too)
-redis.call('HSETNX', KEYS[4], 'born', version .. '@' .. table.concat(redis.call('TIME'), '.'))
+local named = string.format('%d', version) .. '@' .. table.concat(redis.call('TIME'), '.')
+redis.call('HSETNX', KEYS[4], 'born', named)
 redis.call('ZADD', KEYS[5], ARGV[5], ARGV[6])
 return {1, held + 1}
 """
+)
 
 # KEYS: e:{pid}, m, ep, keys, tenants, version, p
 # ARGV: json, cap, patient id, now, client id, "1" if the patient is seeded
-ADD_ENTRY = """
+ADD_ENTRY = (
+    """
 if ARGV[6] ~= '1' and redis.call('HEXISTS', KEYS[7], ARGV[3]) == 0 then
   return {-1, 0}
 end
 local held = tonumber(redis.call('HGET', KEYS[2], 'entries') or '0')
+-- Sent twice (a retry on a broken connection, at once): already the patient's last entry.
+if redis.call('LINDEX', KEYS[1], -1) == ARGV[1] then return {1, held} end
 if held >= tonumber(ARGV[2]) then return {0, held} end
 redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[3])
 redis.call('SADD', KEYS[4], KEYS[1])
 redis.call('HINCRBY', KEYS[2], 'entries', 1)
-redis.call('HSET', KEYS[2], 'version', redis.call('INCR', KEYS[6]))
+"""
+    + NEXT_VERSION
+    + """
+redis.call('HSET', KEYS[2], 'version', version)
 redis.call('ZADD', KEYS[5], ARGV[4], ARGV[5])
 return {1, held + 1}
 """
+)
 
 # KEYS: order, p.  ARGV: start, count.  -> {total, json...}
 PAGE = """
