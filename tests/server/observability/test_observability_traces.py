@@ -113,6 +113,29 @@ def test_one_span_per_report_job_and_per_delivery(traced, receiver: Receiver) ->
     assert delivery.attributes["pin.webhook_id"] == hook["id"]
     assert delivery.attributes["pin.attempt"] == 1
     assert delivery.attributes["pin.client_id"] == "sandbox-enterprise"
+    # Each job links to what queued it: the request, then the job that made the event.
+    (post,) = [s for s in server_spans(exporter) if s.name == "POST /v1/reports"]
+    assert [link.context.span_id for link in report.links] == [post.context.span_id]
+    assert [link.context.trace_id for link in report.links] == [post.context.trace_id]
+    assert [link.context.span_id for link in delivery.links] == [report.context.span_id]
+
+
+def test_a_delivery_links_to_the_request_that_made_its_event(traced, receiver: Receiver) -> None:
+    sb, exporter = traced
+    register(sb, receiver.url("/created"), ["patient.created"])
+    created = sb.post("/v1/patients", json={"name": "Linked Span", "date_of_birth": "1990-01-01"})
+    assert created.status_code == 201
+    receiver.wait_for(1, "/created")
+
+    def delivered() -> ReadableSpan | None:
+        found = [s for s in exporter.get_finished_spans() if s.name == "webhook.delivery"]
+        return found[0] if found else None
+
+    delivery = wait_until(delivered)
+    (post,) = [s for s in server_spans(exporter) if s.name == "POST /v1/patients"]
+    assert [(link.context.trace_id, link.context.span_id) for link in delivery.links] == [
+        (post.context.trace_id, post.context.span_id)
+    ]
 
 
 def test_an_unknown_exporter_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:

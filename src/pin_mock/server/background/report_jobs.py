@@ -117,7 +117,9 @@ class ReportJobs:
         job = {**job, "t0": float(job.get("t0", self.clock()))}
         attributes = {"pin.client_id": client_id, "pin.report_id": view["id"]}
         try:
-            with self.observability.job("report.job", {**attributes, "pin.type": view["type"]}):
+            with self.observability.job(
+                "report.job", job, {**attributes, "pin.type": view["type"]}
+            ):
                 await self._generate(client_id, view, job)
         except Exception as exc:
             if unavailable(exc) is not None:  # Redis lost: counted; the job runs again

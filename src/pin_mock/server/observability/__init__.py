@@ -25,6 +25,7 @@ from pin_mock.server.observability.metrics import Metrics
 from pin_mock.server.observability.readiness import Readiness
 from pin_mock.server.observability.roll import ProcessRoll
 from pin_mock.server.observability.tracing import Tracing
+from pin_mock.server.origins import ORIGIN_FIELD
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.health_port import EngineHealth
 
@@ -48,12 +49,14 @@ class Observability:
         )
 
     @contextmanager
-    def job(self, name: str, attributes: Mapping[str, Any]) -> Iterator[None]:
-        """A span around one background job, when traces are on."""
+    def job(
+        self, name: str, job: Mapping[str, Any], attributes: Mapping[str, Any]
+    ) -> Iterator[None]:
+        """A span around one background job, linked to what queued it, when traces are on."""
         if self.tracing is None:
             yield
             return
-        with self.tracing.job(name, attributes):
+        with self.tracing.job(name, attributes, job.get(ORIGIN_FIELD)):
             yield
 
     def delivery(self, outcome: str, seconds: float) -> None:

@@ -4,7 +4,8 @@ One span per request (``ServerSpans``, the outermost layer: it continues a calle
 ``traceparent`` with the SDK's propagators, and the observing layer names the span
 ``{method} {route}`` and adds ``http.route``, ``pin.operation_id``, ``pin.request_id``
 and ``pin.client_id``) and one per background job (``report.job``,
-``webhook.delivery``, with the client and the report or webhook), exported where the
+``webhook.delivery``, with the client and the report or webhook, linked to the span
+of the request or job that queued it: ``origins.py``), exported where the
 standard ``OTEL_*`` variables say:
 
 - ``OTEL_TRACES_EXPORTER``: ``otlp`` (the default: OTLP over HTTP/protobuf to
@@ -31,9 +32,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from pin_mock.server.errors import ConfigError
+from pin_mock.server.origins import ORIGIN
 
 #: The paths the observing layer answers itself: probes and scrapes make no spans.
 UNTRACED = ("/healthz", "/readyz", "/metrics")
@@ -48,8 +51,12 @@ class Tracing:
 
         self.provider = provider
         self.tracer = provider.get_tracer("pin_mock")
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
         self._current_span = trace.get_current_span
         self._consumer = trace.SpanKind.CONSUMER
+        self._link = trace.Link
+        self._parents = TraceContextTextMapPropagator()
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Tracing:
@@ -107,12 +114,24 @@ class Tracing:
             span.set_attribute("pin.client_id", client_id)
 
     @contextmanager
-    def job(self, name: str, attributes: Mapping[str, Any]) -> Iterator[Any]:
-        """A span around one background job (a report's generation, a delivery attempt)."""
+    def job(
+        self, name: str, attributes: Mapping[str, Any], origin: str | None = None
+    ) -> Iterator[Any]:
+        """A span around one background job (a report's generation, a delivery attempt),
+        linked to the span that queued it (``origin``, a ``traceparent``: ``origins.py``)."""
+        links = []
+        if origin:
+            queued_by = self._current_span(self._parents.extract({"traceparent": origin}))
+            if queued_by.get_span_context().is_valid:
+                links.append(self._link(queued_by.get_span_context()))
         with self.tracer.start_as_current_span(
-            name, kind=self._consumer, attributes=dict(attributes)
+            name, kind=self._consumer, attributes=dict(attributes), links=links
         ) as span:
-            yield span
+            named = ORIGIN.set(partial(traceparent, span))  # what this job queues links here
+            try:
+                yield span
+            finally:
+                ORIGIN.reset(named)
 
     def shutdown(self) -> None:
         """Flush what is batched and stop exporting (the app's lifespan, last)."""
@@ -162,6 +181,7 @@ class ServerSpans:
         with self.tracer.start_as_current_span(
             method, context=context, kind=self._server, attributes=attributes
         ) as span:
+            named = ORIGIN.set(partial(traceparent, span))  # the jobs it queues link here
 
             async def send_traced(message: Any) -> None:
                 if message["type"] == "http.response.start":
@@ -170,4 +190,13 @@ class ServerSpans:
                         span.set_status(self._error)
                 await send(message)
 
-            await self.app(scope, receive, send_traced)
+            try:
+                await self.app(scope, receive, send_traced)
+            finally:
+                ORIGIN.reset(named)
+
+
+def traceparent(span: Any) -> str:
+    """``span``'s W3C ``traceparent`` (version 00)."""
+    context = span.get_span_context()
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"

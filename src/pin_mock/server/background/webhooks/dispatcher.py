@@ -168,7 +168,7 @@ class WebhookDispatcher:
             return  # parked until a slot of its webhook or client is free
         self._on_wire.add(member)
         span = {"pin.client_id": client_id, "pin.webhook_id": message.webhook_id}
-        with self.observability.job("webhook.delivery", {**span, "pin.attempt": attempt}):
+        with self.observability.job("webhook.delivery", job, {**span, "pin.attempt": attempt}):
             try:
                 started = self.clock()
                 clock = time.perf_counter()

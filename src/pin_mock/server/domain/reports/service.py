@@ -16,6 +16,7 @@ from pin_mock.server.domain.dates import check_date_range
 from pin_mock.server.domain.reports.documents import FAILING_PATIENT_ID
 from pin_mock.server.domain.store import Store
 from pin_mock.server.errors import InvalidParameter, NotFound, ServiceUnavailable
+from pin_mock.server.origins import stamped
 from pin_mock.server.settings import Settings
 from pin_mock.server.state.outages import RETRY_AFTER
 from pin_mock.server.state.ports import QueueClosed, ReportStore
@@ -77,7 +78,7 @@ class Reports:
     async def submit(self, client_id: str, report: dict[str, Any]) -> None:
         """Store ``report`` as pending and queue its job in one step; 409 past the quota."""
         cap = self.settings.quota_reports
-        job = {"client_id": client_id, "report_id": report["id"]}
+        job = stamped({"client_id": client_id, "report_id": report["id"]})
         try:
             held = await self.reports.add(client_id, report, cap, job)
         except QueueClosed:

@@ -20,6 +20,7 @@ from typing import Any
 
 from pin_mock.server.domain.ids import IdFactory
 from pin_mock.server.encoding import encode
+from pin_mock.server.origins import stamped
 from pin_mock.server.state.ports import Job, WebhookStore, delivery_member, member_parts
 from pin_mock.server.timestamps import iso_millis as iso
 
@@ -40,7 +41,8 @@ def delivery_job(
 ) -> tuple[str, Job]:
     """``(member, job)``: one event's delivery to one webhook, as the queue carries it."""
     member = delivery_member(event_id, event_type, webhook_id)
-    return member, {"client_id": client_id, "m": member, "body": body.decode(), "a": attempt}
+    job = {"client_id": client_id, "m": member, "body": body.decode(), "a": attempt}
+    return member, stamped(job)  # what queued it, for its span's link (--traces)
 
 
 @dataclass(frozen=True)
