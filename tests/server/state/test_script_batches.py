@@ -8,15 +8,28 @@ forgot its scripts (a restart, ``SCRIPT FLUSH``) is sent them again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 from pin_mock.server.state.redis.batches import ScriptBatches
+from private_redis import PrivateRedis
 from redis_db import fresh_db
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A Redis of this test's own, to freeze (the machine's one is shared)."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
 
 # KEYS: a counter; ARGV: a tag. -> {count after this call's INCR, the tag}
 COUNT = "return {redis.call('INCR', KEYS[1]), ARGV[1]}"
@@ -101,3 +114,30 @@ def test_a_cancelled_waiting_call_leaves_the_others_answered() -> None:
         assert (await batches.run(count, ["n"], ["after"]))[1] == b"after"
 
     _with_redis(body)
+
+
+def test_a_call_behind_a_batch_a_hung_redis_never_answers_gives_up_unsent(
+    private_redis: PrivateRedis,
+) -> None:
+    async def main() -> None:
+        redis = Redis.from_url(private_redis.url)
+        batches = ScriptBatches(redis, timeout=0.3)
+        count = redis.register_script(COUNT)
+        try:
+            assert await batches.run(count, ["n"], ["loaded"]) == [1, b"loaded"]
+            private_redis.freeze()  # accepts, never answers
+            first = asyncio.ensure_future(batches.run(count, ["n"], ["sent"]))
+            await asyncio.sleep(0)  # under way, on the wire
+            began = asyncio.get_running_loop().time()
+            with pytest.raises(RedisTimeout, match="not sent"):
+                await batches.run(count, ["n"], ["waiting"])
+            assert asyncio.get_running_loop().time() - began < 2.0  # its own bound, not two
+            private_redis.thaw()
+            await first  # the call that was sent runs once Redis answers again ...
+            assert await redis.get("n") == b"2"  # ... and the one that gave up never did
+            assert batches._waiting == []
+        finally:
+            private_redis.thaw()
+            await redis.aclose()
+
+    asyncio.run(main())

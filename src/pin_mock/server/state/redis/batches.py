@@ -17,6 +17,9 @@ atomically in Redis, in the order the calls were made; its error is its own
 again); a lost connection fails every call of its batch, as it would have failed
 each of them (after the pool's one retry, ``engine.py``); a call whose request
 was cancelled still runs if its batch was sent, as a sent command always did.
+A call waits for a lane at most ``timeout`` (the engine's socket timeout): behind
+a batch that a hung Redis never answers it gives up unsent (``TimeoutError``, a
+503 that changed nothing), so a request meets at most about one timeout, not two.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeout
 
 if TYPE_CHECKING:
     from redis.commands.core import AsyncScript
@@ -33,15 +37,18 @@ if TYPE_CHECKING:
 #: Batches under way at once per worker. One measured best: the calls that wait behind
 #: it gather into the next batch (2 and more sent smaller batches, for more CPU).
 LANES = 1
+#: How long a call waits for a lane, unless told (the engine gives its socket timeout).
+WAIT_TIMEOUT = 5.0
 _Call = tuple["AsyncScript", list[Any], list[Any], "asyncio.Future[Any]"]
 
 
 class ScriptBatches:
     """Runs ``AsyncScript`` calls, batching the ones that wait together (see the module)."""
 
-    def __init__(self, redis: Redis, lanes: int = LANES) -> None:
+    def __init__(self, redis: Redis, timeout: float = WAIT_TIMEOUT, lanes: int = LANES) -> None:
         # A plain client on the engine's pool: its pipelines wait for no count (trips.py).
         self.redis = Redis(connection_pool=redis.connection_pool)
+        self.timeout = timeout
         self.lanes = lanes
         self.sent = 0  #: batches sent (more than one call each), for the tests
         self._busy = 0
@@ -51,9 +58,19 @@ class ScriptBatches:
     async def run(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> Any:
         """``script(keys, args)``'s answer, sent alone or with the calls waiting with it."""
         if self._busy >= self.lanes:
-            future = asyncio.get_running_loop().create_future()
-            self._waiting.append((script, keys, args, future))
-            return await future
+            call = (script, keys, args, asyncio.get_running_loop().create_future())
+            self._waiting.append(call)
+            try:
+                async with asyncio.timeout(self.timeout):
+                    return await call[3]
+            except TimeoutError:
+                unsent = any(waiting is call for waiting in self._waiting)
+                if unsent:
+                    self._waiting = [waiting for waiting in self._waiting if waiting is not call]
+                raise RedisTimeout(
+                    f"Redis did not answer within {self.timeout:g} s"
+                    + (" (this call was not sent)" if unsent else "")
+                ) from None
         self._busy += 1
         try:
             return await script(keys=keys, args=args, client=self.redis)

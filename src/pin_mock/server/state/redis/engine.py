@@ -92,7 +92,7 @@ class RedisEngine:
             socket_connect_timeout=SYNC_TIMEOUT,
             **_recovery(sync_redis.retry.Retry),
         )
-        self.trips = Trips(self.redis)
+        self.trips = Trips(self.redis, SOCKET_TIMEOUT)
         space = Keyspace(self.redis, namespace, clock, self.trips)
         self.keyspace = space
 

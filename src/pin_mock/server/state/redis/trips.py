@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from pin_mock.server.state.deferred_counts import Count, Refusal
-from pin_mock.server.state.redis.batches import ScriptBatches
+from pin_mock.server.state.redis.batches import WAIT_TIMEOUT, ScriptBatches
 from pin_mock.server.state.redis.tenant_scripts import then
 
 if TYPE_CHECKING:
@@ -156,9 +156,9 @@ class CountingRedis(Redis):
 class Trips:
     """Runs Lua scripts so that a pending count rides along (one script, one trip)."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, timeout: float = WAIT_TIMEOUT) -> None:
         self.redis = redis
-        self.batches = ScriptBatches(redis)
+        self.batches = ScriptBatches(redis, timeout)
         self._scripts: dict[str, AsyncScript] = {}
         self._counted: dict[str, AsyncScript] = {}
 
