@@ -8,8 +8,7 @@ forgot its scripts (a restart, ``SCRIPT FLUSH``) is sent them again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -20,16 +19,6 @@ from redis.exceptions import TimeoutError as RedisTimeout
 from pin_mock.server.state.redis.batches import ScriptBatches
 from private_redis import PrivateRedis
 from redis_db import fresh_db
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    """A Redis of this test's own, to freeze (the machine's one is shared)."""
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
 
 # KEYS: a counter; ARGV: a tag. -> {count after this call's INCR, the tag}
 COUNT = "return {redis.call('INCR', KEYS[1]), ARGV[1]}"

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import FixedWindowRateLimiter
-from redis.asyncio import Redis
 
 from pin_mock.server.state.deferred_counts import Count, Refusal
 from pin_mock.server.state.redis import trips
@@ -57,11 +56,12 @@ class RedisCounters:
         )
         self._limiter = FixedWindowRateLimiter(self._storage)
         self._prefix = prefix
-        # A plain client on the same pool: the count is the one call that never waits
-        # for a count (``trips.CountingRedis``).
-        self._limit = Redis(connection_pool=pool).register_script(trips.LIMIT)
-        self._gate = Redis(connection_pool=pool).register_script(GATE)
-        self._batches = batches  # sent with the worker's other scripts of the moment
+        # Sent with the worker's other scripts of the moment, by the batches' plain
+        # client: the count is the one call that never waits for a count
+        # (``trips.CountingRedis``).
+        self._batches = batches
+        self._limit = batches.redis.register_script(trips.LIMIT)
+        self._gate = batches.redis.register_script(GATE)
         self._resets: dict[str, float] = {}
 
     def _name(self, item: RateLimitItem, key: str) -> str:
