@@ -135,6 +135,7 @@ class RedisEngine:
 
     async def aclose(self) -> None:
         await self.clocks.aclose()  # its listener holds a connection of the pool
+        await self.trips.batches.aclose()  # the lane's own connection (batches.py)
         await self.redis.aclose()
         # The pool is shared with the rate limiter's storage: close it for both.
         await self.redis.connection_pool.disconnect()
