@@ -40,6 +40,7 @@ SERVER_MODULES = (
     "jinja2",
     "orjson",
     "redis",
+    "hiredis",
     "prometheus_client",
 )
 

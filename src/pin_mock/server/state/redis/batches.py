@@ -63,7 +63,7 @@ class ScriptBatches:
         self._tasks: set[asyncio.Task[None]] = set()
         # The lane's own connection, made with the pool's options (timeouts, one retry,
         # health checks) and used by one batch at a time: no pool to take it from and
-        # give it back to per call (a third of redis-py's cost of a call, measured).
+        # give it back to per call (see the module's doc).
         self._connection: AbstractConnection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -177,9 +177,9 @@ class ScriptBatches:
 
     async def aclose(self) -> None:
         """Close the lane's connection (the engine's ``close``)."""
-        if self._connection is not None:
-            await self._connection.disconnect()
-            self._connection = None
+        connection, self._connection = self._connection, None
+        if connection is not None and self._loop is asyncio.get_running_loop():
+            await connection.disconnect()  # (another loop's streams died with it)
 
 
 def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
