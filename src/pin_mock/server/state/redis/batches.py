@@ -23,9 +23,12 @@ again before the next batch); a lost connection is made again and the batch sent
 once more, as the pool's one retry did (``engine.py``), and if that fails too every
 call of the batch fails with it; a call whose request was cancelled still runs if
 its batch was sent, as a sent command always did.
-A call waits for a lane at most ``timeout`` (the engine's socket timeout): behind
-a batch that a hung Redis never answers it gives up unsent (``TimeoutError``, a
-503 that changed nothing), so a request meets at most about one timeout, not two.
+A batch has ``timeout`` (the engine's socket timeout) for its whole round trip, one
+deadline rather than redis-py's per write and per answer. When a hung Redis lets it
+pass, its calls fail (``TimeoutError``: 503; Redis may still run them later, as any
+sent command) and the calls waiting behind it give up at once, unsent (a 503 that
+changed nothing); a waiting call also gives up unsent after ``timeout`` of its own.
+A request meets at most about one timeout, not two.
 """
 
 from __future__ import annotations
@@ -48,7 +51,18 @@ if TYPE_CHECKING:
 LANES = 1
 #: How long a call waits for a lane, unless told (the engine gives its socket timeout).
 WAIT_TIMEOUT = 5.0
-_Call = tuple["AsyncScript", list[Any], list[Any], "asyncio.Future[Any]"]
+
+
+class _Call:
+    """A call waiting for the lane: its script, keys and args, its answer to come, and
+    whether it went (a call that gave up unsent changed nothing in Redis)."""
+
+    __slots__ = ("script", "keys", "args", "answer", "sent")
+
+    def __init__(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> None:
+        self.script, self.keys, self.args = script, keys, args
+        self.answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.sent = False
 
 
 class ScriptBatches:
@@ -71,18 +85,17 @@ class ScriptBatches:
     async def run(self, script: AsyncScript, keys: list[Any], args: list[Any]) -> Any:
         """``script(keys, args)``'s answer, sent alone or with the calls waiting with it."""
         if self._busy:
-            call = (script, keys, args, asyncio.get_running_loop().create_future())
+            call = _Call(script, keys, args)
             self._waiting.append(call)
             try:
                 async with asyncio.timeout(self.timeout):
-                    return await call[3]
+                    return await call.answer
             except TimeoutError:
-                unsent = any(waiting is call for waiting in self._waiting)
-                if unsent:
+                if not call.sent:
                     self._waiting = [waiting for waiting in self._waiting if waiting is not call]
                 raise RedisTimeout(
                     f"Redis did not answer within {self.timeout:g} s"
-                    + (" (this call was not sent)" if unsent else "")
+                    + ("" if call.sent else " (this call was not sent)")
                 ) from None
         self._busy = True
         try:
@@ -99,6 +112,8 @@ class ScriptBatches:
         if not self._waiting or self._busy:
             return
         batch, self._waiting = self._waiting, []
+        for call in batch:
+            call.sent = True
         self._busy = True
         task = asyncio.ensure_future(self._send(batch))
         self._tasks.add(task)
@@ -108,23 +123,23 @@ class ScriptBatches:
         try:
             if len(batch) > 1:
                 self.sent += 1
-            answers = await self._exchange([call[:3] for call in batch])
+            answers = await self._exchange([(c.script, c.keys, c.args) for c in batch])
         except BaseException as exc:
-            for *_, future in batch:
-                _fail(future, exc)
+            for call in batch:
+                _fail(call.answer, exc)
             if not isinstance(exc, Exception):
                 raise
             return
         finally:
             self._busy = False
             self._next()
-        for (*_, future), answer in zip(batch, answers, strict=True):
-            if future.done():  # its request was cancelled meanwhile
+        for call, answer in zip(batch, answers, strict=True):
+            if call.answer.done():  # its request was cancelled meanwhile
                 continue
             if isinstance(answer, Exception):
-                future.set_exception(answer)
+                call.answer.set_exception(answer)
             else:
-                future.set_result(answer)
+                call.answer.set_result(answer)
 
     async def _exchange(self, calls: list[tuple[AsyncScript, list[Any], list[Any]]]) -> list[Any]:
         """Each call's answer or error, in order; scripts Redis forgot (a restart, ``SCRIPT
@@ -153,10 +168,30 @@ class ScriptBatches:
         # hiredis packs a command in C, to the same bytes (a create's: 22 -> 3 µs).
         packed = b"".join([pack_command(command) for command in commands])
         try:
-            return await self._write_read(connection, packed, len(commands))
-        except ConnectionLost:
-            await connection.disconnect()
-            return await self._write_read(connection, packed, len(commands))
+            # One deadline for the round trip, not redis-py's per write (a task each, on
+            # Python 3.11) and per answer read: the connection is made without its own.
+            async with asyncio.timeout(self.timeout):
+                try:
+                    return await self._write_read(connection, packed, len(commands))
+                except ConnectionLost:
+                    await connection.disconnect()
+                    return await self._write_read(connection, packed, len(commands))
+        except TimeoutError:
+            self._give_up_waiting()
+            await connection.disconnect()  # an answer may still come: never read it as another's
+            raise RedisTimeout(f"Redis did not answer within {self.timeout:g} s") from None
+
+    def _give_up_waiting(self) -> None:
+        """Redis did not answer in time: the calls waiting for the lane give up unsent (a
+        503 that changed nothing) rather than go to a Redis that does not answer."""
+        waiting, self._waiting = self._waiting, []
+        for call in waiting:
+            _fail(
+                call.answer,
+                RedisTimeout(
+                    f"Redis did not answer within {self.timeout:g} s (this call was not sent)"
+                ),
+            )
 
     @staticmethod
     async def _write_read(connection: AbstractConnection, packed: bytes, n: int) -> list[Any]:
@@ -173,7 +208,9 @@ class ScriptBatches:
         loop = asyncio.get_running_loop()
         if self._connection is None or self._loop is not loop:
             # A new event loop (a test's asyncio.run): the old one's streams are dead.
-            self._connection = self.redis.connection_pool.make_connection()
+            pool = self.redis.connection_pool
+            options = {**pool.connection_kwargs, "socket_timeout": None}  # (_round_trip's)
+            self._connection = pool.connection_class(**options)
             self._loop = loop
         return self._connection
 
