@@ -5,7 +5,9 @@
 
 On a shared virtual machine the same code's requests per second move by 25%
 from one run to the next, and its CPU time per request by 15%: too much to see
-a change of 5%. An instruction count does not move with the machine's load.
+a change of 5%. An instruction count does not move with the machine's load
+(between runs of the same code: about 4% in memory; on Redis about 10%, as how
+often the event loop waits for an answer depends on timing).
 Each endpoint of ``where_time_goes.py`` is driven in-process (no sockets, no
 uvicorn) under Valgrind's callgrind, which counts the instructions the Python
 process runs: once warmed up with no request measured (the baseline), and once
@@ -71,7 +73,9 @@ def counted(state: str, measured: int | None, requests: int) -> int:
         import redis
 
         redis.Redis.from_url(state).flushdb()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    # One string hash for every child: set and dict orders, so the work, are the same.
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or not found:
         raise SystemExit(f"callgrind run failed:\n{done.stderr[-2000:]}")
