@@ -46,9 +46,6 @@ if TYPE_CHECKING:
     from redis.asyncio.connection import AbstractConnection
     from redis.commands.core import AsyncScript
 
-#: Batches under way at once per worker. One measured best: the calls that wait behind
-#: it gather into the next batch (2 and more sent smaller batches, for more CPU).
-LANES = 1
 #: How long a call waits for a lane, unless told (the engine gives its socket timeout).
 WAIT_TIMEOUT = 5.0
 
@@ -76,9 +73,10 @@ class ScriptBatches:
         self._busy = False
         self._waiting: list[_Call] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        # The lane's own connection, made with the pool's options (timeouts, one retry,
-        # health checks) and used by one batch at a time: no pool to take it from and
-        # give it back to per call (see the module's doc).
+        # One batch under way at a time (one lane measured best: 2 and more lanes sent
+        # smaller batches, for more CPU), so one connection of its own, made with the
+        # pool's options (connect timeout, health checks) but no socket timeout: the round
+        # trip has one deadline (``_round_trip``); no pool to take it from per call.
         self._connection: AbstractConnection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
