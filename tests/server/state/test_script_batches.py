@@ -89,19 +89,27 @@ def test_scripts_redis_forgot_are_sent_again(simultaneous: int) -> None:
     _with_redis(body)
 
 
-def test_a_connection_redis_closed_is_made_again_and_the_call_runs_once() -> None:
-    async def body(redis: Redis, batches: ScriptBatches) -> None:
+def test_a_connection_redis_closed_is_made_again_and_the_call_runs_once(
+    private_redis: PrivateRedis,
+) -> None:
+    async def main() -> None:
+        redis = Redis.from_url(private_redis.url)  # its own server: the kill below is its
+        batches = ScriptBatches(redis)
         count = redis.register_script(COUNT)
-        assert await batches.run(count, ["n"], ["first"]) == [1, b"first"]
-        # Every other connection closed by Redis (a restart, an idle timeout, a proxy):
-        # the batches' own connection with them.
-        assert await redis.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
-        assert await batches.run(count, ["n"], ["after"]) == [2, b"after"]
-        assert await redis.get("n") == b"2"  # sent again on a new connection: run once
-        calls = [batches.run(count, ["n"], [str(i)]) for i in range(5)]
-        assert [a[0] for a in await asyncio.gather(*calls)] == [3, 4, 5, 6, 7]
+        try:
+            assert await batches.run(count, ["n"], ["first"]) == [1, b"first"]
+            # Every other connection closed by Redis (a restart, an idle timeout, a
+            # proxy): the batches' own connection with them.
+            assert await redis.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+            assert await batches.run(count, ["n"], ["after"]) == [2, b"after"]
+            assert await redis.get("n") == b"2"  # sent again on a new connection: run once
+            calls = [batches.run(count, ["n"], [str(i)]) for i in range(5)]
+            assert [a[0] for a in await asyncio.gather(*calls)] == [3, 4, 5, 6, 7]
+        finally:
+            await batches.aclose()
+            await redis.aclose()
 
-    _with_redis(body)
+    asyncio.run(main())
 
 
 def test_a_cancelled_waiting_call_leaves_the_others_answered() -> None:
