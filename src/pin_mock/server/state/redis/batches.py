@@ -142,17 +142,12 @@ class ScriptBatches:
     async def _exchange(self, calls: list[tuple[AsyncScript, list[Any], list[Any]]]) -> list[Any]:
         """Each call's answer or error, in order; scripts Redis forgot (a restart, ``SCRIPT
         FLUSH``) loaded and those calls sent again, on the lane, before anything else."""
-        answers = await self._round_trip(
-            [("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls]
-        )
+        answers = await self._round_trip([_evalsha(*call) for call in calls])
         forgot = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
         if forgot:
             scripts = {calls[i][0].sha: calls[i][0].script for i in forgot}
             loads = [("SCRIPT", "LOAD", source) for source in scripts.values()]
-            again = [
-                ("EVALSHA", calls[i][0].sha, len(calls[i][1]), *calls[i][1], *calls[i][2])
-                for i in forgot
-            ]
+            again = [_evalsha(*calls[i]) for i in forgot]
             resent = (await self._round_trip(loads + again))[len(loads) :]
             for i, answer in zip(forgot, resent, strict=True):
                 answers[i] = answer
@@ -217,6 +212,10 @@ class ScriptBatches:
         connection, self._connection = self._connection, None
         if connection is not None and self._loop is asyncio.get_running_loop():
             await connection.disconnect()  # (another loop's streams died with it)
+
+
+def _evalsha(script: AsyncScript, keys: list[Any], args: list[Any]) -> tuple[Any, ...]:
+    return ("EVALSHA", script.sha, len(keys), *keys, *args)
 
 
 def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
