@@ -258,7 +258,8 @@ def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncCon
             bound = services.settings.graceful_shutdown_timeout + STOP_MARGIN
             for worker in reversed(services.workers):
                 try:
-                    await asyncio.wait_for(worker.aclose(), bound)
+                    async with asyncio.timeout(bound):  # (not wait_for: see clocks.sleep)
+                        await worker.aclose()
                 except TimeoutError:
                     # A shutdown always ends: a worker that has not stopped by then is
                     # abandoned, and says so (its work is on the engine's queue on Redis).

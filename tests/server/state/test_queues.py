@@ -266,3 +266,35 @@ def test_a_job_interrupted_by_a_redis_outage_stays_pending_and_runs_again() -> N
         assert (await redis.xpending(KEY, GROUP))["pending"] == 0
 
     on_redis(test)
+
+
+async def _swallows_one_cancel(job: Job) -> None:
+    """A job that, like one whose cancel redis-py's per-write ``wait_for`` swallowed on
+    Python 3.11 (``state/stopping.py``), runs on after its first cancel."""
+    try:
+        await asyncio.Event().wait()
+    except asyncio.CancelledError:
+        pass  # swallowed: on into the next wait
+    await asyncio.Event().wait()
+
+
+def test_a_job_that_swallows_a_cancel_is_still_stopped_and_handed_back_on_both_engines() -> None:
+    async def memory() -> list[Job]:
+        queue = MemoryQueue("test")
+        await queue.start(_swallows_one_cancel, concurrency=8)
+        await queue.put({"id": "stubborn", "client_id": "c"})
+        await asyncio.sleep(0.05)
+        async with asyncio.timeout(5):  # one cancel and a wait: a shutdown for ever
+            return (await queue.aclose()).abandoned
+
+    assert [job["id"] for job in asyncio.run(memory())] == ["stubborn"]
+
+    async def test(redis: Redis) -> None:
+        leaving = redis_queue(redis, _swallows_one_cancel)
+        await leaving.start()
+        await leaving.put({"id": "stubborn"})
+        await until(lambda: leaving._running)
+        async with asyncio.timeout(5):
+            assert (await leaving.aclose()).handed_back == 1
+
+    on_redis(test)

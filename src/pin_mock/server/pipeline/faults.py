@@ -189,6 +189,7 @@ async def _silence(receive: Receive, seconds: float) -> None:
         await asyncio.sleep(seconds)  # a server that never says: just wait
 
     try:
-        await asyncio.wait_for(gone(), seconds)
+        async with asyncio.timeout(seconds):  # (not wait_for: it can swallow a cancel)
+            await gone()
     except TimeoutError:
         pass

@@ -142,7 +142,8 @@ async def routes(url: str, policy: str, timeout: float) -> list[Route]:
         )
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
-        addresses = await asyncio.wait_for(_resolve(host, port), timeout)
+        async with asyncio.timeout(timeout):  # (not wait_for: it can swallow a cancel)
+            addresses = await _resolve(host, port)
     except (OSError, TimeoutError) as exc:
         raise TargetUnresolved(f"cannot resolve {host}: {exc or 'timeout'}") from None
     refused = [a for a in addresses if not allowed(policy, a)]

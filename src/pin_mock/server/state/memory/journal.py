@@ -62,7 +62,8 @@ class MemoryJournal:
         if event is None:
             event = self._events[client_id] = asyncio.Event()
         try:
-            await asyncio.wait_for(event.wait(), timeout)
+            async with asyncio.timeout(timeout):  # (not wait_for: it can swallow a cancel)
+                await event.wait()
         except TimeoutError:
             pass
 

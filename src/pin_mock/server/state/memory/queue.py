@@ -23,6 +23,7 @@ from collections import deque
 
 from pin_mock.server.state.memory.slots import MemorySlots
 from pin_mock.server.state.ports import Handler, Job, Leftovers, QueueClosed
+from pin_mock.server.state.stopping import cancel_until_stopped
 
 logger = logging.getLogger("pin_mock.queues")
 
@@ -145,9 +146,7 @@ class MemoryQueue:
         running = dict(self._running)
         if running and grace > 0:
             await asyncio.wait(running, timeout=grace)
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        await cancel_until_stopped(running)  # (stopping.py: once may not do)
         left += [running[task] for task in running if task.cancelled()]
         left += self._late
         self._late = None

@@ -36,6 +36,7 @@ from pin_mock.server.state.outages import unavailable
 from pin_mock.server.state.ports import Handler, Job, Leftovers
 from pin_mock.server.state.redis.keyspace import encode_job
 from pin_mock.server.state.redis.slots import RedisSlots
+from pin_mock.server.state.stopping import cancel_until_stopped
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -132,9 +133,7 @@ class RedisQueue:
         running = dict(self._running)
         if running and grace > 0:
             await asyncio.wait(running.values(), timeout=grace)
-        for task in running.values():
-            task.cancel()
-        await asyncio.gather(*running.values(), return_exceptions=True)
+        await cancel_until_stopped(running.values())  # (stopping.py: once may not do)
         handed_back = 0
         for entry_id, task in running.items():
             job = getattr(task, "job", None)
