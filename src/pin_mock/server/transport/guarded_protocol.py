@@ -21,7 +21,8 @@ of uvicorn's httptools one, chosen by ``uvicorn_config.py``) adds:
   where the request id is known; this timer catches bodies nobody reads;
 - the **caps and send deadline** of ``connection_limits.py``: too many
   connections (in all, or from one address) are answered 503; an answer its
-  reader stopped reading for ``send_timeout`` seconds closes the connection.
+  reader stopped reading for ``send_timeout`` seconds closes the connection;
+- **one write per answer**: its head and body leave together (``coalescing.py``).
 
 Only the head in progress is counted against the head bound: a chunk of
 pipelined requests is fed to the parser in pieces cut after each blank line
@@ -43,6 +44,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from pin_mock.server.errors import ApiError, HeadersTooLarge, RequestTimeout, ServiceUnavailable
 from pin_mock.server.pipeline.faults import CONNECTION
+from pin_mock.server.transport.coalescing import CoalescingTransport
 from pin_mock.server.transport.connection_limits import REFUSED_GRACE, ConnectionPolicy, counts_for
 from pin_mock.server.transport.fault_connection import FaultConnection
 
@@ -95,6 +97,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # One write per answer, not one for its head and one for its body (coalescing.py).
+        self.transport = CoalescingTransport(transport, self.loop)  # type: ignore[assignment]
         address = self.client[0] if self.client else ""
         if counts_for(self.server_state).admit(address, self.policy):
             self._peer, self._counted = address, True
@@ -251,6 +255,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._body_timer.cancel()
             self._body_timer = None
         super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        self.transport.flush()  # the answer's head and body, in one write
+        super().on_response_complete()
 
     # timers ----------------------------------------------------------------------
 
