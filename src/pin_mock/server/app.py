@@ -258,7 +258,7 @@ def _lifespan(services: Services) -> Callable[[Any], contextlib.AbstractAsyncCon
             bound = services.settings.graceful_shutdown_timeout + STOP_MARGIN
             for worker in reversed(services.workers):
                 try:
-                    async with asyncio.timeout(bound):  # (not wait_for: see clocks.sleep)
+                    async with asyncio.timeout(bound):  # (not wait_for: state/stopping.py)
                         await worker.aclose()
                 except TimeoutError:
                     # A shutdown always ends: a worker that has not stopped by then is

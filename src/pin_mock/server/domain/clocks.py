@@ -116,8 +116,9 @@ class ClientClocks:
         (by this worker or, on Redis, by another: its move is announced to all)."""
         moved = self._moves.setdefault(client_id, asyncio.Event())
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for returns normally when it
-        # is cancelled just as the event is set, and the cancelled job then slept on
-        # (a shutdown waited 20 s for a report job; tests/server/domain/test_client_clocks.py).
+        # is cancelled just as the event is set, and the cancelled job would run on
+        # (tests/server/domain/test_client_clocks.py; the same race in redis-py:
+        # state/stopping.py).
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await moved.wait()
