@@ -7,8 +7,11 @@ The two-worker case (both workers' counts in one scrape) is
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+from urllib.parse import urlencode
 
+import orjson
 import pytest
 import redis
 from prometheus_client.parser import text_string_to_metric_families
@@ -216,3 +219,58 @@ def test_background_jobs_a_lost_redis_interrupts_are_counted(
         return samples if both == (1, 1) else None
 
     wait_until(counted)
+
+
+def test_an_answer_is_counted_before_its_last_bytes_leave() -> None:
+    # A scrape made once an answer has arrived counts it: with two workers the client may
+    # ask the other one at once (tests/multiprocess/test_mp_observability.py), so the
+    # count must be made before the server writes the answer's end, not after.
+    app = create_app(Settings(metrics=True))
+
+    async def call(method: str, path: str, headers: list, body: bytes, on_end=None) -> bytes:
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
+            "query_string": b"limit=1" if path == "/v1/patients" else b"", "root_path": "",
+            "headers": [(b"host", b"127.0.0.1:8080"), *headers],
+            "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080),
+        }  # fmt: skip
+        chunks: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False) and on_end is not None:
+                    await on_end()
+
+        await app(scope, receive, send)
+        return b"".join(chunks)
+
+    async def main() -> list[float]:
+        form = urlencode(
+            {"grant_type": "client_credentials", "client_id": "sandbox-enterprise",
+             "client_secret": "sandbox-enterprise-secret"}
+        ).encode()  # fmt: skip
+        form_type = [(b"content-type", b"application/x-www-form-urlencoded")]
+        token = orjson.loads(await call("POST", "/oauth/token", form_type, form))["access_token"]
+        seen: list[float] = []
+
+        async def scrape_now() -> None:  # as the answer's last bytes are handed to the server
+            text = (await call("GET", "/metrics", [], b"")).decode()
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    if (
+                        sample.name == "pin_mock_http_requests_total"
+                        and sample.labels.get("operation") == "listPatients"
+                    ):
+                        seen.append(sample.value)
+
+        bearer = [(b"authorization", f"Bearer {token}".encode())]
+        for _ in range(2):
+            await call("GET", "/v1/patients", bearer, b"", on_end=scrape_now)
+        return seen
+
+    assert asyncio.run(main()) == [1.0, 2.0]

@@ -98,11 +98,19 @@ class ObservingMiddleware:
         started = time.perf_counter()
         observed = Observed()
         scope.setdefault("state", {})[STATE_KEY] = observed
-        status, preferred = 500, False
+        status, preferred, counted = 500, False, False
 
         async def send_observed(message: Message) -> None:
-            nonlocal status, preferred
-            if message["type"] == "http.response.start":
+            nonlocal status, preferred, counted
+            if message["type"] == "http.response.body":
+                if not message.get("more_body", False) and self.metrics is not None:
+                    # Counted before the answer's last bytes leave, so a scrape made after
+                    # the answer arrived counts it (on any worker: the count is in this
+                    # worker's file before the client can ask another one).
+                    counted = True
+                    seconds = time.perf_counter() - started
+                    self._count(scope, self._operation(scope, observed), status, preferred, seconds)
+            elif message["type"] == "http.response.start":
                 status, request_id = message["status"], b""
                 for name, value in message.get("headers", ()):
                     if name == b"x-request-id":
@@ -123,7 +131,7 @@ class ObservingMiddleware:
         try:
             await self.app(scope, receive, send_observed)
         finally:
-            if self.metrics is not None:
+            if self.metrics is not None and not counted:  # no answer, or not a whole one
                 seconds = time.perf_counter() - started
                 self._count(scope, self._operation(scope, observed), status, preferred, seconds)
 
