@@ -100,16 +100,20 @@ class ObservingMiddleware:
         scope.setdefault("state", {})[STATE_KEY] = observed
         status, preferred, counted = 500, False, False
 
+        def count() -> None:
+            nonlocal counted
+            counted = True
+            seconds = time.perf_counter() - started
+            self._count(scope, self._operation(scope, observed), status, preferred, seconds)
+
         async def send_observed(message: Message) -> None:
-            nonlocal status, preferred, counted
+            nonlocal status, preferred
             if message["type"] == "http.response.body":
                 if not message.get("more_body", False) and self.metrics is not None:
                     # Counted before the answer's last bytes leave, so a scrape made after
                     # the answer arrived counts it (on any worker: the count is in this
                     # worker's file before the client can ask another one).
-                    counted = True
-                    seconds = time.perf_counter() - started
-                    self._count(scope, self._operation(scope, observed), status, preferred, seconds)
+                    count()
             elif message["type"] == "http.response.start":
                 status, request_id = message["status"], b""
                 for name, value in message.get("headers", ()):
@@ -132,8 +136,7 @@ class ObservingMiddleware:
             await self.app(scope, receive, send_observed)
         finally:
             if self.metrics is not None and not counted:  # no answer, or not a whole one
-                seconds = time.perf_counter() - started
-                self._count(scope, self._operation(scope, observed), status, preferred, seconds)
+                count()
 
     def _operation(self, scope: Scope, observed: Observed) -> str:
         if observed.operation == OTHER:  # refused before routing (429, 503, 401...): by path
